@@ -13,14 +13,13 @@ import os
 import uuid
 
 from durable_stores_client import Client
+from durable_stores_client.fake import FakeServer
 
 
 def make_client() -> Client:
     """A client for the real server when one is configured, else for an in-process fake."""
     if os.environ.get("DURABLE_STORES_BASE_URL"):
         return Client()  # reads DURABLE_STORES_BASE_URL and DURABLE_STORES_API_KEY
-    from durable_stores_client.fake import FakeServer
-
     return FakeServer().client()
 
 
