@@ -6,7 +6,12 @@ function ``(argparse.Namespace) -> int``. Registering must stay cheap: heavy
 imports (the fake server, the contract suite, the client) happen inside the
 handler, so ``durable-stores --help`` starts fast.
 
-Exit codes: 0 success, 1 an API or connection error, 2 a usage error.
+Exit codes: 0 success, 1 an API or connection error, 2 a usage error. Errors print
+one line (``durable-stores: error: ...``) on stderr, never a traceback.
+
+The global options ``--base-url``, ``--api-key``, ``--timeout`` and ``--output`` work
+before the subcommand, and (for the client-facing subcommands, which add them through
+``_common.global_options_parent()``) after it too.
 """
 
 from __future__ import annotations
@@ -14,9 +19,14 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
+from .. import APIConnectionError, DurableStoresError
 from .._version import __version__
+from ._common import StoreLookupError, UsageError, add_global_options, describe_server
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 #: Subcommand modules, in the order ``--help`` lists them. A module that does
 #: not exist yet is skipped, so subcommands can land one at a time.
@@ -36,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Work with Durable Stores from the command line.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    add_global_options(parser, suppress=False)
     subparsers = parser.add_subparsers(dest="subcommand", metavar="COMMAND")
     subparsers.required = True
     for name in _SUBCOMMAND_MODULES:
@@ -50,15 +61,46 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line and return its exit code."""
+    """Run the command line and return its exit code (0 ok, 1 API error, 2 usage error)."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version and argparse usage errors
+        return exc.code if isinstance(exc.code, int) else 2
     handler = args.handler
     try:
         code: int = handler(args)
     except KeyboardInterrupt:
         return 130
+    except UsageError as exc:
+        _error(f"{_subcommand_prog(args)}: error: {exc}")
+        return 2
+    except StoreLookupError as exc:
+        _error(f"durable-stores: error: {exc}")
+        return 1
+    except DurableStoresError as exc:
+        message = f"durable-stores: error: {exc}"
+        if isinstance(exc, APIConnectionError):
+            message += (
+                f"\n  (is a Durable Stores server running at {describe_server(args)}? "
+                "Set --base-url or DURABLE_STORES_BASE_URL.)"
+            )
+        _error(message)
+        return 1
     return code
+
+
+def _subcommand_prog(args: argparse.Namespace) -> str:
+    words = [
+        "durable-stores",
+        getattr(args, "subcommand", None),
+        getattr(args, "stores_command", None),
+    ]
+    return " ".join(word for word in words if word)
+
+
+def _error(message: str) -> None:
+    print(message, file=sys.stderr)
 
 
 def _entry() -> None:  # pragma: no cover - thin wrapper for console scripts

@@ -1,0 +1,273 @@
+"""``durable-stores demo``: an agent's state on Durable Stores, step by step.
+
+By default the demo runs on the embedded fake server (in-process, no server needed);
+``--base-url URL`` runs the very same steps against a real server. It creates a SQLite
+store for an agent's memory and a Redis store for a cache, applies a schema, writes and
+reads with bound parameters, bumps a Redis counter, shows a wrong-endpoint error handled
+cleanly, and deletes what it created. Every step prints what it did and how long it took.
+
+Without ``fakeredis`` (the ``fake`` extra) the embedded fake cannot run Redis commands:
+the demo then says how to enable that part and runs the rest.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import uuid
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, TextIO
+
+from .. import BadRequestError
+from ._common import global_options_parent, make_client
+
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Iterator
+
+    from .. import Client
+
+_REDIS_HINT = (
+    "the embedded fake runs Redis commands with fakeredis, which is not installed;",
+    "enable this part with:  pip install 'durable-stores-client[fake]'",
+)
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``demo`` command."""
+    demo = subparsers.add_parser(
+        "demo",
+        help="run an agent-state walkthrough (embedded fake unless --base-url is given)",
+        description=(
+            "Run a short agent-state workflow and print a transcript with per-step timings: "
+            "a SQLite store for the agent's memory, a Redis store for a cache, a schema, "
+            "writes and reads with bound parameters, a Redis counter, and a wrong-endpoint "
+            "error handled cleanly. Runs on the embedded fake server unless --base-url (or "
+            "DURABLE_STORES_BASE_URL) points at a real server. The stores it creates are "
+            "deleted at the end."
+        ),
+        parents=[global_options_parent()],
+    )
+    demo.set_defaults(handler=run)
+
+
+def fakeredis_available() -> bool:
+    """Whether the embedded fake can run Redis commands (the ``fake`` extra is installed)."""
+    try:
+        import fakeredis  # noqa: F401, PLC0415 - probing for the optional extra
+    except ImportError:
+        return False
+    return True
+
+
+class Transcript:
+    """Numbered steps with their timings and notes, printed as each step ends."""
+
+    def __init__(self, out: TextIO) -> None:
+        self._out = out
+        self._number = 0
+        self.requests = 0
+        self.started = time.perf_counter()
+
+    def say(self, text: str = "") -> None:
+        """A line of narration."""
+        print(text, file=self._out, flush=True)
+
+    @contextmanager
+    def step(self, title: str, *, requests: int = 1) -> Iterator[list[str]]:
+        """Time one step; yields a list to append notes to, printed under its title."""
+        self._number += 1
+        number = self._number
+        notes: list[str] = []
+        started = time.perf_counter()
+        try:
+            yield notes
+        finally:
+            elapsed = (time.perf_counter() - started) * 1000
+            self.requests += requests
+            self.say(f"[{number:>2}] {title:<58} {elapsed:8.1f} ms")
+            for note in notes:
+                self.say(f"     {note}")
+
+    def total_ms(self) -> float:
+        """Milliseconds since the transcript began."""
+        return (time.perf_counter() - self.started) * 1000
+
+
+def run(args: argparse.Namespace, *, out: TextIO | None = None) -> int:
+    """Run the demo and return its exit code."""
+    transcript = Transcript(out or sys.stdout)
+    base_url: str | None = getattr(args, "base_url", None)
+    real = bool(base_url or os.environ.get("DURABLE_STORES_BASE_URL"))
+    if real:
+        client = make_client(args)
+        where = f"the server at {client.base_url}"
+        redis_ok = True
+    else:
+        from ..fake import FakeServer  # noqa: PLC0415 - the fake is only needed here
+
+        client = FakeServer().client()
+        where = "the embedded fake server (in-process; pass --base-url URL for a real server)"
+        redis_ok = fakeredis_available()
+
+    transcript.say("durable-stores demo: an agent keeps its memory and a cache in durable stores")
+    transcript.say(f"running against {where}")
+    transcript.say()
+    with client:
+        _walkthrough(client, transcript, redis_ok=redis_ok, unique=real)
+    transcript.say()
+    transcript.say(
+        f"done: {transcript.requests} requests in {transcript.total_ms():.1f} ms. "
+        "Next: `durable-stores --help`, examples/, and the docs."
+    )
+    return 0
+
+
+def _walkthrough(client: Client, t: Transcript, *, redis_ok: bool, unique: bool) -> None:
+    suffix = f"-{uuid.uuid4().hex[:6]}" if unique else ""
+    created: list[tuple[str, str]] = []
+    try:
+        with t.step("create a SQLite store for the agent's memory") as notes:
+            memory = client.create_store(name=f"demo-agent-memory{suffix}", kind="sqlite")
+            created.append((memory.id, memory.name))
+            notes.append(f"store {memory.name!r} kind={memory.kind.value} id={memory.id}")
+
+        schema = [
+            "CREATE TABLE messages (id INTEGER PRIMARY KEY, session TEXT NOT NULL, "
+            "role TEXT NOT NULL, content TEXT NOT NULL)",
+            "CREATE TABLE facts (key TEXT PRIMARY KEY, value TEXT NOT NULL, "
+            "confidence REAL NOT NULL)",
+            "CREATE INDEX messages_by_session ON messages (session, id)",
+        ]
+        with t.step("apply the schema (2 tables, 1 index)", requests=len(schema)) as notes:
+            for statement in schema:
+                client.execute_store(memory.id, sql=statement)
+            notes.append("messages(id, session, role, content), facts(key, value, confidence)")
+
+        turns = [
+            ("user", "Plan a trip to Lisbon in May."),
+            ("assistant", "Noted: Lisbon, May. Any budget?"),
+            ("user", "Around 1500 EUR, and I'm vegetarian."),
+        ]
+        with t.step("write a conversation (bound parameters)", requests=len(turns)) as notes:
+            last = None
+            for role, content in turns:
+                last = client.execute_store(
+                    memory.id,
+                    sql="INSERT INTO messages (session, role, content) VALUES (?, ?, ?)",
+                    params=["s-1", role, content],
+                )
+            notes.append(
+                f"{len(turns)} messages written, last rowid {last and last.last_insert_rowid}"
+            )
+
+        facts = [
+            ("destination", "Lisbon", 0.98),
+            ("budget_eur", "1500", 0.9),
+            ("diet", "vegetarian", 0.95),
+        ]
+        with t.step("remember facts (upsert)", requests=len(facts) + 1) as notes:
+            upsert = (
+                "INSERT INTO facts (key, value, confidence) VALUES (?, ?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value, "
+                "confidence = excluded.confidence"
+            )
+            for key, value, confidence in facts:
+                client.execute_store(memory.id, sql=upsert, params=[key, value, confidence])
+            changed = client.execute_store(
+                memory.id, sql=upsert, params=["budget_eur", "1800", 0.97]
+            )
+            notes.append(
+                f"3 facts stored; budget revised to 1800 ({changed.rows_affected} row updated)"
+            )
+
+        with t.step("read the conversation back") as notes:
+            history = client.query_store(
+                memory.id,
+                sql="SELECT role, content FROM messages WHERE session = ? ORDER BY id",
+                params=["s-1"],
+            )
+            for row in history:
+                notes.append(f"{row['role']:>9}: {row['content']}")
+
+        with t.step("recall confident facts (WHERE confidence >= ?)") as notes:
+            recalled = client.query_store(
+                memory.id,
+                sql="SELECT key, value FROM facts WHERE confidence >= ? ORDER BY key",
+                params=[0.95],
+            )
+            notes.append(", ".join(f"{row['key']}={row['value']}" for row in recalled))
+
+        hostile = "Robert'); DROP TABLE messages; --"
+        with t.step("bound parameters keep hostile input as data", requests=2) as notes:
+            client.execute_store(
+                memory.id,
+                sql="INSERT INTO messages (session, role, content) VALUES (?, ?, ?)",
+                params=["s-1", "user", hostile],
+            )
+            count = client.query_store(
+                memory.id,
+                sql="SELECT count(*) AS n FROM messages WHERE session = ?",
+                params=["s-1"],
+            ).scalar()
+            notes.append(f"stored {hostile!r} verbatim; messages table intact with {count} rows")
+
+        with t.step("a wrong endpoint fails cleanly (Redis command on SQLite)") as notes:
+            try:
+                client.command_store(memory.id, command=["GET", "destination"])
+            except BadRequestError as exc:
+                notes.append(f"BadRequestError {exc.status_code}: {exc.message}")
+            else:  # pragma: no cover - a server breaking the contract
+                notes.append("the server accepted it: it does not follow the contract here")
+
+        if redis_ok:
+            _redis_steps(client, t, suffix, created)
+        else:
+            with t.step("Redis cache: skipped", requests=0) as notes:
+                notes.extend(_REDIS_HINT)
+
+        with t.step("list stores") as notes:
+            names = {store.name for store in client.list_stores()}
+            mine = [name for _, name in created if name in names]
+            notes.append(f"{len(names)} stores on the server, including {', '.join(mine)}")
+    finally:
+        for store_id, name in reversed(created):
+            with t.step(f"clean up: delete {name!r}") as notes:
+                client.delete_store(store_id, missing_ok=True)
+
+
+def _redis_steps(
+    client: Client, t: Transcript, suffix: str, created: list[tuple[str, str]]
+) -> None:
+    with t.step("create a Redis store for a cache") as notes:
+        cache = client.create_store(
+            name=f"demo-agent-cache{suffix}",
+            kind="redis",
+            config={"host": "127.0.0.1", "port": 6379, "db": 0},
+        )
+        created.append((cache.id, cache.name))
+        notes.append(f"store {cache.name!r} kind={cache.kind.value} id={cache.id}")
+
+    with t.step("cache a tool result with a TTL (SET ... EX 300)", requests=2) as notes:
+        client.command_store(
+            cache.id,
+            command=["SET", "weather:lisbon", '{"temp_c": 24, "sky": "clear"}', "EX", "300"],
+        )
+        cached = client.command_store(cache.id, command=["GET", "weather:lisbon"]).result
+        notes.append(f"GET weather:lisbon -> {cached}")
+
+    with t.step("bump a counter (INCR agent:tool_calls, 3 times)", requests=3) as notes:
+        values = [
+            client.command_store(cache.id, command=["INCR", "agent:tool_calls"]).result
+            for _ in range(3)
+        ]
+        notes.append(f"counter went {' -> '.join(str(v) for v in values)}")
+
+    with t.step("a wrong endpoint fails cleanly (SQL on Redis)") as notes:
+        try:
+            client.query_store(cache.id, sql="SELECT 1")
+        except BadRequestError as exc:
+            notes.append(f"BadRequestError {exc.status_code}: {exc.message}")
+        else:  # pragma: no cover - a server breaking the contract
+            notes.append("the server accepted it: it does not follow the contract here")

@@ -1,0 +1,168 @@
+"""Printing results: ``table`` for people, ``json`` and ``jsonl`` for programs.
+
+JSON output is exactly the opaque data the server sent (a store record, a query's
+``{"columns", "rows", "row_count"}``, ...). Tables are for reading: long cells are
+shortened, credentials in a store's config are masked, and a table taller than the
+terminal goes through the pager (``$PAGER``, else ``less``) when stdout is a terminal.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import argparse
+
+#: Longest cell a table shows before shortening it with an ellipsis.
+MAX_CELL_WIDTH = 60
+
+_SECRET_WORDS = ("password", "secret", "token")
+_MASK = "***"
+
+
+def output_format(args: argparse.Namespace) -> str:
+    """The format asked for with ``--output``; else table on a terminal, JSON when piped."""
+    chosen: str | None = getattr(args, "output", None)
+    if chosen:
+        return chosen
+    return "table" if sys.stdout.isatty() else "json"
+
+
+def mask_secrets(value: Any) -> Any:
+    """A copy of ``value`` with every mapping key naming a credential masked, at any depth."""
+    if isinstance(value, Mapping):
+        return {
+            key: _MASK
+            if any(word in str(key).lower() for word in _SECRET_WORDS)
+            else mask_secrets(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [mask_secrets(item) for item in value]
+    return value
+
+
+def cell(value: Any, *, null: str = "NULL") -> str:
+    """One table cell: strings as they are, other JSON values as JSON, shortened if long."""
+    if value is None:
+        text = null
+    elif isinstance(value, str):
+        text = value
+    else:
+        text = json.dumps(value, ensure_ascii=False, sort_keys=False)
+    text = text.replace("\r", "\\r").replace("\n", "\\n").replace("\t", "\\t")
+    if len(text) > MAX_CELL_WIDTH:
+        text = text[: MAX_CELL_WIDTH - 1] + "\u2026"
+    return text
+
+
+def render_table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    """Left-aligned columns under a header and a rule, two spaces apart."""
+    body = [list(row) for row in rows]
+    widths = [len(header) for header in headers]
+    for row in body:
+        for index, text in enumerate(row):
+            widths[index] = max(widths[index], len(text))
+
+    def line(texts: Sequence[str]) -> str:
+        return "  ".join(
+            text.ljust(width) for text, width in zip(texts, widths, strict=False)
+        ).rstrip()
+
+    out = [line(headers), line(["-" * width for width in widths])]
+    out.extend(line(row) for row in body)
+    return "\n".join(out)
+
+
+def render_mapping(record: Mapping[str, Any]) -> str:
+    """A single record as ``key: value`` lines, keys aligned."""
+    if not record:
+        return "(empty)"
+    width = max(len(str(key)) for key in record)
+    return "\n".join(f"{str(key).ljust(width)}  {cell(value)}" for key, value in record.items())
+
+
+def page(text: str) -> None:
+    """Print ``text``; through the pager when stdout is a terminal and it would not fit."""
+    if sys.stdout.isatty():
+        rows = shutil.get_terminal_size().lines
+        if text.count("\n") + 1 >= rows:
+            import pydoc  # noqa: PLC0415 - only when paging, rarely
+
+            pydoc.pager(text)
+            return
+    print(text)
+
+
+def emit_json(data: Any, fmt: str) -> None:
+    """Print ``data`` as indented JSON (``json``) or as one compact line (``jsonl``)."""
+    if fmt == "jsonl":
+        print(json.dumps(data, ensure_ascii=False))
+    else:
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def emit_items(items: Sequence[Any], fmt: str) -> None:
+    """A list: one JSON array (``json``) or one JSON value per line (``jsonl``)."""
+    if fmt == "jsonl":
+        for item in items:
+            print(json.dumps(item, ensure_ascii=False))
+    else:
+        print(json.dumps(list(items), ensure_ascii=False, indent=2))
+
+
+def emit_stores(records: Sequence[Mapping[str, Any]], fmt: str) -> None:
+    """A store listing."""
+    if fmt != "table":
+        emit_items(list(records), fmt)
+        return
+    if not records:
+        print("(no stores)")
+        return
+    headers = ("ID", "NAME", "KIND", "SANDBOX", "CREATED")
+    rows = [
+        (
+            cell(record.get("id")),
+            cell(record.get("name")),
+            cell(record.get("kind")),
+            cell(record.get("sandbox"), null="-"),
+            cell(record.get("created_at")),
+        )
+        for record in records
+    ]
+    count = len(records)
+    page(render_table(headers, rows) + f"\n({count} store{'s' if count != 1 else ''})")
+
+
+def emit_store(record: Mapping[str, Any], fmt: str) -> None:
+    """One store record (credentials in its config masked in a table)."""
+    if fmt != "table":
+        emit_json(dict(record), fmt)
+        return
+    shown = dict(record)
+    if "config" in shown:
+        shown["config"] = mask_secrets(shown["config"])
+    if shown.get("sandbox") is None:
+        shown.pop("sandbox", None)
+    print(render_mapping(shown))
+
+
+def emit_query(data: Mapping[str, Any], fmt: str) -> None:
+    """A query result: its data in JSON, its rows in ``jsonl``, a psql-like table."""
+    columns: list[str] = list(data.get("columns") or [])
+    rows: list[Mapping[str, Any]] = list(data.get("rows") or [])
+    if fmt == "json":
+        emit_json(dict(data), fmt)
+        return
+    if fmt == "jsonl":
+        emit_items(rows, fmt)
+        return
+    if not columns and rows:
+        columns = list(rows[0])
+    table = render_table(columns, ([cell(row.get(name)) for name in columns] for row in rows))
+    count = data.get("row_count", len(rows))
+    page(f"{table}\n({count} row{'s' if count != 1 else ''})")

@@ -1,0 +1,158 @@
+"""``durable-stores stores list | create | get | delete``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ._common import (
+    UsageError,
+    add_store_argument,
+    global_options_parent,
+    make_client,
+    resolve_store_id,
+)
+from ._output import emit_json, emit_store, emit_stores, output_format
+
+if TYPE_CHECKING:
+    import argparse
+
+#: The store kinds the contract knows (``--kind`` choices).
+KINDS = ("sqlite", "postgres", "mysql", "redis")
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``stores`` command and its four subcommands."""
+    parent = global_options_parent()
+    stores = subparsers.add_parser(
+        "stores",
+        help="list, create, get and delete stores",
+        description="List, create, get and delete stores.",
+        parents=[parent],
+    )
+    actions = stores.add_subparsers(dest="stores_command", metavar="ACTION")
+    actions.required = True
+
+    listing = actions.add_parser(
+        "list",
+        help="list stores, newest first",
+        description="List stores, newest first (the server returns at most 200).",
+        parents=[parent],
+    )
+    listing.set_defaults(handler=_list)
+
+    create = actions.add_parser(
+        "create",
+        help="create a store",
+        description=(
+            "Create a store. With --from-file, the payload comes from a JSON file "
+            "(such as examples/durable-stores/sqlite-store.json; '-' reads stdin) and "
+            "NAME, --kind, --sandbox and --config override its fields (--config is "
+            "merged over the file's config)."
+        ),
+        parents=[parent],
+    )
+    create.add_argument("name", metavar="NAME", nargs="?", help="the store's name")
+    create.add_argument("--kind", choices=KINDS, help="the store's engine")
+    create.add_argument(
+        "--config",
+        metavar="JSON",
+        help='engine config as a JSON object, for example \'{"path": "memory.db"}\'',
+    )
+    create.add_argument("--sandbox", metavar="NAME", help="the sandbox the store belongs to")
+    create.add_argument(
+        "--from-file", metavar="FILE", help="read the create payload from a JSON file"
+    )
+    create.set_defaults(handler=_create)
+
+    get = actions.add_parser(
+        "get", help="show one store", description="Show one store.", parents=[parent]
+    )
+    add_store_argument(get)
+    get.set_defaults(handler=_get)
+
+    delete = actions.add_parser(
+        "delete", help="delete a store", description="Delete a store.", parents=[parent]
+    )
+    add_store_argument(delete)
+    delete.add_argument(
+        "--missing-ok",
+        action="store_true",
+        help="succeed when the store does not exist",
+    )
+    delete.set_defaults(handler=_delete)
+
+
+def _list(args: argparse.Namespace) -> int:
+    with make_client(args) as client:
+        stores = client.list_stores()
+    emit_stores([store.to_dict() for store in stores], output_format(args))
+    return 0
+
+
+def _read_payload_file(name: str) -> dict[str, Any]:
+    try:
+        text = sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot read --from-file {name}: {exc.strerror or exc}") from None
+    try:
+        payload = json.loads(text)
+    except ValueError as exc:
+        raise UsageError(f"--from-file {name} is not valid JSON: {exc}") from None
+    if not isinstance(payload, dict):
+        raise UsageError(f"--from-file {name} must hold a JSON object (a POST /stores payload)")
+    return payload
+
+
+def build_create_payload(args: argparse.Namespace) -> dict[str, Any]:
+    """The ``POST /stores`` payload: the file's fields (if any), overridden by flags."""
+    payload: dict[str, Any] = _read_payload_file(args.from_file) if args.from_file else {}
+    if args.name is not None:
+        payload["name"] = args.name
+    if args.kind is not None:
+        payload["kind"] = args.kind
+    if args.sandbox is not None:
+        payload["sandbox"] = args.sandbox
+    if args.config is not None:
+        try:
+            config = json.loads(args.config)
+        except ValueError as exc:
+            raise UsageError(f"--config is not valid JSON: {exc}") from None
+        if not isinstance(config, dict):
+            raise UsageError('--config must be a JSON object, for example \'{"path": "x.db"}\'')
+        base = payload.get("config")
+        payload["config"] = {**base, **config} if isinstance(base, dict) else config
+    missing = [field for field in ("name", "kind") if field not in payload]
+    if missing:
+        hint = "give NAME and --kind" if not args.from_file else "add them to the file or flags"
+        raise UsageError(f"missing {' and '.join(missing)}: {hint}")
+    return payload
+
+
+def _create(args: argparse.Namespace) -> int:
+    payload = build_create_payload(args)
+    with make_client(args) as client:
+        store = client.create_store(payload)
+    emit_store(store.to_dict(), output_format(args))
+    return 0
+
+
+def _get(args: argparse.Namespace) -> int:
+    with make_client(args) as client:
+        store = client.get_store(resolve_store_id(client, args.store))
+    emit_store(store.to_dict(), output_format(args))
+    return 0
+
+
+def _delete(args: argparse.Namespace) -> int:
+    with make_client(args) as client:
+        store_id = resolve_store_id(client, args.store)
+        client.delete_store(store_id, missing_ok=args.missing_ok)
+    fmt = output_format(args)
+    if fmt == "table":
+        print(f"deleted store {args.store}" + (f" ({store_id})" if store_id != args.store else ""))
+    else:
+        emit_json({"id": store_id, "deleted": True}, fmt)
+    return 0
