@@ -94,7 +94,10 @@ def make_client(args: argparse.Namespace) -> Client:
         options["api_key"] = args.api_key
     if getattr(args, "timeout", None) is not None:
         options["timeout"] = args.timeout
-    return Client(**options)
+    try:
+        return Client(**options)
+    except (TypeError, ValueError) as exc:  # a malformed --base-url or --api-key
+        raise UsageError(str(exc)) from None
 
 
 def describe_server(args: argparse.Namespace) -> str:

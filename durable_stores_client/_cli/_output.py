@@ -11,17 +11,16 @@ from __future__ import annotations
 import json
 import shutil
 import sys
-from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
+
+from .._redaction import redact_json
 
 if TYPE_CHECKING:
     import argparse
+    from collections.abc import Iterable, Mapping, Sequence
 
 #: Longest cell a table shows before shortening it with an ellipsis.
 MAX_CELL_WIDTH = 60
-
-_SECRET_WORDS = ("password", "secret", "token")
-_MASK = "***"
 
 
 def output_format(args: argparse.Namespace) -> str:
@@ -30,20 +29,6 @@ def output_format(args: argparse.Namespace) -> str:
     if chosen:
         return chosen
     return "table" if sys.stdout.isatty() else "json"
-
-
-def mask_secrets(value: Any) -> Any:
-    """A copy of ``value`` with every mapping key naming a credential masked, at any depth."""
-    if isinstance(value, Mapping):
-        return {
-            key: _MASK
-            if any(word in str(key).lower() for word in _SECRET_WORDS)
-            else mask_secrets(item)
-            for key, item in value.items()
-        }
-    if isinstance(value, list):
-        return [mask_secrets(item) for item in value]
-    return value
 
 
 def cell(value: Any, *, null: str = "NULL") -> str:
@@ -145,7 +130,7 @@ def emit_store(record: Mapping[str, Any], fmt: str) -> None:
         return
     shown = dict(record)
     if "config" in shown:
-        shown["config"] = mask_secrets(shown["config"])
+        shown["config"] = redact_json(shown["config"])
     if shown.get("sandbox") is None:
         shown.pop("sandbox", None)
     print(render_mapping(shown))

@@ -78,10 +78,7 @@ def _query(args: argparse.Namespace) -> int:
         result = client.query_store(
             resolve_store_id(client, args.store), sql=args.sql, params=params
         )
-    emit_query(
-        {"columns": list(result.columns), "rows": list(result.rows), "row_count": result.row_count},
-        output_format(args),
-    )
+    emit_query(result.to_dict(), output_format(args))
     return 0
 
 
@@ -91,9 +88,6 @@ def _execute(args: argparse.Namespace) -> int:
         result = client.execute_store(
             resolve_store_id(client, args.store), sql=args.sql, params=params
         )
-    data: dict[str, Any] = {"rows_affected": result.rows_affected}
-    if result.last_insert_rowid is not None:
-        data["last_insert_rowid"] = result.last_insert_rowid
     fmt = output_format(args)
     if fmt == "table":
         text = f"rows_affected: {result.rows_affected}"
@@ -101,7 +95,7 @@ def _execute(args: argparse.Namespace) -> int:
             text += f"\nlast_insert_rowid: {result.last_insert_rowid}"
         print(text)
     else:
-        emit_json(data, fmt)
+        emit_json(result.to_dict(), fmt)
     return 0
 
 

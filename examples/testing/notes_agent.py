@@ -1,0 +1,45 @@
+"""A tiny agent that keeps notes in a SQLite store: the code under test.
+
+It is written the way agent code usually is: it takes a client if you give it one,
+and otherwise builds its own from the environment (``DURABLE_STORES_BASE_URL``).
+``test_notes_agent.py`` shows how to test both styles against the bundled fake.
+"""
+
+from __future__ import annotations
+
+from durable_stores_client import APIError, Client
+
+
+class NotesAgent:
+    """Writes and reads notes in a store named ``notes``."""
+
+    def __init__(self, client: Client | None = None, *, store_name: str = "notes") -> None:
+        self.client = client if client is not None else Client()
+        self.store = self.client.ensure_store(name=store_name, kind="sqlite")
+        self.client.execute_store(
+            self.store.id,
+            sql="CREATE TABLE IF NOT EXISTS notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)",
+        )
+
+    def add(self, body: str) -> int:
+        """Keep a note; returns its id."""
+        result = self.client.execute_store(
+            self.store.id, sql="INSERT INTO notes (body) VALUES (?)", params=[body]
+        )
+        assert result.last_insert_rowid is not None
+        return result.last_insert_rowid
+
+    def notes(self) -> list[str]:
+        """Every note, oldest first."""
+        result = self.client.query_store(self.store.id, sql="SELECT body FROM notes ORDER BY id")
+        return [str(row["body"]) for row in result]
+
+    def count_or_none(self) -> int | None:
+        """How many notes there are, or ``None`` when the store cannot answer right now."""
+        try:
+            count = self.client.query_store(
+                self.store.id, sql="SELECT count(*) AS n FROM notes"
+            ).scalar()
+        except APIError:
+            return None
+        return int(count)
