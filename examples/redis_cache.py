@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from typing import Any, TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from durable_stores_client import Client
 from durable_stores_client.fake import FakeServer

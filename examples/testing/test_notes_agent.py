@@ -17,6 +17,7 @@ from notes_agent import NotesAgent
 
 if TYPE_CHECKING:
     import pytest
+
     from durable_stores_client import Client
     from durable_stores_client.fake import FakeServer
 
