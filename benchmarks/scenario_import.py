@@ -98,7 +98,7 @@ def run(settings: Settings) -> ScenarioResult:
         contender = _runner(code)
         contender.key = key
         contenders.append(contender)
-    rounds = 6 if settings.quick else max(10, settings.rounds)
+    rounds = settings.rounds if settings.quick else max(10, settings.rounds)
     samples = interleave(contenders, inner=1, rounds=rounds, warmup=1)
     ms = {key: [s * 1000 for s in values] for key, values in samples.items()}
     results = results_from(contenders, ms, unit="ms", per_sample=1)
