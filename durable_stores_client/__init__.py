@@ -1,0 +1,63 @@
+"""durable-stores-client: typed sync and async clients for the Durable Stores API.
+
+Everything public is importable from here and listed in ``__all__``::
+
+    from durable_stores_client import Client
+
+    with Client() as client:
+        store = client.ensure_store(name="notes", kind="sqlite")
+        client.execute_store(store.id, sql="CREATE TABLE IF NOT EXISTS notes (body TEXT)")
+"""
+
+from ._client import AsyncClient, Client
+from ._config import DEFAULT_BASE_URL, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
+from ._exceptions import (
+    APIConnectionError,
+    APIError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ConflictError,
+    DurableStoresError,
+    InternalServerError,
+    NotFoundError,
+    PayloadTooLargeError,
+    PermissionDeniedError,
+    ProtocolError,
+    RateLimitError,
+    RowCountError,
+    UnprocessableEntityError,
+)
+from ._models import CommandResult, ExecuteResult, QueryResult, Store, StoreKind
+from ._retry import RetryPolicy
+from ._version import __version__
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "DEFAULT_MAX_RETRIES",
+    "DEFAULT_TIMEOUT",
+    "APIConnectionError",
+    "APIError",
+    "APITimeoutError",
+    "AsyncClient",
+    "AuthenticationError",
+    "BadRequestError",
+    "Client",
+    "CommandResult",
+    "ConflictError",
+    "DurableStoresError",
+    "ExecuteResult",
+    "InternalServerError",
+    "NotFoundError",
+    "PayloadTooLargeError",
+    "PermissionDeniedError",
+    "ProtocolError",
+    "QueryResult",
+    "RateLimitError",
+    "RetryPolicy",
+    "RowCountError",
+    "Store",
+    "StoreKind",
+    "UnprocessableEntityError",
+    "__version__",
+]

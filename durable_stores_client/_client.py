@@ -1,0 +1,787 @@
+"""``Client`` and ``AsyncClient``: each only the I/O loop around the shared functions.
+
+Request building (:mod:`._requests`), answer decoding (:mod:`._envelope`) and
+retry decisions (:mod:`._retry`, through :class:`_Attempts`) are plain code
+shared by both clients; :meth:`Client._send` and :meth:`AsyncClient._send`
+mirror each other line by line and differ only in ``await``.
+
+Connection pool ownership: a client that creates its ``httpx`` client (no
+``http_client=`` argument) owns it and closes it in ``close()`` / ``aclose()``.
+A client given ``http_client=`` never closes it. A client made by
+``with_options`` shares its parent's pool and never closes it either; close
+the parent when done with both (a derived client fails once its parent is
+closed).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import httpx
+
+from . import _requests
+from ._config import (
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT,
+    ClientOptions,
+    TimeoutTypes,
+    derive_options,
+    resolve_options,
+)
+from ._envelope import connection_error, decode
+from ._exceptions import ConflictError, NotFoundError
+from ._logging import logger, setup_from_env
+from ._retry import (
+    OperationKind,
+    RetryPolicy,
+    may_retry_exception,
+    may_retry_status,
+    was_not_applied,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from types import TracebackType
+
+    from ._models import CommandResult, ExecuteResult, QueryResult, Store
+    from ._requests import PreparedCall
+
+__all__ = ["AsyncClient", "Client"]
+
+_ClientT = TypeVar("_ClientT", bound="Client")
+_AsyncClientT = TypeVar("_AsyncClientT", bound="AsyncClient")
+
+#: ``with_options`` arguments left out keep their value.
+_UNSET: Any = object()
+_DEBUG = logging.DEBUG
+_INFO = logging.INFO
+
+
+class _Attempts:
+    """The retry bookkeeping of one call, shared by both clients' loops.
+
+    The loop sends, then asks :meth:`after_answer` or :meth:`after_error` how
+    long to sleep before the next attempt; None from :meth:`after_answer` means
+    the answer is final and :meth:`finish` turns it into the result or error.
+    """
+
+    __slots__ = ("ambiguous", "api_key", "attempt", "call", "log", "options", "started")
+
+    def __init__(self, call: PreparedCall, options: ClientOptions) -> None:
+        self.call = call
+        self.options = options
+        self.api_key = options.api_key
+        self.attempt = 1
+        # Did an earlier attempt fail in a way that may have reached the server?
+        self.ambiguous = False
+        self.log = logger.isEnabledFor(_INFO)
+        self.started = time.perf_counter() if self.log else 0.0
+
+    def after_answer(self, response: httpx.Response) -> float | None:
+        """Return the wait before retrying this answer, or None if it is final."""
+        status = response.status_code
+        if self.log:
+            self._log(_DEBUG, "%s %s -> %s (attempt %d, %.1f ms)", status)
+        if status < 400:
+            return None
+        call = self.call
+        if not may_retry_status(call.kind, status):
+            return None
+        delay = self._delay(response.headers, f"HTTP {status}")
+        if delay is not None and not was_not_applied(None, status):
+            self.ambiguous = True
+        return delay
+
+    def after_error(self, error: httpx.RequestError) -> float:
+        """Return the wait before retrying after ``error``, or raise the final error."""
+        call = self.call
+        if self.log:
+            self._log(_DEBUG, "%s %s -> %s (attempt %d, %.1f ms)", type(error).__name__)
+        if isinstance(error, httpx.TransportError) and may_retry_exception(call.kind, error):
+            delay = self._delay(None, type(error).__name__)
+            if delay is not None:
+                if not was_not_applied(error, None):
+                    self.ambiguous = True
+                return delay
+        raise connection_error(
+            error, call, self.options.display_url, self.api_key, self.attempt
+        ) from error
+
+    def finish(self, response: httpx.Response) -> Any:
+        """Turn the final answer into the call's result, or raise its error."""
+        call = self.call
+        if response.status_code == 404 and self.ambiguous and call.kind is OperationKind.DELETE:
+            # An earlier attempt may have deleted it: the store is gone either way.
+            if self.log:
+                self._log(_INFO, "%s %s -> %s after an ambiguous attempt: deleted", 404)
+            return None
+        return decode(response, call, self.api_key)
+
+    def _delay(self, headers: Mapping[str, str] | None, why: str) -> float | None:
+        retries = self.attempt - 1
+        if retries >= self.options.max_retries:
+            if self.log and self.options.max_retries:
+                self._log(_INFO, "%s %s -> %s: giving up (attempt %d, %.1f ms)", why)
+            return None
+        delay = self.options.retry_policy.delay(retries, headers)
+        if delay is None:
+            if self.log:
+                self._log(_INFO, "%s %s -> %s: Retry-After too long, giving up", why)
+            return None
+        if self.log:
+            logger.info(
+                "%s %s -> %s: retrying in %.2f s (attempt %d of %d)",
+                self.call.method,
+                self.call.path,
+                why,
+                delay,
+                self.attempt + 1,
+                self.options.max_retries + 1,
+            )
+        self.attempt += 1
+        return delay
+
+    def _log(self, level: int, message: str, outcome: object) -> None:
+        if not logger.isEnabledFor(level):
+            return
+        call = self.call
+        elapsed_ms = (time.perf_counter() - self.started) * 1000.0
+        logger.log(
+            level,
+            message,
+            call.method,
+            call.path,
+            outcome,
+            self.attempt,
+            elapsed_ms,
+            extra={
+                "method": call.method,
+                "path": call.path,
+                "status": outcome,
+                "attempt": self.attempt,
+                "elapsed_ms": elapsed_ms,
+            },
+        )
+
+
+def _find_store(stores: list[Store], name: str, kind: str) -> Store | None:
+    """Return the store named ``name`` (trimmed); ConflictError if its kind differs."""
+    wanted = name.strip()
+    for store in stores:
+        if store.name.strip() == wanted:
+            if store.kind.value != kind:
+                raise ConflictError(
+                    f"ensure_store failed: a store named {wanted!r} already exists with kind "
+                    f"{store.kind.value!r}, not {kind!r} (id {store.id})",
+                    status_code=409,
+                    message=f"store {wanted!r} exists with kind {store.kind.value!r}",
+                )
+            return store
+    return None
+
+
+def _check_http_client(http_client: object, transport: object, expected: type[Any]) -> None:
+    if http_client is not None:
+        if transport is not None:
+            raise TypeError(
+                "pass either http_client= or transport=, not both "
+                "(give the transport to your httpx client instead)"
+            )
+        if not isinstance(http_client, expected):
+            raise TypeError(
+                f"http_client must be an {expected.__module__}.{expected.__qualname__}, "
+                f"got {type(http_client).__name__}"
+            )
+
+
+class Client:
+    """A synchronous client for the Durable Stores API.
+
+    Example:
+        >>> with Client("http://localhost:18888") as client:
+        ...     store = client.ensure_store(name="notes", kind="sqlite")
+        ...     client.query_store(store.id, sql="SELECT 1 AS one").scalar()
+        1
+
+    Args:
+        base_url: The server's root URL. Default: ``DURABLE_STORES_BASE_URL``,
+            then ``AGENTKERNEL_BASE_URL``, then ``http://localhost:18888``.
+        api_key: Sent as ``Authorization: Bearer <api_key>``. Default:
+            ``DURABLE_STORES_API_KEY``, then ``AGENTKERNEL_API_KEY``, then none.
+            A :class:`UserWarning` is emitted when it would be sent over plain
+            http to a host that is not loopback.
+        timeout: Seconds (one limit for each phase), an :class:`httpx.Timeout`,
+            or None for no limit. Default: 30 s, 5 s to connect. Applies to
+            every request, also on a client given with ``http_client=``.
+        max_retries: Retries after the first attempt (default 2); see
+            :class:`RetryPolicy` for what is retried and how long it waits.
+        headers: Extra headers for every request (override the defaults).
+        http_client: Your own :class:`httpx.Client` (for proxies, TLS,
+            limits); it is never closed by this client.
+        transport: An :class:`httpx.BaseTransport` for the client's own
+            ``httpx.Client`` (tests: ``httpx.MockTransport``, the fake).
+        retry_policy: Backoff timing and the sleep / jitter seams; default
+            :class:`RetryPolicy()`.
+
+    Raises:
+        TypeError: An argument has the wrong type, or both ``http_client`` and
+            ``transport`` are given.
+        ValueError: An argument has an unusable value (for example a base URL
+            that is not http or https).
+    """
+
+    _options: ClientOptions
+    _http: httpx.Client
+    _owns_http: bool
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        *,
+        api_key: str | None = None,
+        timeout: TimeoutTypes = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        headers: Mapping[str, str] | None = None,
+        http_client: httpx.Client | None = None,
+        transport: httpx.BaseTransport | None = None,
+        retry_policy: RetryPolicy | None = None,
+    ) -> None:
+        _check_http_client(http_client, transport, httpx.Client)
+        if transport is not None and not isinstance(transport, httpx.BaseTransport):
+            raise TypeError(
+                "transport must be an httpx.BaseTransport for Client "
+                "(use AsyncClient with an httpx.AsyncBaseTransport)"
+            )
+        self._options = resolve_options(
+            base_url=base_url,
+            api_key=api_key,
+            timeout=timeout,
+            max_retries=max_retries,
+            headers=headers,
+            retry_policy=retry_policy,
+        )
+        setup_from_env()
+        self._owns_http = http_client is None
+        self._http = http_client or httpx.Client(transport=transport, timeout=self._options.timeout)
+
+    @property
+    def base_url(self) -> str:
+        """The server's root URL, without a trailing slash."""
+        return self._options.base_url
+
+    @property
+    def timeout(self) -> httpx.Timeout:
+        """The timeout every request uses."""
+        return self._options.timeout
+
+    @property
+    def max_retries(self) -> int:
+        """Retries after the first attempt."""
+        return self._options.max_retries
+
+    def with_options(
+        self,
+        *,
+        timeout: TimeoutTypes = _UNSET,
+        max_retries: int = _UNSET,
+        headers: Mapping[str, str] | None = _UNSET,
+        retry_policy: RetryPolicy = _UNSET,
+    ) -> Client:
+        """Return a client with some settings changed that shares this one's connection pool.
+
+        Settings left out keep their value; ``headers`` are merged over the
+        current extra headers. The new client does not own the pool: closing
+        it does nothing to the pool, and it stops working once this client is
+        closed.
+
+        Example:
+            >>> patient = client.with_options(timeout=120, max_retries=5)
+        """
+        derived: Client = object.__new__(type(self))
+        derived._options = derive_options(
+            self._options,
+            timeout=timeout,
+            max_retries=max_retries,
+            headers=headers,
+            retry_policy=retry_policy,
+            unset=_UNSET,
+        )
+        derived._http = self._http
+        derived._owns_http = False
+        return derived
+
+    def close(self) -> None:
+        """Close the connection pool if this client created it (idempotent)."""
+        if self._owns_http:
+            self._http.close()
+
+    def __enter__(self: _ClientT) -> _ClientT:
+        """Return the client itself."""
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Close the client."""
+        self.close()
+
+    def __repr__(self) -> str:
+        """Show the base URL only (never the API key)."""
+        return f"{type(self).__name__}(base_url={self._options.display_url!r})"
+
+    def _send(self, call: PreparedCall) -> Any:
+        options = self._options
+        request = self._http.build_request(
+            call.method,
+            options.base_url + call.path,
+            content=call.body,
+            headers=_requests.request_headers(options.base_headers, call.body is not None),
+            timeout=options.timeout,
+        )
+        attempts = _Attempts(call, options)
+        delay: float | None
+        while True:
+            try:
+                response = self._http.send(request)
+            except httpx.RequestError as error:
+                delay = attempts.after_error(error)
+            else:
+                delay = attempts.after_answer(response)
+                if delay is None:
+                    return attempts.finish(response)
+            options.retry_policy.sleep(delay)
+
+    def list_stores(self) -> list[Store]:
+        """List stores, newest first (the server returns at most 200).
+
+        Returns:
+            The stores.
+
+        Raises:
+            APIError: The server answered with an error.
+            APIConnectionError: No answer (after retries).
+            ProtocolError: The answer was not the contract's envelope.
+        """
+        result: list[Store] = self._send(_requests.list_stores())
+        return result
+
+    def create_store(self, payload: Mapping[str, Any] | None = None, /, **fields: Any) -> Store:
+        """Create a store.
+
+        Give the fields either as one mapping or as keywords:
+        ``create_store({"name": "notes", "kind": "sqlite"})`` or
+        ``create_store(name="notes", kind="sqlite", config={...})``.
+        Retried only when the request cannot have been applied.
+
+        Args:
+            payload: The request body: ``name``, ``kind``, optional
+                ``sandbox`` and ``config``; other fields are sent as given.
+            **fields: The same fields as keywords.
+
+        Returns:
+            The new store.
+
+        Raises:
+            TypeError: Both a payload and fields, or a field of the wrong type.
+            ValueError: A blank name or an unknown kind.
+            ConflictError: A store with that name exists.
+            BadRequestError: The server rejected the body.
+        """
+        result: Store = self._send(_requests.create_store(payload, fields))
+        return result
+
+    def get_store(self, store_id: str) -> Store:
+        """Get a store by id.
+
+        Raises:
+            NotFoundError: No store has that id.
+        """
+        result: Store = self._send(_requests.get_store(store_id))
+        return result
+
+    def delete_store(self, store_id: str, *, missing_ok: bool = False) -> None:
+        """Delete a store by id.
+
+        Retried like a read. When an attempt may have reached the server and
+        a retry then finds the store gone (404), the store counts as deleted.
+
+        Args:
+            store_id: The store's id.
+            missing_ok: Return quietly instead of raising when no store has
+                that id.
+
+        Raises:
+            NotFoundError: No store has that id (and ``missing_ok`` is false).
+        """
+        try:
+            self._send(_requests.delete_store(store_id))
+        except NotFoundError:
+            if not missing_ok:
+                raise
+
+    def query_store(
+        self,
+        store_id: str,
+        payload: Mapping[str, Any] | None = None,
+        /,
+        *,
+        sql: str | None = None,
+        params: list[Any] | tuple[Any, ...] | None = None,
+    ) -> QueryResult:
+        """Run a read-only SQL query on a SQL store.
+
+        Args:
+            store_id: The store's id.
+            payload: The request body ``{"sql": ..., "params": [...]}``
+                (instead of ``sql``/``params``).
+            sql: The statement, with ``?`` placeholders.
+            params: Positional values for the placeholders.
+
+        Returns:
+            The columns and rows.
+
+        Raises:
+            TypeError: Both a payload and ``sql``/``params``, or wrong types.
+            ValueError: Blank SQL or store id.
+            BadRequestError: The SQL failed, or the store is a Redis store.
+            NotFoundError: No store has that id.
+        """
+        result: QueryResult = self._send(_requests.query_store(store_id, payload, sql, params))
+        return result
+
+    def execute_store(
+        self,
+        store_id: str,
+        payload: Mapping[str, Any] | None = None,
+        /,
+        *,
+        sql: str | None = None,
+        params: list[Any] | tuple[Any, ...] | None = None,
+    ) -> ExecuteResult:
+        """Run a SQL statement that changes data on a SQL store.
+
+        Retried only when the request cannot have been applied (a read
+        timeout raises :class:`APITimeoutError` at once).
+
+        Args:
+            store_id: The store's id.
+            payload: The request body ``{"sql": ..., "params": [...]}``.
+            sql: The statement, with ``?`` placeholders.
+            params: Positional values for the placeholders.
+
+        Returns:
+            Rows affected and the last inserted row id.
+
+        Raises:
+            TypeError: Both a payload and ``sql``/``params``, or wrong types.
+            ValueError: Blank SQL or store id.
+            BadRequestError: The statement failed, or the store is a Redis store.
+            NotFoundError: No store has that id.
+        """
+        result: ExecuteResult = self._send(_requests.execute_store(store_id, payload, sql, params))
+        return result
+
+    def command_store(
+        self,
+        store_id: str,
+        payload: Mapping[str, Any] | None = None,
+        /,
+        *,
+        command: list[str] | tuple[str, ...] | None = None,
+    ) -> CommandResult:
+        """Run a Redis command on a Redis store.
+
+        Retried only when the request cannot have been applied.
+
+        Args:
+            store_id: The store's id.
+            payload: The request body ``{"command": [...]}``.
+            command: The command and its arguments, all strings, e.g.
+                ``["SET", "greeting", "hello"]``.
+
+        Returns:
+            The reply.
+
+        Raises:
+            TypeError: Both a payload and ``command``, or a non-string item.
+            ValueError: An empty command or a blank store id.
+            BadRequestError: The command failed, or the store is a SQL store.
+            NotFoundError: No store has that id.
+        """
+        result: CommandResult = self._send(_requests.command_store(store_id, payload, command))
+        return result
+
+    def ensure_store(self, payload: Mapping[str, Any] | None = None, /, **fields: Any) -> Store:
+        """Return the store with this name, creating it if there is none.
+
+        Looks the name up (trimmed) in :meth:`list_stores`; if absent, creates
+        the store. If another client creates it first (the create answers
+        :class:`ConflictError`), returns that store. Only the 200 newest
+        stores are visible to the lookup.
+
+        Args:
+            payload: As for :meth:`create_store`.
+            **fields: As for :meth:`create_store`.
+
+        Returns:
+            The existing or new store.
+
+        Raises:
+            ConflictError: A store with that name exists with another kind.
+        """
+        body = _requests.create_body(payload, fields)
+        name, kind = body["name"], body["kind"]
+        found = _find_store(self.list_stores(), name, kind)
+        if found is not None:
+            return found
+        try:
+            return self.create_store(body)
+        except ConflictError:
+            found = _find_store(self.list_stores(), name, kind)
+            if found is None:
+                raise
+            return found
+
+
+class AsyncClient:
+    """An asynchronous client for the Durable Stores API.
+
+    The same operations, arguments and behaviour as :class:`Client`, awaited.
+
+    Example:
+        >>> async with AsyncClient("http://localhost:18888") as client:
+        ...     store = await client.ensure_store(name="cache", kind="redis")
+        ...     await client.command_store(store.id, command=["PING"])
+        CommandResult(result='PONG')
+
+    Args:
+        base_url: As for :class:`Client`.
+        api_key: As for :class:`Client`.
+        timeout: As for :class:`Client`.
+        max_retries: As for :class:`Client`.
+        headers: As for :class:`Client`.
+        http_client: Your own :class:`httpx.AsyncClient`; never closed by
+            this client.
+        transport: An :class:`httpx.AsyncBaseTransport` for the client's own
+            ``httpx.AsyncClient``.
+        retry_policy: As for :class:`Client` (its ``async_sleep`` is used).
+
+    Raises:
+        TypeError: An argument has the wrong type, or both ``http_client`` and
+            ``transport`` are given.
+        ValueError: An argument has an unusable value.
+    """
+
+    _options: ClientOptions
+    _http: httpx.AsyncClient
+    _owns_http: bool
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        *,
+        api_key: str | None = None,
+        timeout: TimeoutTypes = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        headers: Mapping[str, str] | None = None,
+        http_client: httpx.AsyncClient | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        retry_policy: RetryPolicy | None = None,
+    ) -> None:
+        _check_http_client(http_client, transport, httpx.AsyncClient)
+        if transport is not None and not isinstance(transport, httpx.AsyncBaseTransport):
+            raise TypeError(
+                "transport must be an httpx.AsyncBaseTransport for AsyncClient "
+                "(use Client with an httpx.BaseTransport)"
+            )
+        self._options = resolve_options(
+            base_url=base_url,
+            api_key=api_key,
+            timeout=timeout,
+            max_retries=max_retries,
+            headers=headers,
+            retry_policy=retry_policy,
+        )
+        setup_from_env()
+        self._owns_http = http_client is None
+        self._http = http_client or httpx.AsyncClient(
+            transport=transport, timeout=self._options.timeout
+        )
+
+    @property
+    def base_url(self) -> str:
+        """The server's root URL, without a trailing slash."""
+        return self._options.base_url
+
+    @property
+    def timeout(self) -> httpx.Timeout:
+        """The timeout every request uses."""
+        return self._options.timeout
+
+    @property
+    def max_retries(self) -> int:
+        """Retries after the first attempt."""
+        return self._options.max_retries
+
+    def with_options(
+        self,
+        *,
+        timeout: TimeoutTypes = _UNSET,
+        max_retries: int = _UNSET,
+        headers: Mapping[str, str] | None = _UNSET,
+        retry_policy: RetryPolicy = _UNSET,
+    ) -> AsyncClient:
+        """Return a client with some settings changed that shares this one's connection pool.
+
+        As :meth:`Client.with_options`: the new client does not own the pool.
+        """
+        derived: AsyncClient = object.__new__(type(self))
+        derived._options = derive_options(
+            self._options,
+            timeout=timeout,
+            max_retries=max_retries,
+            headers=headers,
+            retry_policy=retry_policy,
+            unset=_UNSET,
+        )
+        derived._http = self._http
+        derived._owns_http = False
+        return derived
+
+    async def aclose(self) -> None:
+        """Close the connection pool if this client created it (idempotent)."""
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def __aenter__(self: _AsyncClientT) -> _AsyncClientT:
+        """Return the client itself."""
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Close the client."""
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        """Show the base URL only (never the API key)."""
+        return f"{type(self).__name__}(base_url={self._options.display_url!r})"
+
+    async def _send(self, call: PreparedCall) -> Any:
+        options = self._options
+        request = self._http.build_request(
+            call.method,
+            options.base_url + call.path,
+            content=call.body,
+            headers=_requests.request_headers(options.base_headers, call.body is not None),
+            timeout=options.timeout,
+        )
+        attempts = _Attempts(call, options)
+        delay: float | None
+        while True:
+            try:
+                response = await self._http.send(request)
+            except httpx.RequestError as error:
+                delay = attempts.after_error(error)
+            else:
+                delay = attempts.after_answer(response)
+                if delay is None:
+                    return attempts.finish(response)
+            await options.retry_policy.async_sleep(delay)
+
+    async def list_stores(self) -> list[Store]:
+        """List stores, newest first (at most 200). See :meth:`Client.list_stores`."""
+        result: list[Store] = await self._send(_requests.list_stores())
+        return result
+
+    async def create_store(
+        self, payload: Mapping[str, Any] | None = None, /, **fields: Any
+    ) -> Store:
+        """Create a store. See :meth:`Client.create_store`."""
+        result: Store = await self._send(_requests.create_store(payload, fields))
+        return result
+
+    async def get_store(self, store_id: str) -> Store:
+        """Get a store by id. See :meth:`Client.get_store`."""
+        result: Store = await self._send(_requests.get_store(store_id))
+        return result
+
+    async def delete_store(self, store_id: str, *, missing_ok: bool = False) -> None:
+        """Delete a store by id. See :meth:`Client.delete_store`."""
+        try:
+            await self._send(_requests.delete_store(store_id))
+        except NotFoundError:
+            if not missing_ok:
+                raise
+
+    async def query_store(
+        self,
+        store_id: str,
+        payload: Mapping[str, Any] | None = None,
+        /,
+        *,
+        sql: str | None = None,
+        params: list[Any] | tuple[Any, ...] | None = None,
+    ) -> QueryResult:
+        """Run a read-only SQL query. See :meth:`Client.query_store`."""
+        result: QueryResult = await self._send(
+            _requests.query_store(store_id, payload, sql, params)
+        )
+        return result
+
+    async def execute_store(
+        self,
+        store_id: str,
+        payload: Mapping[str, Any] | None = None,
+        /,
+        *,
+        sql: str | None = None,
+        params: list[Any] | tuple[Any, ...] | None = None,
+    ) -> ExecuteResult:
+        """Run a SQL statement that changes data. See :meth:`Client.execute_store`."""
+        result: ExecuteResult = await self._send(
+            _requests.execute_store(store_id, payload, sql, params)
+        )
+        return result
+
+    async def command_store(
+        self,
+        store_id: str,
+        payload: Mapping[str, Any] | None = None,
+        /,
+        *,
+        command: list[str] | tuple[str, ...] | None = None,
+    ) -> CommandResult:
+        """Run a Redis command. See :meth:`Client.command_store`."""
+        result: CommandResult = await self._send(
+            _requests.command_store(store_id, payload, command)
+        )
+        return result
+
+    async def ensure_store(
+        self, payload: Mapping[str, Any] | None = None, /, **fields: Any
+    ) -> Store:
+        """Return the store with this name, creating it if needed.
+
+        See :meth:`Client.ensure_store`.
+        """
+        body = _requests.create_body(payload, fields)
+        name, kind = body["name"], body["kind"]
+        found = _find_store(await self.list_stores(), name, kind)
+        if found is not None:
+            return found
+        try:
+            return await self.create_store(body)
+        except ConflictError:
+            found = _find_store(await self.list_stores(), name, kind)
+            if found is None:
+                raise
+            return found

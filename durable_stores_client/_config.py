@@ -1,0 +1,277 @@
+"""Resolving the client's settings from arguments and the environment.
+
+Precedence (first one set wins; empty environment variables count as unset):
+
+* ``base_url``: the argument, ``DURABLE_STORES_BASE_URL``,
+  ``AGENTKERNEL_BASE_URL``, then :data:`DEFAULT_BASE_URL`.
+* ``api_key``: the argument, ``DURABLE_STORES_API_KEY``,
+  ``AGENTKERNEL_API_KEY``, then no key (no ``Authorization`` header).
+
+Everything is validated here, before any I/O, with a :class:`TypeError` or
+:class:`ValueError` that says what to pass instead.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import warnings
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import attrs
+import httpx
+
+from ._redaction import MASK
+from ._retry import RetryPolicy
+from ._version import __version__
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "DEFAULT_MAX_RETRIES",
+    "DEFAULT_TIMEOUT",
+    "ENV_API_KEY",
+    "ENV_BASE_URL",
+    "USER_AGENT",
+    "ClientOptions",
+    "resolve_options",
+]
+
+#: Where the agentkernel daemon listens by default.
+DEFAULT_BASE_URL = "http://localhost:18888"
+#: 30 seconds for each of read, write and pool; 5 seconds to connect.
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+#: Retries after the first attempt (so at most three attempts).
+DEFAULT_MAX_RETRIES = 2
+#: Environment variables for the base URL, in precedence order.
+ENV_BASE_URL = ("DURABLE_STORES_BASE_URL", "AGENTKERNEL_BASE_URL")
+#: Environment variables for the API key, in precedence order.
+ENV_API_KEY = ("DURABLE_STORES_API_KEY", "AGENTKERNEL_API_KEY")
+#: The ``User-Agent`` every request carries.
+USER_AGENT = f"durable-stores-client-python/{__version__}"
+
+#: What ``timeout=`` accepts.
+TimeoutTypes = float | httpx.Timeout | None
+
+
+@attrs.frozen
+class ClientOptions:
+    """Everything a client needs besides its ``httpx`` client; shared by derived clients.
+
+    Attributes:
+        base_url: The server's root URL, without a trailing slash.
+        api_key: The API key, or None.
+        timeout: The ``httpx.Timeout`` for every request.
+        max_retries: Retries after the first attempt.
+        headers: Extra headers the caller asked for.
+        retry_policy: Backoff timing, sleeping and jitter.
+        base_headers: Every fixed header (User-Agent, Accept, Authorization,
+            extra headers), precomputed so a request only copies it.
+        display_url: ``base_url`` with any password in it masked.
+    """
+
+    base_url: str
+    api_key: str | None = attrs.field(repr=False)
+    timeout: httpx.Timeout
+    max_retries: int
+    headers: dict[str, str]
+    retry_policy: RetryPolicy
+    base_headers: dict[str, str] = attrs.field(repr=False)
+    display_url: str
+
+
+def _from_env(names: tuple[str, ...], environ: Mapping[str, str]) -> str | None:
+    for name in names:
+        value = environ.get(name, "").strip()
+        if value:
+            return value
+    return None
+
+
+def _check_base_url(base_url: object) -> tuple[str, str]:
+    """Validate a base URL; return it without trailing slash, and its display form."""
+    if not isinstance(base_url, str):
+        raise TypeError(f"base_url must be a string such as {DEFAULT_BASE_URL!r}")
+    text = base_url.strip().rstrip("/")
+    try:
+        url = httpx.URL(text)
+    except httpx.InvalidURL as exc:
+        raise ValueError(f"base_url {base_url!r} is not a valid URL: {exc}") from None
+    if url.scheme not in ("http", "https") or not url.host:
+        raise ValueError(
+            f"base_url must be an http:// or https:// URL with a host, such as "
+            f"{DEFAULT_BASE_URL!r}; got {_mask_url(text)!r}"
+        )
+    if url.query or url.fragment:
+        raise ValueError("base_url must not have a query string or fragment")
+    return text, _mask_url(text)
+
+
+def _mask_url(text: str) -> str:
+    url = httpx.URL(text) if "@" in text else None
+    if url is not None and url.password:
+        return str(url.copy_with(password=MASK))
+    return text
+
+
+def _check_timeout(timeout: object) -> httpx.Timeout:
+    if isinstance(timeout, httpx.Timeout):
+        return timeout
+    if timeout is None:
+        return httpx.Timeout(None)
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+        raise TypeError(
+            "timeout must be a number of seconds, an httpx.Timeout or None (no timeout); "
+            f"got {type(timeout).__name__}"
+        )
+    if not timeout > 0:
+        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    return httpx.Timeout(float(timeout))
+
+
+def _check_max_retries(max_retries: object) -> int:
+    if isinstance(max_retries, bool) or not isinstance(max_retries, int):
+        raise TypeError(f"max_retries must be an int, got {type(max_retries).__name__}")
+    if max_retries < 0:
+        raise ValueError(f"max_retries must be 0 or more, got {max_retries}")
+    return max_retries
+
+
+def _check_headers(headers: object) -> dict[str, str]:
+    if headers is None:
+        return {}
+    if not isinstance(headers, Mapping):
+        raise TypeError("headers must be a mapping of header names to string values")
+    checked: dict[str, str] = {}
+    for name, value in headers.items():
+        if not isinstance(name, str) or not isinstance(value, str):
+            raise TypeError("headers must map str names to str values")
+        checked[name] = value
+    return checked
+
+
+def _check_api_key(api_key: object) -> str:
+    if not isinstance(api_key, str):
+        raise TypeError(f"api_key must be a string, got {type(api_key).__name__}")
+    key = api_key.strip()
+    if not key:
+        raise ValueError("api_key must not be empty; pass None to read it from the environment")
+    return key
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def build_headers(api_key: str | None, headers: Mapping[str, str]) -> dict[str, str]:
+    """Return the fixed headers of every request: defaults, then ``headers``.
+
+    Args:
+        api_key: Sent as ``Authorization: Bearer <api_key>`` when not None.
+        headers: Extra headers; they override the defaults of the same name.
+    """
+    merged = {"User-Agent": USER_AGENT, "Accept": "application/json"}
+    if api_key is not None:
+        merged["Authorization"] = f"Bearer {api_key}"
+    merged.update(headers)
+    return merged
+
+
+def resolve_options(
+    *,
+    base_url: str | None,
+    api_key: str | None,
+    timeout: TimeoutTypes,
+    max_retries: int,
+    headers: Mapping[str, str] | None,
+    retry_policy: RetryPolicy | None,
+    environ: Mapping[str, str] | None = None,
+    warn: Callable[..., Any] = warnings.warn,
+    stacklevel: int = 2,
+) -> ClientOptions:
+    """Resolve and validate a client's settings.
+
+    Args:
+        base_url: See the module docstring for the precedence.
+        api_key: See the module docstring for the precedence.
+        timeout: Seconds (one limit for every phase), an ``httpx.Timeout``, or
+            None for no timeout.
+        max_retries: Retries after the first attempt, 0 or more.
+        headers: Extra headers for every request.
+        retry_policy: Backoff settings; None for :class:`RetryPolicy` defaults.
+        environ: The environment (default ``os.environ``).
+        warn: Called as ``warn(message, UserWarning, stacklevel=...)`` when an
+            API key would travel over plain http to a non-loopback host.
+        stacklevel: The ``stacklevel`` for that warning, counted from the caller.
+
+    Returns:
+        The resolved options.
+
+    Raises:
+        TypeError: An argument has the wrong type.
+        ValueError: An argument has the right type but an unusable value.
+    """
+    env = os.environ if environ is None else environ
+    if base_url is None:
+        base_url = _from_env(ENV_BASE_URL, env) or DEFAULT_BASE_URL
+    url, display_url = _check_base_url(base_url)
+    key = _check_api_key(api_key) if api_key is not None else _from_env(ENV_API_KEY, env)
+    extra_headers = _check_headers(headers)
+    policy = RetryPolicy() if retry_policy is None else retry_policy
+    if not isinstance(policy, RetryPolicy):
+        raise TypeError("retry_policy must be a durable_stores_client.RetryPolicy")
+    options = ClientOptions(
+        base_url=url,
+        api_key=key,
+        timeout=_check_timeout(timeout),
+        max_retries=_check_max_retries(max_retries),
+        headers=extra_headers,
+        retry_policy=policy,
+        base_headers=build_headers(key, extra_headers),
+        display_url=display_url,
+    )
+    if key is not None:
+        parsed = httpx.URL(url)
+        if parsed.scheme == "http" and not _is_loopback(parsed.host):
+            warn(
+                f"the API key will be sent unencrypted over plain http to {parsed.host}; "
+                "use an https:// base_url",
+                UserWarning,
+                stacklevel=stacklevel + 1,
+            )
+    return options
+
+
+def derive_options(
+    options: ClientOptions,
+    *,
+    timeout: Any,
+    max_retries: Any,
+    headers: Any,
+    retry_policy: Any,
+    unset: object,
+) -> ClientOptions:
+    """Return ``options`` with some settings replaced (for ``with_options``).
+
+    Arguments equal to ``unset`` keep the current value; ``headers`` are
+    merged over the current extra headers.
+    """
+    changes: dict[str, Any] = {}
+    if timeout is not unset:
+        changes["timeout"] = _check_timeout(timeout)
+    if max_retries is not unset:
+        changes["max_retries"] = _check_max_retries(max_retries)
+    if retry_policy is not unset:
+        if not isinstance(retry_policy, RetryPolicy):
+            raise TypeError("retry_policy must be a durable_stores_client.RetryPolicy")
+        changes["retry_policy"] = retry_policy
+    if headers is not unset:
+        merged = {**options.headers, **_check_headers(headers)}
+        changes["headers"] = merged
+        changes["base_headers"] = build_headers(options.api_key, merged)
+    return attrs.evolve(options, **changes)

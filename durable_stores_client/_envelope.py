@@ -1,0 +1,163 @@
+"""Decoding answers: the envelope, API errors, protocol errors, connection errors.
+
+A 2xx answer must be ``{"success": true, "data": ...}``; its ``data`` is
+structured into the operation's result type with one ``json.loads`` and cheap
+shape checks. A non-2xx answer with ``{"success": false, "error": "..."}``
+becomes the :class:`~durable_stores_client.APIError` subclass for its status.
+Anything else (not JSON, another shape, ``success: false`` on a 2xx, ``data``
+that does not fit the result) is a :class:`~durable_stores_client.ProtocolError`
+naming the status, the content type and a short, secret-masked excerpt.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from ._exceptions import (
+    APIConnectionError,
+    APIError,
+    APITimeoutError,
+    ConflictError,
+    ProtocolError,
+    error_class_for_status,
+)
+from ._models import converter
+from ._redaction import redact_text
+
+if TYPE_CHECKING:
+    from ._requests import PreparedCall
+
+__all__ = ["connection_error", "decode", "protocol_error"]
+
+#: How much of a bad body a ProtocolError quotes.
+EXCERPT_CHARS = 200
+#: agentkernel's answer to a duplicate store name on create.
+DUPLICATE_NAME_MESSAGE = "failed to create durable store metadata"
+
+
+def decode(response: httpx.Response, call: PreparedCall, api_key: str | None) -> Any:
+    """Return the structured result of an answer, or raise the matching error.
+
+    Args:
+        response: The final answer (its body already read).
+        call: The call it answers.
+        api_key: The client's key, masked wherever it would appear in text.
+
+    Returns:
+        ``data`` structured as ``call.result_type`` (None when that is None).
+
+    Raises:
+        APIError: A subclass for the status, for an error envelope.
+        ProtocolError: The body is not the envelope, or ``data`` has the
+            wrong shape.
+    """
+    try:
+        body = json.loads(response.content)
+    except ValueError:  # JSONDecodeError and UnicodeDecodeError
+        raise protocol_error(response, call, "the body is not JSON", api_key) from None
+    status = response.status_code
+    if type(body) is dict:
+        success = body.get("success")
+        if success is True and 200 <= status < 300:
+            if call.result_type is None:
+                return None
+            structure = converter().structure
+            try:
+                return structure(body.get("data"), call.result_type)
+            except (TypeError, ValueError, KeyError, AttributeError) as exc:
+                reason = f"its data does not fit the {call.operation} result: {exc}"
+                raise protocol_error(response, call, reason, api_key) from None
+        if success is False:
+            error = body.get("error")
+            if 200 <= status < 300:
+                reason = "the envelope says success: false on a 2xx status"
+                raise protocol_error(response, call, reason, api_key)
+            if isinstance(error, str):
+                raise api_error(response, call, error, api_key)
+    raise protocol_error(response, call, "the body is not the success/error envelope", api_key)
+
+
+def api_error(
+    response: httpx.Response, call: PreparedCall, error: str, api_key: str | None
+) -> APIError:
+    """Build the :class:`APIError` subclass for an error envelope.
+
+    agentkernel's 500 ``failed to create durable store metadata`` on a create
+    becomes a :class:`ConflictError` (it is how that server reports a
+    duplicate name).
+    """
+    status = response.status_code
+    message = redact_text(error, (api_key,))
+    request_id = response.headers.get("x-request-id")
+    cls = error_class_for_status(status)
+    hint = ""
+    if status == 500 and call.operation == "create_store" and DUPLICATE_NAME_MESSAGE in message:
+        cls = ConflictError
+        hint = " (the server's way of saying a store with that name already exists)"
+    text = f"{call.operation} failed: {call.method} {call.path} -> HTTP {status}: {message}{hint}"
+    if request_id:
+        text += f" [request id {request_id}]"
+    return cls(
+        text,
+        status_code=status,
+        message=message,
+        request_id=request_id,
+        response=response,
+    )
+
+
+def protocol_error(
+    response: httpx.Response, call: PreparedCall, reason: str, api_key: str | None
+) -> ProtocolError:
+    """Build a :class:`ProtocolError` naming status, content type and an excerpt.
+
+    Args:
+        response: The answer.
+        call: The call it answers.
+        reason: What is wrong with the body.
+        api_key: Masked in the excerpt.
+    """
+    status = response.status_code
+    content_type = response.headers.get("content-type")
+    raw = response.content[: EXCERPT_CHARS * 5].decode("utf-8", errors="replace")
+    excerpt = redact_text(raw, (api_key,))
+    if len(excerpt) > EXCERPT_CHARS:
+        excerpt = excerpt[:EXCERPT_CHARS] + "..."
+    text = (
+        f"{call.operation} failed: {call.method} {call.path} -> HTTP {status} "
+        f"(content-type {content_type or 'missing'}): {reason}; body starts {excerpt!r}"
+    )
+    return ProtocolError(
+        text,
+        status_code=status,
+        content_type=content_type,
+        excerpt=excerpt,
+        response=response,
+    )
+
+
+def connection_error(
+    error: Exception, call: PreparedCall, display_url: str, api_key: str | None, attempts: int
+) -> APIConnectionError:
+    """Build the error for a request that got no answer.
+
+    Args:
+        error: The ``httpx`` exception (chain it as the cause).
+        call: The call.
+        display_url: The base URL, password masked.
+        api_key: Masked in the text.
+        attempts: How many attempts were made.
+    """
+    detail = redact_text(str(error) or type(error).__name__, (api_key,))
+    tries = "" if attempts == 1 else f" after {attempts} attempts"
+    where = f"{call.method} {display_url}{call.path}"
+    if isinstance(error, httpx.TimeoutException):
+        return APITimeoutError(
+            f"{call.operation} failed: {where} timed out{tries} ({type(error).__name__}: {detail})"
+        )
+    return APIConnectionError(
+        f"{call.operation} failed: {where} got no answer{tries} ({type(error).__name__}: {detail})"
+    )

@@ -1,0 +1,250 @@
+"""Every error the client raises, and the mapping from an HTTP status to its class.
+
+The tree::
+
+    DurableStoresError
+    ├── APIError                      the server answered with an error envelope
+    │   ├── BadRequestError           400
+    │   ├── AuthenticationError       401
+    │   ├── PermissionDeniedError     403
+    │   ├── NotFoundError             404
+    │   ├── ConflictError             409 (and agentkernel's duplicate-name 500)
+    │   ├── PayloadTooLargeError      413
+    │   ├── UnprocessableEntityError  422
+    │   ├── RateLimitError            429
+    │   └── InternalServerError       5xx
+    ├── APIConnectionError            no answer: could not connect, connection lost
+    │   └── APITimeoutError           no answer in time
+    ├── ProtocolError                 an answer that is not the envelope
+    └── RowCountError                 QueryResult.one() without exactly one row
+
+Exception text never contains the API key or a secret-like value.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConflictError",
+    "DurableStoresError",
+    "InternalServerError",
+    "NotFoundError",
+    "PayloadTooLargeError",
+    "PermissionDeniedError",
+    "ProtocolError",
+    "RateLimitError",
+    "RowCountError",
+    "UnprocessableEntityError",
+    "error_class_for_status",
+]
+
+
+class DurableStoresError(Exception):
+    """Base class of every error this package raises on purpose.
+
+    Catch this to handle any failure of a Durable Stores call. Bad arguments
+    are not among them: they raise :class:`TypeError` or :class:`ValueError`
+    before anything is sent.
+    """
+
+
+class APIError(DurableStoresError):
+    """The server answered with an error envelope (``{"success": false, ...}``).
+
+    Attributes:
+        status_code: The HTTP status of the answer (409 for a conflict the
+            client detected itself, see :attr:`response`).
+        message: The envelope's ``error`` text, secrets masked.
+        request_id: The ``x-request-id`` response header, or None.
+        response: The :class:`httpx.Response`, or None when the client raised
+            the error without an answer to blame (``ensure_store`` finding a
+            store of another kind).
+    """
+
+    status_code: int
+    message: str
+    request_id: str | None
+    response: httpx.Response | None
+
+    def __init__(
+        self,
+        description: str,
+        *,
+        status_code: int,
+        message: str,
+        request_id: str | None = None,
+        response: httpx.Response | None = None,
+    ) -> None:
+        """Create the error.
+
+        Args:
+            description: The full exception text (operation, status, message).
+            status_code: The HTTP status.
+            message: The server's ``error`` text.
+            request_id: The ``x-request-id`` header, if any.
+            response: The response, if any.
+        """
+        super().__init__(description)
+        self.status_code = status_code
+        self.message = message
+        self.request_id = request_id
+        self.response = response
+
+
+class BadRequestError(APIError):
+    """400: the server rejected the request (validation, SQL or engine failure)."""
+
+
+class AuthenticationError(APIError):
+    """401: the API key is missing, malformed or wrong."""
+
+
+class PermissionDeniedError(APIError):
+    """403: the API key may not do this."""
+
+
+class NotFoundError(APIError):
+    """404: no store with that id (or an unknown route)."""
+
+
+class ConflictError(APIError):
+    """409: a store with that name already exists, or an idempotency key was reused.
+
+    Also raised for agentkernel's answer to a duplicate store name on create
+    (500 ``failed to create durable store metadata``; :attr:`status_code` keeps
+    the 500), and by ``ensure_store`` when the named store exists with another
+    kind.
+    """
+
+
+class PayloadTooLargeError(APIError):
+    """413: the request body is over the server's limit (16 MiB)."""
+
+
+class UnprocessableEntityError(APIError):
+    """422: the server understood the request but cannot process it."""
+
+
+class RateLimitError(APIError):
+    """429: too many requests; retried automatically within ``max_retries``."""
+
+
+class InternalServerError(APIError):
+    """5xx: the server failed."""
+
+
+class APIConnectionError(DurableStoresError):
+    """No answer: connecting failed or the connection broke.
+
+    The underlying :mod:`httpx` exception is chained as ``__cause__``.
+    """
+
+
+class APITimeoutError(APIConnectionError):
+    """No answer within the configured timeout."""
+
+
+class ProtocolError(DurableStoresError):
+    """The answer was not the envelope the contract promises.
+
+    Raised for bodies that are not JSON, JSON of the wrong shape,
+    ``"success": false`` on a 2xx status, and data that does not match the
+    operation's result.
+
+    Attributes:
+        status_code: The HTTP status of the answer.
+        content_type: The answer's ``Content-Type`` header, or None.
+        excerpt: The first characters of the body, secrets masked.
+        response: The :class:`httpx.Response`.
+    """
+
+    status_code: int
+    content_type: str | None
+    excerpt: str
+    response: httpx.Response | None
+
+    def __init__(
+        self,
+        description: str,
+        *,
+        status_code: int,
+        content_type: str | None,
+        excerpt: str,
+        response: httpx.Response | None = None,
+    ) -> None:
+        """Create the error.
+
+        Args:
+            description: The full exception text.
+            status_code: The HTTP status.
+            content_type: The ``Content-Type`` header.
+            excerpt: The start of the body, secrets masked.
+            response: The response.
+        """
+        super().__init__(description)
+        self.status_code = status_code
+        self.content_type = content_type
+        self.excerpt = excerpt
+        self.response = response
+
+
+class RowCountError(DurableStoresError, ValueError):
+    """:meth:`QueryResult.one` found no row or more than one.
+
+    Also a :class:`ValueError`, so code written for "exactly one" checks keeps
+    working.
+
+    Attributes:
+        row_count: How many rows the result had.
+    """
+
+    row_count: int
+
+    def __init__(self, row_count: int) -> None:
+        """Create the error.
+
+        Args:
+            row_count: How many rows the result had.
+        """
+        what = "no rows" if row_count == 0 else f"{row_count} rows"
+        super().__init__(f"expected exactly one row, the query returned {what}")
+        self.row_count = row_count
+
+
+_STATUS_CLASSES: dict[int, type[APIError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    413: PayloadTooLargeError,
+    422: UnprocessableEntityError,
+    429: RateLimitError,
+}
+
+
+def error_class_for_status(status_code: int) -> type[APIError]:
+    """Return the :class:`APIError` subclass for an HTTP status.
+
+    Args:
+        status_code: An HTTP status code.
+
+    Returns:
+        The matching subclass; :class:`InternalServerError` for any 5xx and
+        :class:`APIError` itself for statuses without a dedicated class.
+    """
+    cls = _STATUS_CLASSES.get(status_code)
+    if cls is not None:
+        return cls
+    if 500 <= status_code <= 599:
+        return InternalServerError
+    return APIError

@@ -1,0 +1,449 @@
+"""The result types: stores, store kinds, and query, execute and command results.
+
+All are frozen attrs classes. Payloads, configs and rows are opaque JSON: kept as
+decoded, never copied row by row, so decoding a large query result costs little
+more than ``json.loads``.
+
+Decoding from the wire goes through :func:`converter`, the package's one cattrs
+converter (built on first use so ``import durable_stores_client`` stays fast);
+its hooks are the ``from_dict`` / ``to_dict`` functions defined here, which do
+cheap shape checks and raise :class:`ValueError` or :class:`TypeError` when the
+data does not match (the client turns that into a ``ProtocolError``).
+
+Timestamps are parsed by :func:`parse_timestamp`, which accepts RFC 3339 with
+``Z`` or an offset and 0 to 9 fractional digits on every supported Python
+(``datetime.fromisoformat`` on 3.10 cannot).
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+import re
+from collections.abc import Iterator, Mapping
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from ._exceptions import RowCountError
+from ._redaction import redact_json
+
+if TYPE_CHECKING:
+    import cattrs
+
+__all__ = [
+    "CommandResult",
+    "ExecuteResult",
+    "QueryResult",
+    "Store",
+    "StoreKind",
+    "converter",
+    "format_timestamp",
+    "parse_timestamp",
+]
+
+
+class StoreKind(str, enum.Enum):
+    """The storage engine behind a store (the contract's ``kind``).
+
+    A ``str`` subclass: ``StoreKind.SQLITE == "sqlite"`` is true, and a member
+    can be sent wherever a kind string is expected.
+    """
+
+    SQLITE = "sqlite"
+    """An SQLite database file (``query`` / ``execute``)."""
+    POSTGRES = "postgres"
+    """A PostgreSQL database (``query`` / ``execute``)."""
+    MYSQL = "mysql"
+    """A MySQL database (``query`` / ``execute``)."""
+    REDIS = "redis"
+    """A Redis database (``command``)."""
+
+    def __str__(self) -> str:
+        """Return the wire value, e.g. ``"sqlite"``."""
+        return self.value
+
+    @property
+    def is_sql(self) -> bool:
+        """True for the SQL engines (query / execute), False for Redis (command)."""
+        return self is not StoreKind.REDIS
+
+
+_KINDS: dict[str, StoreKind] = {kind.value: kind for kind in StoreKind}
+
+_TIMESTAMP = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?"
+    r"(?:([Zz])|([+-])(\d{2}):(\d{2}))"
+)
+
+
+def parse_timestamp(value: str) -> datetime:
+    """Parse an RFC 3339 timestamp into an aware :class:`~datetime.datetime`.
+
+    Accepts ``Z`` (or ``z``) and ``+HH:MM`` / ``-HH:MM`` offsets, a ``T``,
+    ``t`` or space separator, and 0 to 9 fractional digits (digits beyond
+    microseconds are truncated), on every supported Python version.
+
+    Args:
+        value: For example ``"2026-02-16T10:00:00.123456789+00:00"`` or
+            ``"2026-02-16T10:00:00Z"``.
+
+    Returns:
+        An aware datetime (``tzinfo`` is :data:`datetime.timezone.utc` for
+        ``Z`` and ``+00:00``).
+
+    Raises:
+        ValueError: ``value`` is not an RFC 3339 timestamp with an offset.
+        TypeError: ``value`` is not a string.
+    """
+    if not isinstance(value, str):
+        raise TypeError(f"timestamp must be a string, got {type(value).__name__}")
+    match = _TIMESTAMP.fullmatch(value)
+    if match is None:
+        raise ValueError(f"not an RFC 3339 timestamp with an offset: {value!r}")
+    year, month, day, hour, minute, second, fraction, zulu, sign, off_h, off_m = match.groups()
+    if zulu or (off_h == "00" and off_m == "00"):
+        tz = timezone.utc
+    else:
+        delta = timedelta(hours=int(off_h), minutes=int(off_m))
+        tz = timezone(-delta if sign == "-" else delta)
+    micro = int(fraction[:6].ljust(6, "0")) if fraction else 0
+    return datetime(
+        int(year), int(month), int(day), int(hour), int(minute), int(second), micro, tzinfo=tz
+    )
+
+
+def format_timestamp(value: datetime) -> str:
+    """Format an aware datetime the way the server does (``+00:00`` style offset).
+
+    Args:
+        value: An aware datetime.
+
+    Returns:
+        An RFC 3339 string such as ``"2026-02-16T10:00:00.123456+00:00"``.
+    """
+    return value.isoformat()
+
+
+def _copy_json(value: Any) -> Any:
+    """Copy a JSON value (dicts and lists deeply, scalars as they are)."""
+    if isinstance(value, dict):
+        return {key: _copy_json(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_copy_json(item) for item in value]
+    return value
+
+
+_STORE_FIELDS = ("id", "name", "kind", "sandbox", "config", "created_at", "updated_at")
+
+
+@attrs.frozen(repr=False)
+class Store:
+    """A durable store record, as the server describes it.
+
+    Build one from the server's JSON with :meth:`from_dict`; :meth:`to_dict`
+    gives that JSON back exactly, unknown fields included (forward
+    compatibility) and ``sandbox`` omitted when the server omitted it.
+
+    The repr masks every config value whose key contains ``password``,
+    ``secret`` or ``token`` (at any depth), so printing a store never shows a
+    credential.
+
+    Attributes:
+        id: The store's id (a UUIDv7 string made by the server).
+        name: The store's name, trimmed.
+        kind: The storage engine.
+        sandbox: The sandbox the store belongs to, or None.
+        config: Engine-specific configuration (opaque JSON object; a copy, so
+            changing it does not change :meth:`to_dict`).
+        created_at: When the store was created (aware datetime).
+        updated_at: When the store was last changed (aware datetime).
+    """
+
+    id: str
+    name: str
+    kind: StoreKind
+    sandbox: str | None
+    config: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+    _raw: dict[str, Any] | None = attrs.field(default=None, eq=False, alias="raw")
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Store:
+        """Build a store from the server's JSON record.
+
+        Args:
+            data: A store record (``id``, ``name``, ``kind``, ``config``,
+                ``created_at``, ``updated_at``, optional ``sandbox``, and any
+                fields a newer server adds).
+
+        Returns:
+            The store; it keeps a copy of ``data`` for :meth:`to_dict`.
+
+        Raises:
+            TypeError: ``data`` or one of its fields has the wrong type.
+            ValueError: ``kind`` is unknown, a timestamp does not parse, or a
+                required field is missing.
+        """
+        if not isinstance(data, Mapping):
+            raise TypeError(f"a store record must be a JSON object, got {type(data).__name__}")
+        missing = [
+            key for key in ("id", "name", "kind", "created_at", "updated_at") if key not in data
+        ]
+        if missing:
+            raise ValueError(f"store record lacks {', '.join(missing)}")
+        store_id, name, kind = data["id"], data["name"], data["kind"]
+        if not isinstance(store_id, str) or not isinstance(name, str):
+            raise TypeError("store record 'id' and 'name' must be strings")
+        store_kind = _KINDS.get(kind) if isinstance(kind, str) else None
+        if store_kind is None:
+            raise ValueError(f"store record has unknown kind {kind!r}")
+        sandbox = data.get("sandbox")
+        if sandbox is not None and not isinstance(sandbox, str):
+            raise TypeError("store record 'sandbox' must be a string when present")
+        config = data.get("config", {})
+        if not isinstance(config, dict):
+            raise TypeError("store record 'config' must be a JSON object")
+        raw = _copy_json(dict(data))
+        return cls(
+            id=store_id,
+            name=name,
+            kind=store_kind,
+            sandbox=sandbox,
+            config=_copy_json(config),
+            created_at=parse_timestamp(data["created_at"]),
+            updated_at=parse_timestamp(data["updated_at"]),
+            raw=raw,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the store as JSON (a fresh copy each call).
+
+        For a store built by :meth:`from_dict`, exactly the record the server
+        sent, unknown fields included. For a store built directly, the
+        contract's fields (``sandbox`` omitted when None).
+        """
+        if self._raw is not None:
+            result: dict[str, Any] = _copy_json(self._raw)
+            return result
+        record: dict[str, Any] = {"id": self.id, "name": self.name, "kind": self.kind.value}
+        if self.sandbox is not None:
+            record["sandbox"] = self.sandbox
+        record["config"] = _copy_json(self.config)
+        record["created_at"] = format_timestamp(self.created_at)
+        record["updated_at"] = format_timestamp(self.updated_at)
+        return record
+
+    @property
+    def extra(self) -> dict[str, Any]:
+        """Fields the server sent that this client version does not know (a copy)."""
+        if self._raw is None:
+            return {}
+        return {
+            key: _copy_json(value) for key, value in self._raw.items() if key not in _STORE_FIELDS
+        }
+
+    def __repr__(self) -> str:
+        """Show the store with secret-like config values masked."""
+        parts = [
+            f"id={self.id!r}",
+            f"name={self.name!r}",
+            f"kind={self.kind.value!r}",
+            f"sandbox={self.sandbox!r}",
+            f"config={redact_json(self.config)!r}",
+            f"created_at={self.created_at!r}",
+            f"updated_at={self.updated_at!r}",
+        ]
+        extra = self.extra
+        if extra:
+            parts.append(f"extra={redact_json(extra)!r}")
+        return f"Store({', '.join(parts)})"
+
+
+@attrs.frozen
+class QueryResult:
+    """The answer to a query: column names and rows.
+
+    Rows are the JSON objects the server sent (keyed by column name, in column
+    order), kept as decoded. Iterating a result yields its rows; ``len()``
+    counts them.
+
+    Attributes:
+        columns: The column names, in order.
+        rows: The rows, each a dict from column name to JSON value.
+        row_count: The number of rows, as the server reported it.
+    """
+
+    columns: list[str]
+    rows: list[dict[str, Any]]
+    row_count: int
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> QueryResult:
+        """Build a result from the server's ``{"columns", "rows", "row_count"}``.
+
+        Only the shape is checked (cheaply); rows are not copied or converted.
+
+        Raises:
+            TypeError: The data does not have that shape.
+        """
+        if type(data) is not dict:
+            raise TypeError(f"a query result must be a JSON object, got {type(data).__name__}")
+        columns = data.get("columns")
+        rows = data.get("rows")
+        row_count = data.get("row_count")
+        if type(columns) is not list or type(rows) is not list:
+            raise TypeError("a query result needs 'columns' and 'rows' arrays")
+        if type(row_count) is not int:
+            raise TypeError("a query result needs an integer 'row_count'")
+        if rows and type(rows[0]) is not dict:
+            raise TypeError("query result rows must be JSON objects")
+        return cls(columns=columns, rows=rows, row_count=row_count)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the result as the contract's JSON object (rows not copied)."""
+        return {"columns": self.columns, "rows": self.rows, "row_count": self.row_count}
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        """Iterate over the rows."""
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        """Return the number of rows."""
+        return len(self.rows)
+
+    def first(self) -> dict[str, Any] | None:
+        """Return the first row, or None when there are no rows."""
+        return self.rows[0] if self.rows else None
+
+    def one(self) -> dict[str, Any]:
+        """Return the only row.
+
+        Raises:
+            RowCountError: The result has no rows or more than one.
+        """
+        if len(self.rows) != 1:
+            raise RowCountError(len(self.rows))
+        return self.rows[0]
+
+    def scalar(self) -> Any:
+        """Return the first column of the first row, or None when there are no rows.
+
+        Note that None is also what a NULL in that cell gives; use
+        :meth:`first` or :meth:`one` to tell the two apart.
+        """
+        if not self.rows:
+            return None
+        row = self.rows[0]
+        if self.columns:
+            return row.get(self.columns[0])
+        return next(iter(row.values()), None)
+
+
+@attrs.frozen
+class ExecuteResult:
+    """The answer to an execute.
+
+    Attributes:
+        rows_affected: How many rows the statement changed.
+        last_insert_rowid: The last inserted row id (SQLite always sends it,
+            0 when nothing was inserted), or None when the engine omits it.
+    """
+
+    rows_affected: int
+    last_insert_rowid: int | None = None
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ExecuteResult:
+        """Build a result from ``{"rows_affected", "last_insert_rowid"?}``.
+
+        Raises:
+            TypeError: The data does not have that shape.
+        """
+        if type(data) is not dict:
+            raise TypeError(f"an execute result must be a JSON object, got {type(data).__name__}")
+        rows_affected = data.get("rows_affected")
+        last = data.get("last_insert_rowid")
+        if type(rows_affected) is not int:
+            raise TypeError("an execute result needs an integer 'rows_affected'")
+        if last is not None and type(last) is not int:
+            raise TypeError("an execute result's 'last_insert_rowid' must be an integer")
+        return cls(rows_affected=rows_affected, last_insert_rowid=last)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the result as JSON (``last_insert_rowid`` omitted when None)."""
+        record: dict[str, Any] = {"rows_affected": self.rows_affected}
+        if self.last_insert_rowid is not None:
+            record["last_insert_rowid"] = self.last_insert_rowid
+        return record
+
+
+@attrs.frozen
+class CommandResult:
+    """The answer to a Redis command.
+
+    Attributes:
+        result: The reply as JSON: null for nil, numbers, strings (base64 when
+            not UTF-8), lists, objects, booleans, ``"OK"`` for status replies.
+    """
+
+    result: Any
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CommandResult:
+        """Build a result from ``{"result": <json>}``.
+
+        Raises:
+            TypeError: The data is not an object with a ``result`` field.
+        """
+        if type(data) is not dict or "result" not in data:
+            raise TypeError("a command result must be a JSON object with a 'result' field")
+        return cls(result=data["result"])
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the result as ``{"result": <json>}``."""
+        return {"result": self.result}
+
+
+def _structure_store_list(data: Any, _: Any) -> list[Store]:
+    if type(data) is not list:
+        raise TypeError(f"a store list must be a JSON array, got {type(data).__name__}")
+    return [Store.from_dict(item) for item in data]
+
+
+@functools.cache
+def converter() -> cattrs.Converter:
+    """Return the package's cattrs converter (built, and cattrs imported, on first use).
+
+    It structures the server's JSON into :class:`Store`, ``list[Store]``,
+    :class:`QueryResult`, :class:`ExecuteResult` and :class:`CommandResult`,
+    and unstructures them back to JSON, through the ``from_dict`` /
+    ``to_dict`` methods (so there is one definition of each shape).
+
+    Example:
+        >>> converter().unstructure(store) == store.to_dict()
+        True
+    """
+    import cattrs  # noqa: PLC0415 - deferred: cattrs adds to import time
+
+    conv = cattrs.Converter()
+    for cls in (Store, QueryResult, ExecuteResult, CommandResult):
+        conv.register_structure_hook(cls, _structure_hook(cls))
+        conv.register_unstructure_hook(cls, _unstructure_hook)
+    conv.register_structure_hook_func(lambda cls: cls == list[Store], _structure_store_list)
+    conv.register_structure_hook(StoreKind, lambda value, _: StoreKind(value))
+    conv.register_unstructure_hook(StoreKind, lambda kind: kind.value)
+    conv.register_structure_hook(datetime, lambda value, _: parse_timestamp(value))
+    conv.register_unstructure_hook(datetime, format_timestamp)
+    return conv
+
+
+def _structure_hook(cls: Any) -> Any:
+    from_dict = cls.from_dict
+    return lambda data, _: from_dict(data)
+
+
+def _unstructure_hook(value: Any) -> Any:
+    return value.to_dict()

@@ -1,0 +1,300 @@
+"""Building requests: validated bodies, paths with percent-encoded ids, headers.
+
+Every public operation turns its arguments into a :class:`PreparedCall` here,
+before any I/O, so bad input raises a clear :class:`TypeError` or
+:class:`ValueError` and nothing is sent. Both clients send what these
+functions build.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
+
+from ._models import CommandResult, ExecuteResult, QueryResult, Store, StoreKind
+from ._retry import OperationKind
+
+__all__ = [
+    "PreparedCall",
+    "command_store",
+    "create_store",
+    "delete_store",
+    "encode_json",
+    "get_store",
+    "list_stores",
+    "query_store",
+    "request_headers",
+    "store_path",
+]
+
+_KIND_VALUES = {kind.value for kind in StoreKind}
+_READ = OperationKind.READ
+_WRITE = OperationKind.WRITE
+
+
+class PreparedCall(NamedTuple):
+    """One operation, ready to send (and re-send on retries).
+
+    Attributes:
+        operation: The client method's name, for messages and logs.
+        kind: How safe it is to repeat.
+        method: The HTTP method.
+        path: The path below the base URL, ids percent-encoded.
+        body: The JSON body as bytes, or None.
+        result_type: What the answer's ``data`` is structured into (None
+            for ``delete_store``, whose ``data`` is ignored).
+    """
+
+    operation: str
+    kind: OperationKind
+    method: str
+    path: str
+    body: bytes | None
+    result_type: Any
+
+
+def encode_json(value: Any, what: str) -> bytes:
+    """Encode a request body as compact UTF-8 JSON.
+
+    Args:
+        value: The body.
+        what: The argument's name, for the error message.
+
+    Raises:
+        TypeError: ``value`` holds something JSON cannot represent.
+        ValueError: ``value`` holds NaN or infinity, or a circular reference.
+    """
+    try:
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    except TypeError as exc:
+        raise TypeError(f"{what} must be JSON-serializable: {exc}") from None
+    except ValueError as exc:
+        raise ValueError(f"{what} must be valid JSON: {exc}") from None
+    return text.encode("utf-8")
+
+
+def store_path(store_id: object, suffix: str = "") -> str:
+    """Return ``/stores/<id><suffix>`` with the id percent-encoded as one segment.
+
+    Every character outside ``A-Z a-z 0-9 - _ ~`` is encoded, including ``/``
+    and ``.``, so an id like ``../x`` or ``a/b`` can never reach another route.
+
+    Args:
+        store_id: The store's id.
+        suffix: ``""``, ``"/query"``, ``"/execute"`` or ``"/command"``.
+
+    Raises:
+        TypeError: ``store_id`` is not a string.
+        ValueError: ``store_id`` is empty or only whitespace.
+    """
+    if type(store_id) is not str:
+        hint = " (pass store.id)" if isinstance(store_id, Store) else ""
+        raise TypeError(f"store_id must be a str, got {type(store_id).__name__}{hint}")
+    if not store_id.strip():
+        raise ValueError("store_id must be a non-empty string, such as store.id")
+    if store_id.isalnum() or _is_plain(store_id):
+        return f"/stores/{store_id}{suffix}"
+    return f"/stores/{_quote(store_id)}{suffix}"
+
+
+_PLAIN = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_~")
+
+
+def _is_plain(text: str) -> bool:
+    return all(char in _PLAIN for char in text)
+
+
+def _quote(text: str) -> str:
+    from urllib.parse import quote  # noqa: PLC0415 - cheap, already imported by httpx
+
+    return quote(text, safe="").replace(".", "%2E")
+
+
+def request_headers(base_headers: dict[str, str], has_body: bool) -> dict[str, str]:
+    """Return the headers of one call: the fixed ones, plus body headers for a POST.
+
+    A POST gets ``Content-Type: application/json`` and a fresh uuid4
+    ``Idempotency-Key``; the caller builds the request once, so every retry of
+    the call re-sends the same key.
+
+    Args:
+        base_headers: The client's fixed headers (not modified).
+        has_body: Whether the call sends a JSON body (POST).
+    """
+    if not has_body:
+        return base_headers
+    headers = base_headers.copy()
+    headers["Content-Type"] = "application/json"
+    headers["Idempotency-Key"] = str(uuid.uuid4())
+    return headers
+
+
+def _merge(
+    operation: str, payload: Mapping[str, Any] | None, fields: dict[str, Any]
+) -> dict[str, Any]:
+    if payload is None:
+        return fields
+    if fields:
+        names = ", ".join(sorted(fields))
+        raise TypeError(
+            f"{operation}() takes either a payload mapping or keyword fields, not both "
+            f"(got a payload and {names})"
+        )
+    if not isinstance(payload, Mapping):
+        raise TypeError(
+            f"{operation}() payload must be a mapping (a JSON object), got {type(payload).__name__}"
+        )
+    return dict(payload)
+
+
+def list_stores() -> PreparedCall:
+    """Prepare ``GET /stores``."""
+    return PreparedCall("list_stores", _READ, "GET", "/stores", None, list[Store])
+
+
+def get_store(store_id: object) -> PreparedCall:
+    """Prepare ``GET /stores/{id}``."""
+    return PreparedCall("get_store", _READ, "GET", store_path(store_id), None, Store)
+
+
+def delete_store(store_id: object) -> PreparedCall:
+    """Prepare ``DELETE /stores/{id}``."""
+    path = store_path(store_id)
+    return PreparedCall("delete_store", OperationKind.DELETE, "DELETE", path, None, None)
+
+
+def create_body(payload: Mapping[str, Any] | None, fields: dict[str, Any]) -> dict[str, Any]:
+    """Validate and return the body of a create (also used by ``ensure_store``).
+
+    ``name`` must be a non-blank string and ``kind`` one of ``sqlite``,
+    ``postgres``, ``mysql``, ``redis`` (a :class:`StoreKind` works);
+    ``sandbox`` a string and ``config`` a mapping when given (None means
+    "not given" and is left out). Other fields are sent as they are.
+
+    Raises:
+        TypeError: Both a payload and fields, a wrong type, or a missing field.
+        ValueError: A blank name or an unknown kind.
+    """
+    body = _merge("create_store", payload, fields)
+    name = body.get("name")
+    kind = body.get("kind")
+    if name is None or kind is None:
+        missing = " and ".join(key for key in ("name", "kind") if body.get(key) is None)
+        raise TypeError(f"create_store() needs {missing}, e.g. name='notes', kind='sqlite'")
+    if not isinstance(name, str):
+        raise TypeError(f"store name must be a str, got {type(name).__name__}")
+    if not name.strip():
+        raise ValueError("store name must not be blank")
+    if isinstance(kind, StoreKind):
+        body["kind"] = kind.value
+    elif not isinstance(kind, str):
+        raise TypeError(f"store kind must be a str or StoreKind, got {type(kind).__name__}")
+    elif kind not in _KIND_VALUES:
+        raise ValueError(
+            f"store kind must be one of {', '.join(sorted(_KIND_VALUES))}; got {kind!r}"
+        )
+    for key, expected, label in (("sandbox", str, "a str"), ("config", Mapping, "a mapping")):
+        if key in body:
+            if body[key] is None:
+                del body[key]
+            elif not isinstance(body[key], expected):
+                raise TypeError(f"store {key} must be {label}, got {type(body[key]).__name__}")
+    return body
+
+
+def create_store(payload: Mapping[str, Any] | None, fields: dict[str, Any]) -> PreparedCall:
+    """Prepare ``POST /stores`` (see :func:`create_body` for the checks)."""
+    body = encode_json(create_body(payload, fields), "create_store() payload")
+    return PreparedCall("create_store", _WRITE, "POST", "/stores", body, Store)
+
+
+def _sql_body(
+    operation: str, payload: Mapping[str, Any] | None, sql: object, params: object
+) -> bytes:
+    if payload is not None:
+        if sql is not None or params is not None:
+            raise TypeError(
+                f"{operation}() takes either a payload mapping or sql=/params=, not both"
+            )
+        body = _merge(operation, payload, {})
+        sql = body.get("sql")
+        params = body.get("params")
+    else:
+        body = {"sql": sql}
+        if params is not None:
+            body["params"] = params
+    if not isinstance(sql, str):
+        raise TypeError(f"{operation}() needs sql as a str, got {type(sql).__name__}")
+    if not sql.strip():
+        raise ValueError(f"{operation}() sql must not be blank")
+    if params is not None:
+        if isinstance(params, (str, bytes, bytearray)) or not isinstance(params, Sequence):
+            raise TypeError(
+                f"{operation}() params must be a list of positional values, "
+                f"got {type(params).__name__}"
+            )
+        if type(params) is not list:
+            body["params"] = list(params)
+    return encode_json(body, f"{operation}() params")
+
+
+def query_store(
+    store_id: object, payload: Mapping[str, Any] | None, sql: object, params: object
+) -> PreparedCall:
+    """Prepare ``POST /stores/{id}/query``.
+
+    Raises:
+        TypeError: Both a payload and ``sql``/``params``; ``sql`` not a str;
+            ``params`` not a list or tuple.
+        ValueError: Blank ``sql`` or a bad ``store_id``.
+    """
+    path = store_path(store_id, "/query")
+    body = _sql_body("query_store", payload, sql, params)
+    return PreparedCall("query_store", _READ, "POST", path, body, QueryResult)
+
+
+def execute_store(
+    store_id: object, payload: Mapping[str, Any] | None, sql: object, params: object
+) -> PreparedCall:
+    """Prepare ``POST /stores/{id}/execute`` (same checks as :func:`query_store`)."""
+    path = store_path(store_id, "/execute")
+    body = _sql_body("execute_store", payload, sql, params)
+    return PreparedCall("execute_store", _WRITE, "POST", path, body, ExecuteResult)
+
+
+def command_store(
+    store_id: object, payload: Mapping[str, Any] | None, command: object
+) -> PreparedCall:
+    """Prepare ``POST /stores/{id}/command``.
+
+    Raises:
+        TypeError: Both a payload and ``command``; ``command`` not a list of str.
+        ValueError: An empty ``command`` or a bad ``store_id``.
+    """
+    path = store_path(store_id, "/command")
+    if payload is not None:
+        if command is not None:
+            raise TypeError("command_store() takes either a payload mapping or command=, not both")
+        body = _merge("command_store", payload, {})
+        command = body.get("command")
+    else:
+        body = {"command": command}
+    if isinstance(command, (str, bytes)) or not isinstance(command, Sequence):
+        raise TypeError(
+            "command_store() needs command as a list of strings, e.g. ['GET', 'key']; "
+            f"got {type(command).__name__}"
+        )
+    if not command:
+        raise ValueError("command_store() command must not be empty, e.g. ['PING']")
+    for index, part in enumerate(command):
+        if not isinstance(part, str):
+            raise TypeError(
+                f"command_store() command items must all be str; item {index} is "
+                f"{type(part).__name__} (convert numbers with str())"
+            )
+    if type(command) is not list:
+        body["command"] = list(command)
+    encoded = encode_json(body, "command_store() payload")
+    return PreparedCall("command_store", _WRITE, "POST", path, encoded, CommandResult)
