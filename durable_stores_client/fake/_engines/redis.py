@@ -1,0 +1,95 @@
+"""Redis stores on fakeredis: one isolated keyspace per store.
+
+fakeredis is imported on the first ``command`` call, so the fake (and the
+SDK) import without it; without the ``fake`` extra, ``command`` answers 400
+naming the install command.
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib
+import math
+import threading
+from typing import TYPE_CHECKING, Any
+
+from . import EngineError, StoreClosed
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+MISSING_FAKEREDIS = (
+    'redis stores in the fake need fakeredis: pip install "durable-stores-client[fake]"'
+)
+
+
+def _import_fakeredis() -> Any:
+    return importlib.import_module("fakeredis")
+
+
+class RedisEngine:
+    """One store's keyspace on its own fakeredis server."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._client: Any = None
+        self._closed = False
+
+    def _connect(self) -> Any:
+        with self._lock:
+            if self._closed:
+                raise StoreClosed
+            if self._client is None:
+                try:
+                    fakeredis = _import_fakeredis()
+                except ImportError:
+                    raise EngineError(MISSING_FAKEREDIS) from None
+                client = fakeredis.FakeRedis(server=fakeredis.FakeServer(), decode_responses=False)
+                # Raw replies: no per-command conversions (SET -> True and the like).
+                client.response_callbacks.clear()
+                self._client = client
+            return self._client
+
+    def command(self, args: Sequence[str]) -> dict[str, Any]:
+        """Run one command and return the ``command`` payload."""
+        client = self._connect()
+        try:
+            reply = client.execute_command(*args)
+        except Exception as exc:  # redis.exceptions.* from fakeredis: the client's command failed
+            message = str(exc) or type(exc).__name__
+            raise EngineError(f"failed executing store command: {message}") from None
+        if self._closed:
+            raise StoreClosed
+        return {"result": _to_json(reply)}
+
+    def close(self) -> None:
+        """Drop the keyspace; later calls raise :class:`StoreClosed`."""
+        with self._lock:
+            self._closed = True
+            client, self._client = self._client, None
+        if client is not None:
+            client.close()
+
+
+def _to_json(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, int)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, bytes):
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError:
+            return base64.b64encode(value).decode("ascii")
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        return {_key(k): _to_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_to_json(item) for item in value]
+    return str(value)
+
+
+def _key(key: Any) -> str:
+    converted = _to_json(key)
+    return converted if isinstance(converted, str) else str(converted)

@@ -1,0 +1,327 @@
+"""SQLite stores (and the postgres/mysql emulation) on the standard library's sqlite3.
+
+How ``query`` is kept read-only: every statement is prepared under an SQLite
+*authorizer* (``Connection.set_authorizer``). SQLite calls it at prepare time
+for every action the statement would take (reading a column, inserting into a
+table, creating an index, starting a transaction, ...), before anything runs.
+In ``query`` mode the authorizer allows only reads (``SELECT``, column reads,
+functions, recursive CTEs and the informational pragmas) and denies anything
+else, so a write is refused before it executes, whatever its spelling (CTEs,
+``REPLACE``, ``CREATE TEMP``, ``INSERT ... RETURNING``, ...). The statement
+cache is disabled (``cached_statements=0``) so every call is prepared, and so
+checked, afresh.
+
+In ``execute`` mode the authorizer refuses transaction control and attaching
+other database files (``ATTACH``, ``VACUUM INTO``), and notes whether the
+statement inserts, so ``last_insert_rowid`` is 0 when nothing was inserted.
+Statements that return rows are refused; a statement that might write and
+return rows (``RETURNING``) runs inside a savepoint that is rolled back when
+it is refused, so a refused call changes nothing.
+
+More than one statement per call is detected by sqlite3 itself after
+preparing the first statement (it checks that only whitespace and comments
+follow), which is tokenizer-exact: a ``;`` inside a string literal is text.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import sqlite3
+import threading
+from typing import TYPE_CHECKING, Any
+
+from . import EngineError, StoreClosed
+from ._placeholders import translate_placeholders
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+_INT_MIN = -(2**63)
+_INT_MAX = 2**63 - 1
+
+_OK = sqlite3.SQLITE_OK
+_DENY = sqlite3.SQLITE_DENY
+
+_READ_ACTIONS = frozenset(
+    {
+        sqlite3.SQLITE_SELECT,
+        sqlite3.SQLITE_READ,
+        sqlite3.SQLITE_FUNCTION,
+        getattr(sqlite3, "SQLITE_RECURSIVE", 33),
+    }
+)
+_SCHEMA_TABLES = frozenset({"sqlite_master", "sqlite_temp_master", "sqlite_schema"})
+# Pragmas that take an argument and still only read.
+_READING_PRAGMAS_WITH_ARGUMENT = frozenset(
+    {
+        "table_info",
+        "table_xinfo",
+        "table_list",
+        "index_list",
+        "index_info",
+        "index_xinfo",
+        "foreign_key_list",
+        "foreign_key_check",
+        "integrity_check",
+        "quick_check",
+    }
+)
+# Pragmas that change something even without an argument.
+_WRITING_PRAGMAS_WITHOUT_ARGUMENT = frozenset(
+    {"optimize", "shrink_memory", "wal_checkpoint", "incremental_vacuum"}
+)
+
+READ_ONLY_MESSAGE = "query endpoint is read-only; use execute"
+_TRANSACTION_MESSAGE = (
+    "transaction control (BEGIN, COMMIT, ROLLBACK, SAVEPOINT, RELEASE) is not available: "
+    "every call runs in its own transaction"
+)
+_ATTACH_MESSAGE = (
+    "ATTACH and VACUUM INTO are not available: a store cannot reach other database files"
+)
+
+
+def _pragma_reads(name: str | None, argument: str | None) -> bool:
+    lowered = (name or "").lower()
+    if argument is None:
+        return lowered not in _WRITING_PRAGMAS_WITHOUT_ARGUMENT
+    return lowered in _READING_PRAGMAS_WITH_ARGUMENT
+
+
+class SqliteEngine:
+    """One store's SQLite database, serialized by a per-store lock.
+
+    Args:
+        database: A file path, or ``None`` for a private in-memory database.
+        translate: Translate ``$1`` and ``%s`` placeholders (the postgres and
+            mysql emulation).
+        report_last_insert_rowid: Include ``last_insert_rowid`` in execute
+            results (always for sqlite; the postgres emulation omits it).
+    """
+
+    def __init__(
+        self,
+        database: str | None,
+        *,
+        translate: bool = False,
+        report_last_insert_rowid: bool = True,
+    ) -> None:
+        self._lock = threading.Lock()
+        self._translate = translate
+        self._report_rowid = report_last_insert_rowid
+        self._denial: str | None = None
+        self._inserted = False
+        self._vacuum = False
+        conn = sqlite3.connect(
+            ":memory:" if database is None else database,
+            timeout=5.0,
+            isolation_level=None,
+            check_same_thread=False,
+            cached_statements=0,
+        )
+        try:
+            if database is not None:
+                conn.execute("PRAGMA journal_mode=WAL").close()
+                conn.execute("PRAGMA synchronous=NORMAL").close()
+                conn.execute("PRAGMA busy_timeout=5000").close()
+            conn.execute("PRAGMA foreign_keys=ON").close()
+        except BaseException:
+            conn.close()
+            raise
+        self._conn: sqlite3.Connection | None = conn
+
+    # -- authorizers ------------------------------------------------------
+
+    def _authorize_query(
+        self, action: int, arg1: str | None, arg2: str | None, _db: str | None, _trigger: str | None
+    ) -> int:
+        if action in _READ_ACTIONS:
+            return _OK
+        if action == sqlite3.SQLITE_PRAGMA and _pragma_reads(arg1, arg2):
+            return _OK
+        # Table-valued pragmas report schema-table "updates" while loading the schema;
+        # real writes to the schema tables are refused by SQLite itself.
+        if action == sqlite3.SQLITE_UPDATE and arg1 in _SCHEMA_TABLES:
+            return _OK
+        self._denial = READ_ONLY_MESSAGE
+        return _DENY
+
+    def _authorize_execute(
+        self,
+        action: int,
+        arg1: str | None,
+        _arg2: str | None,
+        _db: str | None,
+        _trigger: str | None,
+    ) -> int:
+        if action == sqlite3.SQLITE_INSERT:
+            if arg1 not in _SCHEMA_TABLES:
+                self._inserted = True
+            return _OK
+        if action == sqlite3.SQLITE_ATTACH:
+            if arg1 == "":  # VACUUM attaches a temporary database first
+                self._vacuum = True
+                return _OK
+            self._denial = _ATTACH_MESSAGE
+            return _DENY
+        if action in (sqlite3.SQLITE_TRANSACTION, sqlite3.SQLITE_SAVEPOINT) and not self._vacuum:
+            self._denial = _TRANSACTION_MESSAGE
+            return _DENY
+        return _OK
+
+    # -- operations -------------------------------------------------------
+
+    def query(self, sql: str, params: Sequence[Any]) -> dict[str, Any]:
+        """Run a read-only statement and return the ``query`` payload."""
+        prefix = "failed executing store query"
+        bound = _bind(params, prefix)
+        if self._translate:
+            sql = translate_placeholders(sql)
+        with self._lock:
+            conn = self._open()
+            self._denial = None
+            conn.set_authorizer(self._authorize_query)
+            try:
+                cursor = conn.execute(sql, bound)
+                try:
+                    description = cursor.description
+                    raw = cursor.fetchall()
+                finally:
+                    cursor.close()
+            except (sqlite3.Error, sqlite3.Warning, ValueError, OverflowError) as exc:
+                raise self._engine_error(prefix, exc) from None
+            finally:
+                conn.set_authorizer(None)
+                self._rollback_stray_transaction(conn)
+        if description is None:
+            return {"columns": [], "rows": [], "row_count": 0}
+        columns = [d[0] for d in description]
+        rows = [dict(zip(columns, _to_json_row(row), strict=False)) for row in raw]
+        return {"columns": columns, "rows": rows, "row_count": len(rows)}
+
+    def execute(self, sql: str, params: Sequence[Any]) -> dict[str, Any]:
+        """Run a statement that returns no rows and return the ``execute`` payload."""
+        prefix = "failed executing store statement"
+        bound = _bind(params, prefix)
+        if self._translate:
+            sql = translate_placeholders(sql)
+        # Only a statement that might both write and return rows needs the savepoint.
+        guarded = "returning" in sql.lower()
+        with self._lock:
+            conn = self._open()
+            self._denial = None
+            self._inserted = False
+            self._vacuum = False
+            if guarded:
+                conn.execute("SAVEPOINT durable_stores_fake").close()
+            conn.set_authorizer(self._authorize_execute)
+            try:
+                try:
+                    cursor = conn.execute(sql, bound)
+                finally:
+                    conn.set_authorizer(None)
+                try:
+                    returns_rows = cursor.description is not None
+                    rows_affected = cursor.rowcount
+                    last_rowid = cursor.lastrowid
+                finally:
+                    cursor.close()
+                if returns_rows:
+                    raise EngineError(
+                        f"{prefix}: execute does not accept statements that return rows; "
+                        "use the query endpoint"
+                    )
+            except (sqlite3.Error, sqlite3.Warning, ValueError, OverflowError) as exc:
+                if guarded:
+                    self._undo(conn)
+                raise self._engine_error(prefix, exc) from None
+            except EngineError:
+                if guarded:
+                    self._undo(conn)
+                raise
+            if guarded:
+                conn.execute("RELEASE durable_stores_fake").close()
+            self._rollback_stray_transaction(conn)
+            inserted = self._inserted
+        result: dict[str, Any] = {"rows_affected": max(rows_affected, 0)}
+        if self._report_rowid:
+            result["last_insert_rowid"] = (
+                last_rowid if inserted and rows_affected > 0 and last_rowid else 0
+            )
+        return result
+
+    def close(self) -> None:
+        """Close the database; later calls raise :class:`StoreClosed`."""
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    # -- helpers ----------------------------------------------------------
+
+    def _open(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise StoreClosed
+        return self._conn
+
+    def _engine_error(self, prefix: str, exc: BaseException) -> EngineError:
+        if self._denial is not None:
+            if self._denial is READ_ONLY_MESSAGE:
+                return EngineError(READ_ONLY_MESSAGE)
+            return EngineError(f"{prefix}: {self._denial}")
+        text = str(exc)
+        if "one statement at a time" in text:
+            return EngineError(f"{prefix}: only one SQL statement is allowed per call")
+        return EngineError(f"{prefix}: {text}")
+
+    @staticmethod
+    def _undo(conn: sqlite3.Connection) -> None:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK TO durable_stores_fake").close()
+            conn.execute("RELEASE durable_stores_fake").close()
+
+    @staticmethod
+    def _rollback_stray_transaction(conn: sqlite3.Connection) -> None:
+        # Transaction control is refused, so this only guards against surprises:
+        # never leave a transaction open across calls.
+        if conn.in_transaction:
+            conn.execute("ROLLBACK").close()
+
+
+def _bind(params: Sequence[Any], prefix: str) -> list[Any]:
+    bound: list[Any] = []
+    append = bound.append
+    for index, value in enumerate(params, 1):
+        kind = type(value)
+        if kind is bool:
+            append(int(value))
+        elif kind is int:
+            if value < _INT_MIN or value > _INT_MAX:
+                raise EngineError(
+                    f"{prefix}: parameter {index} is an integer outside SQLite's 64-bit range "
+                    f"[{_INT_MIN}, {_INT_MAX}]; send it as a string"
+                )
+            append(value)
+        elif kind is list or kind is dict:
+            append(json.dumps(value, separators=(",", ":"), ensure_ascii=False))
+        else:
+            append(value)
+    return bound
+
+
+def _to_json_row(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    for value in row:
+        kind = type(value)
+        if kind is bytes or (kind is float and not math.isfinite(value)):
+            return tuple(_to_json_value(item) for item in row)
+    return row
+
+
+def _to_json_value(value: Any) -> Any:
+    if type(value) is bytes:
+        return base64.b64encode(value).decode("ascii")
+    if type(value) is float and not math.isfinite(value):
+        return None
+    return value

@@ -1,0 +1,229 @@
+"""``FakeServer``: the fake's state plus every front end."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import TYPE_CHECKING, Any
+
+from ._handler import Handler
+from ._state import State, make_fault
+from ._transports import AsyncFakeTransport, FakeTransport
+
+if TYPE_CHECKING:
+    import os
+    from collections.abc import Iterator
+
+    import respx
+
+    from .._client import AsyncClient, Client
+    from ._ids import Clock, IdSource
+    from ._records import RecordedRequest, StoreRecord
+
+#: The base URL ``client()`` and ``async_client()`` use. Never contacted: the
+#: in-process transport answers whatever the host.
+FAKE_BASE_URL = "http://localhost:18888"
+
+
+class FakeServer:
+    """An in-memory Durable Stores server for tests, reachable in-process or over HTTP.
+
+    One state (stores, their SQLite/fakeredis engines, injected faults,
+    idempotency keys, the request log) behind one handler; every front end
+    (``client()``, ``transport()``, ``patch()``, ``serve()``) adapts its I/O to
+    that handler, so they all answer exactly alike and share the same stores.
+
+    Args:
+        api_key: When set, every route but ``GET /health`` requires
+            ``Authorization: Bearer <api_key>`` and answers 401 otherwise.
+        data_dir: When set, SQLite stores are files under this directory (WAL,
+            ``synchronous=NORMAL``, ``busy_timeout=5000``, ``foreign_keys=ON``);
+            a relative ``config.path`` resolves under it and an absolute path or
+            one escaping it is refused with 400. Without it, each store has its
+            own private in-memory database (and ``config.path`` is nominal).
+        clock: A zero-argument callable returning an *aware* ``datetime``, used
+            for ``created_at``/``updated_at`` (written in UTC with 9 fractional
+            digits, like the server). Default: the system clock, to the
+            nanosecond.
+        ids: Store ids: a zero-argument callable returning a string, or an
+            iterable of strings used in order (running out is an error).
+            Default: lowercase UUIDv7.
+
+    Example:
+        >>> fake = FakeServer(ids=iter(["s-1", "s-2"]))
+        >>> with fake.client() as client:
+        ...     store = client.create_store(name="notes", kind="sqlite")
+        >>> store.id
+        's-1'
+    """
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        data_dir: str | os.PathLike[str] | None = None,
+        clock: Clock | None = None,
+        ids: IdSource | None = None,
+    ) -> None:
+        self._state = State(api_key=api_key, data_dir=data_dir, clock=clock, ids=ids)
+        self._handler = Handler(self._state)
+
+    def __repr__(self) -> str:
+        auth = "api_key=***" if self._state.api_key is not None else "no auth"
+        return f"<FakeServer {len(self._state.stores)} stores, {auth}>"
+
+    # -- in-process front ends ------------------------------------------
+
+    def transport(self) -> FakeTransport:
+        """An ``httpx.BaseTransport`` answering from this fake, for any ``httpx.Client``.
+
+        Example:
+            >>> http = httpx.Client(base_url="http://fake", transport=fake.transport())
+        """
+        return FakeTransport(self._handler)
+
+    def async_transport(self) -> AsyncFakeTransport:
+        """An ``httpx.AsyncBaseTransport`` answering from this fake, for ``httpx.AsyncClient``."""
+        return AsyncFakeTransport(self._handler)
+
+    def client(self, **options: Any) -> Client:
+        """A :class:`~durable_stores_client.Client` wired to this fake in-process.
+
+        Args:
+            **options: Any ``Client`` option (``api_key``, ``timeout``,
+                ``max_retries``, ``headers``, ``base_url``, ...) except
+                ``transport`` and ``http_client``, which the fake sets.
+        """
+        from .._client import Client  # noqa: PLC0415 - the fake must import without the client
+
+        return Client(**self._client_options(options), transport=self.transport())
+
+    def async_client(self, **options: Any) -> AsyncClient:
+        """An :class:`~durable_stores_client.AsyncClient` wired to this fake in-process.
+
+        Args:
+            **options: As for :meth:`client`.
+        """
+        from .._client import AsyncClient  # noqa: PLC0415 - the fake must import without the client
+
+        return AsyncClient(**self._client_options(options), transport=self.async_transport())
+
+    @staticmethod
+    def _client_options(options: dict[str, Any]) -> dict[str, Any]:
+        for taken in ("transport", "http_client"):
+            if taken in options:
+                raise TypeError(
+                    f"{taken}= cannot be combined with the fake's in-process transport; "
+                    "use fake.transport() with your own httpx client instead"
+                )
+        return {"base_url": FAKE_BASE_URL, **options}
+
+    def patch(self, base_url: str = FAKE_BASE_URL) -> respx.MockRouter:
+        """Route every httpx request under ``base_url`` into this fake (built on respx).
+
+        Covers code that builds its own ``httpx`` or SDK client. The returned
+        respx router is a context manager (and a decorator); requests to other
+        hosts fail as respx's unmocked requests do, unless you add routes to it.
+
+        Example:
+            >>> with fake.patch("http://localhost:18888"):
+            ...     Client(base_url="http://localhost:18888").list_stores()
+            []
+        """
+        from ._patch import make_router  # noqa: PLC0415 - respx only when patching
+
+        return make_router(self._handler, base_url)
+
+    # -- network front end ------------------------------------------------
+
+    @contextlib.contextmanager
+    def serve(self, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+        """Serve this fake over real HTTP/1.1 from a background thread.
+
+        Keep-alive and concurrent connections are supported; on exit the
+        server stops accepting, hangs up open connections and frees the port.
+
+        Args:
+            host: The address to bind (loopback by default).
+            port: The port; 0 picks a free one.
+
+        Yields:
+            The base URL, such as ``"http://127.0.0.1:54321"``.
+        """
+        from ._http import HTTPFrontEnd  # noqa: PLC0415 - http.server only when serving
+
+        front_end = HTTPFrontEnd(self._handler, host, port)
+        front_end.start()
+        try:
+            yield front_end.url
+        finally:
+            front_end.stop()
+
+    # -- inspection and control -------------------------------------------
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """The requests received so far, oldest first (the last 10 000 are kept).
+
+        Requests answered by an injected fault are included (``fault=True``),
+        so retries are visible.
+        """
+        return list(self._state.log)
+
+    @property
+    def stores(self) -> list[StoreRecord]:
+        """The current store records, oldest first."""
+        return list(reversed(self._state.list_records(limit=None)))
+
+    def reset(self) -> None:
+        """Delete every store and forget faults, idempotency keys and recorded requests.
+
+        With ``data_dir``, database files stay on disk.
+        """
+        self._state.reset()
+
+    def inject(
+        self,
+        operation: str,
+        *,
+        status: int | None = None,
+        times: int = 1,
+        retry_after: float | str | None = None,
+        delay: float = 0.0,
+        disconnect: bool = False,
+        message: str | None = None,
+    ) -> None:
+        """Make the next ``times`` calls of ``operation`` fail, without touching state.
+
+        Faults work the same through every front end and are consumed in the
+        order they were injected.
+
+        Args:
+            operation: ``"list"``, ``"create"``, ``"get"``, ``"delete"``,
+                ``"query"``, ``"execute"``, ``"command"``, or ``"*"`` for any.
+            status: Answer the error envelope with this status (400-599)
+                instead of running the call.
+            times: How many calls the fault affects.
+            retry_after: With ``status``: a ``Retry-After`` header, in seconds
+                or as an HTTP date string.
+            delay: Seconds to wait before answering. Alone, the call then runs
+                normally (a slow server); when the client's read timeout is
+                shorter, the client times out and the call is not applied.
+            disconnect: Drop the connection without answering (in-process:
+                ``httpx.RemoteProtocolError``); the call is not applied.
+            message: With ``status``: the envelope's ``error`` (default: the
+                status phrase, marked as injected).
+
+        Raises:
+            ValueError: An unknown operation or inconsistent arguments.
+        """
+        fault = make_fault(
+            operation,
+            status=status,
+            times=times,
+            retry_after=retry_after,
+            delay=delay,
+            disconnect=disconnect,
+            message=message,
+        )
+        with self._state.lock:
+            self._state.faults.append(fault)
