@@ -1,0 +1,116 @@
+"""``python -m benchmarks --quick`` end to end, at a tiny scale: every scenario reports figures.
+
+Checks the JSON document's structure and that each scenario measured something; never how
+fast anything was (no timing thresholds in tests).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, Any]]:
+    out = tmp_path_factory.mktemp("bench") / "bench.json"
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks",
+            "--quick",
+            "--scale",
+            "0.01",
+            "--rounds",
+            "2",
+            "--json",
+            str(out),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=100,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    return completed.stdout, json.loads(out.read_text(encoding="utf-8"))
+
+
+def test_json_states_the_machine_and_versions(quick_run: tuple[str, dict[str, Any]]) -> None:
+    _, doc = quick_run
+    assert doc["schema_version"] == 1
+    assert doc["mode"] == "quick"
+    machine = doc["machine"]
+    for key in ("cpu_model", "cpu_count", "python", "os"):
+        assert machine[key]
+    assert machine["versions"]["httpx"]
+    assert machine["versions"]["durable-stores-client"]
+    assert "agentkernel-sdk" in machine["versions"]
+
+
+def test_every_scenario_reported_figures(quick_run: tuple[str, dict[str, Any]]) -> None:
+    _, doc = quick_run
+    scenarios = {s["id"]: s for s in doc["scenarios"]}
+    assert sorted(scenarios) == [1, 2, 3, 4, 5, 6]
+    for number, scenario in scenarios.items():
+        assert scenario["status"] == "ok", (number, scenario["error"])
+        assert scenario["contenders"], number
+        for contender in scenario["contenders"]:
+            summary = contender["summary"]
+            assert summary["count"] == len(contender["samples"]) >= 2
+            assert summary["median"] > 0 or number == 6
+            assert summary["q1"] <= summary["median"] <= summary["q3"]
+
+
+def test_every_target_has_a_ratio_and_a_verdict(quick_run: tuple[str, dict[str, Any]]) -> None:
+    _, doc = quick_run
+    comparisons = {
+        s["id"]: [(c["label"], c["op"], c["target"]) for c in s["comparisons"]]
+        for s in doc["scenarios"]
+    }
+    assert comparisons[1] == [("In-process: SDK / raw httpx", "<=", 1.15)]
+    assert ("Loopback: SDK / raw httpx", "<=", 1.05) in comparisons[2]
+    assert comparisons[3] == [("Large result: SDK / json.loads", "<=", 1.25)]
+    assert comparisons[4] == [("Fan-out throughput: SDK / raw httpx", ">=", 0.95)]
+    assert comparisons[5] == []
+    assert comparisons[6] == [("SDK import minus httpx import (ms)", "<=", 30.0)]
+    for scenario in doc["scenarios"]:
+        for comparison in scenario["comparisons"]:
+            assert isinstance(comparison["ratio"], float)
+            assert isinstance(comparison["met"], bool)
+
+
+def test_scenario_specific_figures(quick_run: tuple[str, dict[str, Any]]) -> None:
+    _, doc = quick_run
+    scenarios = {s["id"]: s for s in doc["scenarios"]}
+    loopback = scenarios[2]
+    if doc["machine"]["versions"]["agentkernel-sdk"] is None:
+        assert loopback["figures"]["agentkernel_sdk"] == "not installed"
+        assert any("not installed" in note for note in loopback["notes"])
+    else:
+        assert "agentkernel" in {c["key"] for c in loopback["contenders"]}
+    large = scenarios[3]["figures"]
+    assert large["rows"] >= 100
+    assert large["body_bytes"] > 0
+    assert large["peak_alloc_bytes"]["sdk"] > 0
+    rates = scenarios[5]["figures"]["operations_per_second"]
+    assert len(rates) == 6
+    assert all(rate > 0 for rate in rates.values())
+    assert scenarios[6]["figures"]["heavy_modules_imported"] == []
+
+
+def test_stdout_is_a_markdown_report(quick_run: tuple[str, dict[str, Any]]) -> None:
+    stdout, _ = quick_run
+    assert stdout.startswith("## durable-stores-client benchmarks (quick mode")
+    assert "| # | comparison | this SDK (median) | baseline (median) | ratio | target | met |" in (
+        stdout
+    )
+    for number in range(1, 7):
+        assert f"### {number}. " in stdout
