@@ -1,0 +1,108 @@
+"""Checks of the recommended clauses: duplicate names and idempotency keys.
+
+The contract's "Known deviations" table lists these: the agentkernel server does
+not meet them today, so they are ``recommended``.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import TYPE_CHECKING
+
+from ._model import Level
+from ._registry import check
+
+if TYPE_CHECKING:
+    from ._context import CheckContext
+
+__all__: list[str] = []
+
+
+@check(
+    "stores.create.duplicate-name-409",
+    'Creating a store with a name already in use: 409 "Store name already exists"',
+    level=Level.RECOMMENDED,
+    kinds=("sqlite",),
+)
+def _duplicate_name(ctx: CheckContext) -> None:
+    name = ctx.name("dup")
+    ctx.create_store("sqlite", name=name)
+    response = ctx.request("POST", "/stores", json={"name": name, "kind": "sqlite"})
+    ctx.expect_error(response, 409, "Store name already exists")
+
+
+def _key() -> str:
+    return f"contract-{secrets.token_hex(8)}"
+
+
+@check(
+    "idempotency.create-replay",
+    "A create repeated with the same Idempotency-Key and body replays the first answer, "
+    "creating one store",
+    level=Level.RECOMMENDED,
+    kinds=("sqlite",),
+)
+def _create_replay(ctx: CheckContext) -> None:
+    name = ctx.name("idem")
+    headers = {"idempotency-key": _key()}
+    body = {"name": name, "kind": "sqlite"}
+    first = ctx.request("POST", "/stores", json=body, headers=headers)
+    record = ctx.expect_success(first, 201)
+    second = ctx.request("POST", "/stores", json=body, headers=headers)
+    replayed = ctx.expect_success(second, 201)
+    diffs = ctx.diffs(second)
+    diffs.equal("data (replayed)", record, replayed)
+    diffs.raise_if_any()
+    listing = ctx.request("GET", "/stores")
+    stores = ctx.expect_success(listing, 200)
+    named = [s for s in stores if isinstance(s, dict) and s.get("name") == name]
+    diffs = ctx.diffs(listing)
+    diffs.equal(f"stores named {name}", 1, len(named))
+    diffs.raise_if_any()
+
+
+@check(
+    "idempotency.key-reuse-conflict",
+    "The same Idempotency-Key with a different body: 409",
+    level=Level.RECOMMENDED,
+    kinds=("sqlite",),
+)
+def _key_reuse(ctx: CheckContext) -> None:
+    headers = {"idempotency-key": _key()}
+    first = ctx.request(
+        "POST", "/stores", json={"name": ctx.name("a"), "kind": "sqlite"}, headers=headers
+    )
+    ctx.expect_success(first, 201)
+    second = ctx.request(
+        "POST", "/stores", json={"name": ctx.name("b"), "kind": "sqlite"}, headers=headers
+    )
+    ctx.expect_error(second, 409)
+
+
+@check(
+    "idempotency.execute-replay",
+    "An execute repeated with the same Idempotency-Key is applied once",
+    level=Level.RECOMMENDED,
+    kinds=("sqlite",),
+)
+def _execute_replay(ctx: CheckContext) -> None:
+    store = ctx.create_store("sqlite")
+    table = ctx.table(store["id"], "id INTEGER PRIMARY KEY, name TEXT")
+    path = ctx.store_path(store["id"], "execute")
+    headers = {"idempotency-key": _key()}
+    body = {"sql": f"INSERT INTO {table} (name) VALUES (?)", "params": ["once"]}
+    first = ctx.expect_success(ctx.request("POST", path, json=body, headers=headers), 200)
+    response = ctx.request("POST", path, json=body, headers=headers)
+    second = ctx.expect_success(response, 200)
+    diffs = ctx.diffs(response)
+    diffs.equal("data (replayed)", first, second)
+    diffs.raise_if_any()
+    query = ctx.request(
+        "POST",
+        ctx.store_path(store["id"], "query"),
+        json={"sql": f"SELECT count(*) AS n FROM {table}"},
+    )
+    data = ctx.expect_success(query, 200)
+    diffs = ctx.diffs(query)
+    diffs.field("data.rows", data, "rows", [{"n": 1}])
+    diffs.raise_if_any()

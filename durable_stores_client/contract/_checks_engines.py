@@ -1,0 +1,125 @@
+"""Checks of query and execute on postgres and mysql stores."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ._model import Level
+from ._registry import check
+
+if TYPE_CHECKING:
+    from ._context import CheckContext
+
+__all__: list[str] = []
+
+#: Positional placeholders of each engine's own dialect.
+_PLACEHOLDERS = {"postgres": ("$1", "$2"), "mysql": ("?", "?")}
+
+
+def _sql(
+    ctx: CheckContext, store_id: str, operation: str, sql: str, params: list[Any] | None = None
+) -> Any:
+    body: dict[str, Any] = {"sql": sql}
+    if params is not None:
+        body["params"] = params
+    response = ctx.request("POST", ctx.store_path(store_id, operation), json=body)
+    return response, ctx.expect_success(response, 200)
+
+
+def _engine_checks(kind: str) -> None:
+    first, second = _PLACEHOLDERS[kind]
+
+    @check(
+        f"{kind}.query.result",
+        f"query and execute on a {kind} store answer the contract's result shapes",
+        kinds=(kind,),
+    )
+    def _result(ctx: CheckContext) -> None:
+        store = ctx.create_store(kind)
+        table = ctx.table(store["id"], "id INTEGER, name TEXT")
+        response, data = _sql(
+            ctx, store["id"], "execute", f"INSERT INTO {table} (id, name) VALUES (1, 'alice')"
+        )
+        diffs = ctx.diffs(response)
+        diffs.require(
+            isinstance(data, dict) and isinstance(data.get("rows_affected"), int),
+            "data.rows_affected",
+            "an integer",
+            data,
+        )
+        diffs.raise_if_any()
+        response, data = _sql(ctx, store["id"], "query", f"SELECT id, name FROM {table}")
+        diffs = ctx.diffs(response)
+        diffs.equal(
+            "data",
+            {"columns": ["id", "name"], "rows": [{"id": 1, "name": "alice"}], "row_count": 1},
+            data,
+        )
+        diffs.raise_if_any()
+
+    @check(
+        f"{kind}.params-bound",
+        f"params on a {kind} store are bound to the statement's placeholders",
+        level=Level.RECOMMENDED,
+        kinds=(kind,),
+    )
+    def _params(ctx: CheckContext) -> None:
+        store = ctx.create_store(kind)
+        table = ctx.table(store["id"], "id INTEGER, name TEXT")
+        _sql(
+            ctx,
+            store["id"],
+            "execute",
+            f"INSERT INTO {table} (id, name) VALUES ({first}, {second})",
+            [7, "bound"],
+        )
+        response, data = _sql(
+            ctx, store["id"], "query", f"SELECT name FROM {table} WHERE id = {first}", [7]
+        )
+        diffs = ctx.diffs(response)
+        diffs.field("data.rows", data, "rows", [{"name": "bound"}])
+        diffs.raise_if_any()
+
+    @check(
+        f"{kind}.execute.rows-affected",
+        f"execute on a {kind} store answers the real rows_affected",
+        level=Level.RECOMMENDED if kind == "mysql" else Level.REQUIRED,
+        kinds=(kind,),
+    )
+    def _rows_affected(ctx: CheckContext) -> None:
+        store = ctx.create_store(kind)
+        table = ctx.table(store["id"], "id INTEGER, name TEXT")
+        response, data = _sql(
+            ctx,
+            store["id"],
+            "execute",
+            f"INSERT INTO {table} (id, name) VALUES (1, 'a'), (2, 'b'), (3, 'c')",
+        )
+        diffs = ctx.diffs(response)
+        diffs.field("data.rows_affected", data, "rows_affected", 3)
+        diffs.raise_if_any()
+        response, data = _sql(ctx, store["id"], "execute", f"DELETE FROM {table} WHERE id < 3")
+        diffs = ctx.diffs(response)
+        diffs.field("data.rows_affected", data, "rows_affected", 2)
+        diffs.raise_if_any()
+
+    @check(
+        f"{kind}.command.wrong-endpoint",
+        f"command on a {kind} store: 400 \"store kind '{kind}' does not support the command "
+        'endpoint; use query or execute"',
+        kinds=(kind,),
+    )
+    def _command(ctx: CheckContext) -> None:
+        store = ctx.create_store(kind)
+        response = ctx.request(
+            "POST", ctx.store_path(store["id"], "command"), json={"command": ["PING"]}
+        )
+        ctx.expect_error(
+            response,
+            400,
+            f"store kind '{kind}' does not support the command endpoint; use query or execute",
+        )
+
+
+for _kind in _PLACEHOLDERS:
+    _engine_checks(_kind)

@@ -1,0 +1,183 @@
+"""Checks of the protocol around the routes: health, envelope, auth, unknown routes, size."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ._registry import check
+
+if TYPE_CHECKING:
+    from ._context import CheckContext
+
+__all__: list[str] = []
+
+MAX_BODY = 16 * 1024 * 1024
+_TOO_LARGE = f"Request body exceeds the maximum size of {MAX_BODY} bytes"
+
+
+# -- health ---------------------------------------------------------------------
+
+
+@check("health.ok", 'GET /health answers 200 {"success": true, "data": "ok"}')
+def _health_ok(ctx: CheckContext) -> None:
+    response = ctx.request("GET", "/health")
+    data = ctx.expect_success(response, 200)
+    diffs = ctx.diffs(response)
+    diffs.equal("data", "ok", data)
+    diffs.raise_if_any()
+
+
+# -- envelope -------------------------------------------------------------------
+
+
+@check(
+    "envelope.success-shape",
+    'A success answer is {"success": true, "data": ...} with "error" omitted',
+)
+def _success_shape(ctx: CheckContext) -> None:
+    response = ctx.request("GET", "/stores")
+    ctx.expect_success(response, 200)
+
+
+@check(
+    "envelope.error-shape",
+    'A failure answer is {"success": false, "error": "<message>"} with "data" omitted',
+)
+def _error_shape(ctx: CheckContext) -> None:
+    response = ctx.request("GET", ctx.store_path(ctx.unknown_id))
+    ctx.expect_error(response, 404)
+
+
+@check("envelope.content-type", "Answers, success and failure, are application/json")
+def _content_type(ctx: CheckContext) -> None:
+    for response in (
+        ctx.request("GET", "/stores"),
+        ctx.request("GET", ctx.store_path(ctx.unknown_id)),
+    ):
+        diffs = ctx.diffs(response)
+        content_type = response.headers.get("content-type", "")
+        diffs.require(
+            content_type.split(";")[0].strip().lower() == "application/json",
+            "header content-type",
+            "application/json",
+            content_type or "no content-type header",
+        )
+        diffs.raise_if_any()
+
+
+# -- routes ---------------------------------------------------------------------
+
+
+@check("routes.unknown-path", 'An unknown route answers 404 "Not found"')
+def _unknown_path(ctx: CheckContext) -> None:
+    ctx.expect_error(ctx.request("GET", "/no-such-route"), 404, "Not found")
+    ctx.expect_error(ctx.request("POST", "/stores/x/y/z", json={}), 404, "Not found")
+
+
+@check("routes.unknown-method", 'A known path with an unknown method answers 404 "Not found"')
+def _unknown_method(ctx: CheckContext) -> None:
+    ctx.expect_error(ctx.request("PUT", "/stores", json={}), 404, "Not found")
+    ctx.expect_error(ctx.request("GET", ctx.store_path(ctx.unknown_id, "query")), 404, "Not found")
+
+
+@check(
+    "routes.body-too-large",
+    f'A body over 16 MiB answers 413 "{_TOO_LARGE}"',
+    large=True,
+)
+def _body_too_large(ctx: CheckContext) -> None:
+    name = ctx.name("large")
+    head = f'{{"name": "{name}", "kind": "sqlite", "padding": "'.encode()
+    tail = b'"}'
+    body = head + b"x" * (MAX_BODY + 1 - len(head) - len(tail)) + tail
+    response = ctx.request(
+        "POST", "/stores", content=body, headers={"content-type": "application/json"}
+    )
+    ctx.expect_error(response, 413, _TOO_LARGE)
+
+
+# -- authentication ---------------------------------------------------------------
+
+
+@check(
+    "auth.missing-header",
+    'Without an Authorization header: 401 "Missing Authorization header"',
+    needs_api_key=True,
+)
+def _auth_missing(ctx: CheckContext) -> None:
+    response = ctx.request("GET", "/stores", auth=False)
+    ctx.expect_error(response, 401, "Missing Authorization header")
+
+
+@check(
+    "auth.wrong-scheme",
+    'A scheme other than Bearer: 401 "Invalid authorization format. Use: Bearer <api_key>"',
+    needs_api_key=True,
+)
+def _auth_wrong_scheme(ctx: CheckContext) -> None:
+    response = ctx.request(
+        "GET", "/stores", auth=False, headers={"authorization": f"Basic {ctx.target.api_key}"}
+    )
+    ctx.expect_error(response, 401, "Invalid authorization format. Use: Bearer <api_key>")
+
+
+@check(
+    "auth.wrong-key",
+    'A wrong bearer token: 401 "Invalid bearer token"',
+    needs_api_key=True,
+)
+def _auth_wrong_key(ctx: CheckContext) -> None:
+    wrong = f"{ctx.target.api_key}-not-the-key"
+    response = ctx.request(
+        "GET", "/stores", auth=False, headers={"authorization": f"Bearer {wrong}"}
+    )
+    ctx.expect_error(response, 401, "Invalid bearer token")
+
+
+@check(
+    "auth.right-key",
+    "The right bearer token is accepted on every route",
+    needs_api_key=True,
+    kinds=("sqlite",),
+)
+def _auth_right_key(ctx: CheckContext) -> None:
+    ctx.expect_success(ctx.request("GET", "/stores"), 200)
+    record = ctx.create_store("sqlite")
+    ctx.expect_success(ctx.request("GET", ctx.store_path(record["id"])), 200)
+    query = ctx.request("POST", ctx.store_path(record["id"], "query"), json={"sql": "SELECT 1"})
+    ctx.expect_success(query, 200)
+
+
+@check(
+    "auth.rejects-before-routing",
+    "Every route but /health needs the key, even for unknown stores and bad bodies",
+    needs_api_key=True,
+)
+def _auth_everywhere(ctx: CheckContext) -> None:
+    path = ctx.store_path(ctx.unknown_id)
+    for method, route, body in (
+        ("POST", "/stores", {"name": ctx.name(), "kind": "sqlite"}),
+        ("GET", path, None),
+        ("DELETE", path, None),
+        ("POST", ctx.store_path(ctx.unknown_id, "query"), {"sql": ""}),
+        ("POST", ctx.store_path(ctx.unknown_id, "execute"), {"sql": "SELECT 1"}),
+        ("POST", ctx.store_path(ctx.unknown_id, "command"), {"command": []}),
+    ):
+        if body is None:
+            response = ctx.request(method, route, auth=False)
+        else:
+            response = ctx.request(method, route, auth=False, json=body)
+        ctx.expect_error(response, 401, "Missing Authorization header")
+
+
+@check(
+    "auth.health-open",
+    "GET /health answers without any Authorization header",
+    needs_api_key=True,
+)
+def _auth_health_open(ctx: CheckContext) -> None:
+    response = ctx.request("GET", "/health", auth=False)
+    data = ctx.expect_success(response, 200)
+    diffs = ctx.diffs(response)
+    diffs.equal("data", "ok", data)
+    diffs.raise_if_any()

@@ -1,0 +1,96 @@
+"""What the suite runs against: a server's base URL (or an in-process transport)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import attrs
+import httpx
+
+__all__ = ["DEFAULT_KINDS", "STORE_KINDS", "Target"]
+
+#: The four store kinds of the contract, in the contract's order.
+STORE_KINDS: tuple[str, ...] = ("sqlite", "postgres", "mysql", "redis")
+
+#: The kinds a run covers unless told otherwise: what every server can create
+#: without engine credentials (the fake needs none for any kind).
+DEFAULT_KINDS: tuple[str, ...] = ("sqlite", "redis")
+
+
+def _to_base_url(value: object) -> str:
+    return str(value).rstrip("/")
+
+
+def _to_kinds(value: Iterable[str]) -> frozenset[str]:
+    if isinstance(value, str):
+        raise TypeError("kinds must be a collection of store kinds, not a string")
+    kinds = frozenset(value)
+    unknown = sorted(kinds - set(STORE_KINDS))
+    if unknown:
+        raise ValueError(
+            f"unknown store kind {unknown[0]!r}; use some of: {', '.join(STORE_KINDS)}"
+        )
+    return kinds
+
+
+def _to_store_config(value: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    configs: dict[str, dict[str, Any]] = {}
+    for kind, config in value.items():
+        if kind not in STORE_KINDS:
+            raise ValueError(
+                f"store config given for unknown kind {kind!r}; use one of: "
+                f"{', '.join(STORE_KINDS)}"
+            )
+        if not isinstance(config, Mapping):
+            raise TypeError(f"the store config for {kind} must be a JSON object")
+        configs[kind] = dict(config)
+    return configs
+
+
+@attrs.frozen
+class Target:
+    """A Durable Stores server to verify.
+
+    Attributes:
+        base_url: The server's base URL, e.g. ``http://localhost:18888``. With a
+            ``transport`` it only names the host requests are addressed to.
+        api_key: The server's API key, if it enforces one. Sent as
+            ``Authorization: Bearer``; never shown in a repr or a report. Auth
+            checks are skipped without it.
+        kinds: The store kinds the run may create (default: sqlite and redis);
+            checks that need any other kind are skipped with a reason.
+        store_config: Engine config per kind (``{"redis": {"host": ..., "port": 6379}}``)
+            used whenever the suite creates a store of that kind; a real server needs
+            it for postgres, mysql and redis stores. Never shown in a repr or report.
+        transport: An httpx transport to send requests through instead of the
+            network (e.g. ``FakeServer().transport()``).
+        async_transport: The asynchronous counterpart of ``transport``, for the
+            checks that exercise `AsyncClient`; without it those checks are skipped
+            when ``transport`` is set.
+        timeout: Seconds to wait for each request.
+    """
+
+    base_url: str = attrs.field(converter=_to_base_url)
+    api_key: str | None = attrs.field(default=None, repr=False)
+    kinds: frozenset[str] = attrs.field(default=frozenset(DEFAULT_KINDS), converter=_to_kinds)
+    store_config: dict[str, dict[str, Any]] = attrs.field(
+        factory=dict, converter=_to_store_config, repr=False, eq=False
+    )
+    transport: httpx.BaseTransport | None = attrs.field(default=None, repr=False, eq=False)
+    async_transport: httpx.AsyncBaseTransport | None = attrs.field(
+        default=None, repr=False, eq=False
+    )
+    timeout: float = 30.0
+
+    @base_url.validator
+    def _check_base_url(self, _attribute: attrs.Attribute[str], value: str) -> None:
+        url = httpx.URL(value)
+        if url.scheme not in ("http", "https") or not url.host:
+            raise ValueError(
+                f"base_url must be an http:// or https:// URL with a host, got {value!r}"
+            )
+
+    def config_for(self, kind: str) -> dict[str, Any]:
+        """A fresh copy of the engine config the run uses for stores of ``kind``."""
+        return dict(self.store_config.get(kind, {}))
