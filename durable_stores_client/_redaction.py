@@ -45,7 +45,9 @@ _SECRET_ASSIGNMENT = re.compile(
     r"""(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|(?P<bare>[^"',\s&;}]+))""",
     re.IGNORECASE,
 )
-_BEARER = re.compile(r"(?P<key>\bBearer\s+)(?P<value>[^\s\"',;]+)", re.IGNORECASE)
+# An RFC 6750 b64token of 8 characters or more, so prose such as "Invalid bearer
+# token" or a placeholder such as "Bearer <api_key>" stays readable.
+_BEARER = re.compile(r"(?P<key>\bBearer\s+)(?P<value>[A-Za-z0-9\-._~+/]{8,}=*)", re.IGNORECASE)
 # http://user:password@host
 _URL_USERINFO = re.compile(r"(?P<key>://[^/@\s:]*:)(?P<value>[^/@\s]+)(?=@)")
 
