@@ -267,7 +267,7 @@ class HTTPFrontEnd:
         self.url = f"http://{shown}:{bound_port}"
         self._thread = threading.Thread(
             target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.1},
+            kwargs={"poll_interval": 0.02},  # shutdown() waits up to this long
             name="durable-stores-fake-server",
             daemon=True,
         )

@@ -92,6 +92,8 @@ class FakeServer:
             **options: Any ``Client`` option (``api_key``, ``timeout``,
                 ``max_retries``, ``headers``, ``base_url``, ...) except
                 ``transport`` and ``http_client``, which the fake sets.
+                ``api_key`` defaults to the fake's own key when it has one
+                (pass another to test authentication failures).
         """
         from .._client import Client  # noqa: PLC0415 - the fake must import without the client
 
@@ -107,15 +109,17 @@ class FakeServer:
 
         return AsyncClient(**self._client_options(options), transport=self.async_transport())
 
-    @staticmethod
-    def _client_options(options: dict[str, Any]) -> dict[str, Any]:
+    def _client_options(self, options: dict[str, Any]) -> dict[str, Any]:
         for taken in ("transport", "http_client"):
             if taken in options:
                 raise TypeError(
                     f"{taken}= cannot be combined with the fake's in-process transport; "
                     "use fake.transport() with your own httpx client instead"
                 )
-        return {"base_url": FAKE_BASE_URL, **options}
+        defaults: dict[str, Any] = {"base_url": FAKE_BASE_URL}
+        if self._state.api_key is not None:
+            defaults["api_key"] = self._state.api_key
+        return {**defaults, **options}
 
     def patch(self, base_url: str = FAKE_BASE_URL) -> respx.MockRouter:
         """Route every httpx request under ``base_url`` into this fake (built on respx).

@@ -1,0 +1,93 @@
+"""``durable-stores fake-server``: the bundled fake over real HTTP, in the foreground."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import argparse
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``fake-server`` command."""
+    parser = subparsers.add_parser(
+        "fake-server",
+        help="run the bundled fake Durable Stores server over HTTP",
+        description=(
+            "Run the bundled fake Durable Stores server (real SQLite, fakeredis for redis "
+            "stores) over HTTP/1.1 in the foreground, for tests in any language. Prints its "
+            "base URL on one line once it accepts connections; stops cleanly and exits 0 on "
+            "SIGINT (Ctrl-C) or SIGTERM. State lives in memory unless --data-dir is given."
+        ),
+    )
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, loopback only)"
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=18888,
+        help="port to listen on; 0 picks a free one (default: 18888)",
+    )
+    parser.add_argument(
+        "--api-key",
+        metavar="KEY",
+        default=None,
+        help="require 'Authorization: Bearer KEY' on every route but GET /health",
+    )
+    parser.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        default=None,
+        help="keep SQLite stores as files under DIR (default: private in-memory databases)",
+    )
+    parser.set_defaults(handler=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from ..fake import FakeServer  # noqa: PLC0415 - registering the command stays cheap
+
+    if not 0 <= args.port <= 65535:
+        print(
+            f"durable-stores fake-server: --port must be 0-65535, got {args.port}", file=sys.stderr
+        )
+        return 2
+    if args.api_key is not None and not args.api_key:
+        print("durable-stores fake-server: --api-key must not be empty", file=sys.stderr)
+        return 2
+    try:
+        fake = FakeServer(api_key=args.api_key, data_dir=args.data_dir)
+    except OSError as exc:
+        print(f"durable-stores fake-server: cannot use --data-dir: {exc}", file=sys.stderr)
+        return 1
+    stop = threading.Event()
+
+    def request_stop(_signum: int, _frame: object) -> None:
+        stop.set()
+
+    previous = {
+        signum: signal.signal(signum, request_stop) for signum in (signal.SIGINT, signal.SIGTERM)
+    }
+    try:
+        try:
+            serving = fake.serve(host=args.host, port=args.port)
+            url = serving.__enter__()
+        except OSError as exc:
+            print(
+                f"durable-stores fake-server: cannot listen on {args.host}:{args.port}: {exc}",
+                file=sys.stderr,
+            )
+            return 1
+        try:
+            print(url, flush=True)
+            while not stop.wait(0.5):
+                pass
+        finally:
+            serving.__exit__(None, None, None)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    return 0

@@ -1,0 +1,84 @@
+"""pytest fixtures for testing code that uses Durable Stores, on the bundled fake.
+
+Registered through the ``pytest11`` entry point, so installing
+``durable-stores-client`` makes these fixtures available in every test suite:
+
+- ``durable_stores_fake``: a fresh :class:`~durable_stores_client.fake.FakeServer`
+  per test.
+- ``durable_stores_client``: a :class:`~durable_stores_client.Client` bound to
+  that fake in-process, closed after the test.
+- ``async_durable_stores_client``: the :class:`~durable_stores_client.AsyncClient`
+  twin (needs an asyncio test runner such as pytest-asyncio or anyio).
+- ``durable_stores_url``: the same fake served over real HTTP on a free
+  loopback port, for code (or other processes) that take a base URL.
+
+This module is imported by pytest in every run of every project that has the
+package installed, so it imports nothing heavy: the fake, the client and
+httpx are imported inside the fixtures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+import pytest
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Iterator
+
+    from ._client import AsyncClient, Client
+    from .fake import FakeServer
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _async_fixture_decorator() -> Callable[[_F], _F]:
+    # pytest-asyncio (in strict mode too) runs an async fixture only when it is
+    # declared with its own decorator; anyio and other runners take plain ones.
+    try:
+        import pytest_asyncio  # noqa: PLC0415 - already loaded by pytest when installed
+    except ImportError:  # pragma: no cover - depends on the environment
+        return cast("Callable[[_F], _F]", pytest.fixture)
+    return cast("Callable[[_F], _F]", pytest_asyncio.fixture)
+
+
+_async_fixture = _async_fixture_decorator()
+
+__all__ = [
+    "async_durable_stores_client",
+    "durable_stores_client",
+    "durable_stores_fake",
+    "durable_stores_url",
+]
+
+
+@pytest.fixture
+def durable_stores_fake() -> FakeServer:
+    """A fresh in-memory fake Durable Stores server for this test."""
+    from .fake import FakeServer  # noqa: PLC0415 - keep the plugin cheap to import
+
+    return FakeServer()
+
+
+@pytest.fixture
+def durable_stores_client(durable_stores_fake: FakeServer) -> Iterator[Client]:
+    """A ``Client`` talking to ``durable_stores_fake`` in-process, closed after the test."""
+    with durable_stores_fake.client() as client:
+        yield client
+
+
+@_async_fixture
+async def async_durable_stores_client(
+    durable_stores_fake: FakeServer,
+) -> AsyncIterator[AsyncClient]:
+    """An ``AsyncClient`` talking to ``durable_stores_fake`` in-process, closed after the test."""
+    async with durable_stores_fake.async_client() as client:
+        yield client
+
+
+@pytest.fixture
+def durable_stores_url(durable_stores_fake: FakeServer) -> Iterator[str]:
+    """The base URL of ``durable_stores_fake`` served over HTTP on a free loopback port."""
+    with durable_stores_fake.serve() as url:
+        yield url

@@ -1,0 +1,28 @@
+"""Shared fixtures for the fake's tests: every front end, so they cannot drift."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from fake_helpers import FRONT_ENDS, open_front_end
+
+from durable_stores_client.fake import FakeServer
+
+
+@pytest.fixture
+def fake() -> FakeServer:
+    return FakeServer()
+
+
+@pytest.fixture(params=FRONT_ENDS)
+def front_end(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def http(front_end: str, fake: FakeServer) -> Iterator[httpx.Client]:
+    """An httpx client on ``fake`` through each front end in turn."""
+    with open_front_end(front_end, fake) as client:
+        yield client
