@@ -47,10 +47,11 @@ def _create_replay(ctx: CheckContext) -> None:
     headers = {"idempotency-key": _key()}
     body = {"name": name, "kind": "sqlite"}
     first = ctx.request("POST", "/stores", json=body, headers=headers)
-    record = ctx.expect_success(first, 201)
+    record = ctx.expect_success(first, None)
     second = ctx.request("POST", "/stores", json=body, headers=headers)
-    replayed = ctx.expect_success(second, 201)
+    replayed = ctx.expect_success(second, None)
     diffs = ctx.diffs(second)
+    diffs.equal("status (replayed)", first.status_code, second.status_code)
     diffs.equal("data (replayed)", record, replayed)
     diffs.raise_if_any()
     listing = ctx.request("GET", "/stores")
@@ -72,7 +73,7 @@ def _key_reuse(ctx: CheckContext) -> None:
     first = ctx.request(
         "POST", "/stores", json={"name": ctx.name("a"), "kind": "sqlite"}, headers=headers
     )
-    ctx.expect_success(first, 201)
+    ctx.expect_success(first, None)
     second = ctx.request(
         "POST", "/stores", json={"name": ctx.name("b"), "kind": "sqlite"}, headers=headers
     )

@@ -134,7 +134,7 @@ def _timestamps(ctx: CheckContext) -> None:
 )
 def _sqlite_default_path(ctx: CheckContext) -> None:
     response = ctx.request("POST", "/stores", json={"name": ctx.name(), "kind": "sqlite"})
-    record = ctx.expect_success(response, 201)
+    record = ctx.expect_success(response, None)
     diffs = ctx.diffs(response)
     config = record.get("config") if isinstance(record, dict) else None
     store_id = record.get("id") if isinstance(record, dict) else None
@@ -163,7 +163,7 @@ def _config_kept(ctx: CheckContext) -> None:
     response = ctx.request(
         "POST", "/stores", json={"name": name, "kind": "sqlite", "config": config}
     )
-    record = ctx.expect_success(response, 201)
+    record = ctx.expect_success(response, None)
     diffs = ctx.diffs(response)
     stored = record.get("config") if isinstance(record, dict) else None
     if diffs.require(isinstance(stored, dict), "data.config", "a JSON object", stored):
@@ -180,7 +180,7 @@ def _config_kept(ctx: CheckContext) -> None:
 )
 def _config_default_empty(ctx: CheckContext) -> None:
     response = ctx.request("POST", "/stores", json={"name": ctx.name(), "kind": "redis"})
-    record = ctx.expect_success(response, 201)
+    record = ctx.expect_success(response, None)
     diffs = ctx.diffs(response)
     diffs.field("data.config", record, "config", {})
     diffs.raise_if_any()
@@ -196,7 +196,7 @@ def _sandbox_kept(ctx: CheckContext) -> None:
     response = ctx.request(
         "POST", "/stores", json={"name": name, "kind": "sqlite", "sandbox": "contract-sandbox"}
     )
-    record = ctx.expect_success(response, 201)
+    record = ctx.expect_success(response, None)
     diffs = ctx.diffs(response)
     diffs.field("data.sandbox", record, "sandbox", "contract-sandbox")
     diffs.raise_if_any()
@@ -210,7 +210,7 @@ def _sandbox_kept(ctx: CheckContext) -> None:
 def _name_trimmed(ctx: CheckContext) -> None:
     name = ctx.name()
     response = ctx.request("POST", "/stores", json={"name": f"  {name}\t ", "kind": "sqlite"})
-    record = ctx.expect_success(response, 201)
+    record = ctx.expect_success(response, None)
     diffs = ctx.diffs(response)
     diffs.field("data.name", record, "name", name)
     diffs.raise_if_any()
@@ -225,7 +225,7 @@ def _unknown_fields(ctx: CheckContext) -> None:
     name = ctx.name()
     body = {"name": name, "kind": "sqlite", "contract_unknown": {"a": [1]}, "shelf": 3}
     response = ctx.request("POST", "/stores", json=body)
-    record = ctx.expect_success(response, 201)
+    record = ctx.expect_success(response, None)
     diffs = ctx.diffs(response)
     _record_diffs(diffs, record, name=name, kind="sqlite")
     diffs.raise_if_any()

@@ -246,16 +246,18 @@ class CheckContext:
         """A fresh `Diffs` named after ``response``'s request (or ``request``)."""
         return Diffs(self._request_label(response) if response is not None else request)
 
-    def expect_success(self, response: httpx.Response, status: int = 200) -> Any:
-        """Require ``status`` and the success envelope; return ``data``.
+    def expect_success(self, response: httpx.Response, status: int | None = 200) -> Any:
+        """Require ``status`` (None: any 2xx) and the success envelope; return ``data``.
 
         A wrong status is reported alone (with the body's gist), since the rest of
-        the answer then says little.
+        the answer then says little. Checks about something else than the status
+        of a create pass None, so that only the check of that status fails for it.
         """
         diffs = self.diffs(response)
         body = _decode(response)
-        if response.status_code != status:
-            diffs.add("status", str(status), _status_text(response, body))
+        wrong = not response.is_success if status is None else response.status_code != status
+        if wrong:
+            diffs.add("status", str(status or "2xx"), _status_text(response, body))
             diffs.raise_if_any()
         if not isinstance(body, dict):
             shown = _excerpt(response) if body is _NO_BODY else show(body)

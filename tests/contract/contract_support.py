@@ -1,0 +1,180 @@
+"""Deliberately broken variants of the fake, as httpx transports wrapping its transport.
+
+Each variant breaks one clause of the contract the way a real server might; the
+tests assert the contract suite fails exactly the checks about that clause.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from durable_stores_client.contract import STORE_KINDS, Target
+from durable_stores_client.fake import FakeServer
+
+API_KEY = "contract-test-key-0123456789"
+BASE_URL = "http://localhost:18888"
+
+RequestHook = Callable[[httpx.Request], httpx.Request | httpx.Response]
+ResponseHook = Callable[[httpx.Request, httpx.Response], httpx.Response]
+
+
+class Broken(httpx.BaseTransport):
+    """Wraps a transport; may rewrite requests (or answer them) and rewrite responses."""
+
+    def __init__(
+        self,
+        inner: httpx.BaseTransport,
+        *,
+        request: RequestHook | None = None,
+        response: ResponseHook | None = None,
+    ):
+        self.inner = inner
+        self.on_request = request
+        self.on_response = response
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if self.on_request is not None:
+            changed = self.on_request(request)
+            if isinstance(changed, httpx.Response):
+                return changed
+            request = changed
+        response = self.inner.handle_request(request)
+        response.read()
+        if self.on_response is not None:
+            response = self.on_response(request, response)
+        return response
+
+
+def body_of(response: httpx.Response) -> Any:
+    try:
+        return json.loads(response.content)
+    except ValueError:
+        return None
+
+
+def answer(status: int, body: Any) -> httpx.Response:
+    return httpx.Response(status, json=body)
+
+
+def path_parts(request: httpx.Request) -> list[str]:
+    """The raw (still percent-encoded) segments of the request's path."""
+    raw = request.url.raw_path.decode("ascii").split("?", 1)[0]
+    return [part for part in raw.split("/") if part]
+
+
+def target_for(transport: httpx.BaseTransport, **options: Any) -> Target:
+    settings: dict[str, Any] = {"api_key": API_KEY, "kinds": STORE_KINDS, "transport": transport}
+    settings.update(options)
+    return Target(BASE_URL, **settings)
+
+
+# -- the variants -------------------------------------------------------------------------
+
+
+def create_answers_200(request: httpx.Request, response: httpx.Response) -> httpx.Response:
+    if request.method == "POST" and request.url.path == "/stores" and response.status_code == 201:
+        return answer(200, body_of(response))
+    return response
+
+
+def get_without_envelope(request: httpx.Request, response: httpx.Response) -> httpx.Response:
+    parts = path_parts(request)
+    if request.method == "GET" and len(parts) == 2 and response.status_code == 200:
+        return answer(200, body_of(response)["data"])
+    return response
+
+
+def null_data_on_404(request: httpx.Request, response: httpx.Response) -> httpx.Response:
+    if response.status_code == 404:
+        return answer(404, {**body_of(response), "data": None})
+    return response
+
+
+def duplicate_name_500(request: httpx.Request, response: httpx.Response) -> httpx.Response:
+    body = body_of(response)
+    if response.status_code == 409 and body.get("error") == "Store name already exists":
+        return answer(500, {"success": False, "error": "failed to create durable store metadata"})
+    return response
+
+
+_WRITES = ("INSERT", "UPDATE", "DELETE", "CREATE", "DROP", "REPLACE")
+
+
+def query_runs_writes(request: httpx.Request) -> httpx.Request:
+    parts = path_parts(request)
+    if request.method == "POST" and len(parts) == 3 and parts[2] == "query":
+        try:
+            sql = json.loads(request.content).get("sql", "")
+        except (ValueError, AttributeError):
+            return request
+        if isinstance(sql, str) and sql.strip().upper().startswith(_WRITES):
+            url = request.url.copy_with(raw_path=f"/stores/{parts[1]}/execute".encode())
+            return httpx.Request("POST", url, headers=request.headers, content=request.content)
+    return request
+
+
+def rows_as_arrays(request: httpx.Request, response: httpx.Response) -> httpx.Response:
+    parts = path_parts(request)
+    if len(parts) == 3 and parts[2] == "query" and response.status_code == 200:
+        body = body_of(response)
+        data = body["data"]
+        data["rows"] = [list(row.values()) for row in data["rows"]]
+        return answer(200, body)
+    return response
+
+
+def unauthorized_message(request: httpx.Request, response: httpx.Response) -> httpx.Response:
+    if body_of(response) == {"success": False, "error": "Missing Authorization header"}:
+        return answer(401, {"success": False, "error": "Unauthorized"})
+    return response
+
+
+def health_needs_auth(request: httpx.Request) -> httpx.Request | httpx.Response:
+    if request.url.path == "/health" and "authorization" not in request.headers:
+        return answer(401, {"success": False, "error": "Missing Authorization header"})
+    return request
+
+
+def oldest_first(request: httpx.Request, response: httpx.Response) -> httpx.Response:
+    if request.method == "GET" and request.url.path == "/stores" and response.status_code == 200:
+        body = body_of(response)
+        body["data"] = list(reversed(body["data"]))
+        return answer(200, body)
+    return response
+
+
+def wrong_method_405(request: httpx.Request, response: httpx.Response) -> httpx.Response:
+    parts = path_parts(request)
+    known = (
+        parts[:1] == ["stores"]
+        and len(parts) <= 3
+        and (len(parts) < 3 or parts[2] in ("query", "execute", "command"))
+    )
+    if known and response.status_code == 404 and body_of(response).get("error") == "Not found":
+        return answer(405, {"success": False, "error": "Method Not Allowed"})
+    return response
+
+
+def lookup_before_body(fake: FakeServer) -> RequestHook:
+    """Answer 404 for an unknown store before looking at the body."""
+    known = fake.transport()
+
+    def hook(request: httpx.Request) -> httpx.Request | httpx.Response:
+        parts = path_parts(request)
+        if request.method == "POST" and len(parts) == 3:
+            probe = httpx.Request(
+                "GET",
+                request.url.copy_with(raw_path=f"/stores/{parts[1]}".encode()),
+                headers=request.headers,
+            )
+            found = known.handle_request(probe)
+            found.read()
+            if found.status_code == 404:
+                return answer(404, {"success": False, "error": "Store not found"})
+        return request
+
+    return hook

@@ -1,0 +1,169 @@
+"""The suite can fail: broken variants of the fake fail exactly the checks about the break."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import contract_support as broken
+import pytest
+
+from durable_stores_client.contract import Difference, run_contract
+from durable_stores_client.fake import FakeServer
+
+_ROW_READERS = {
+    "sql.query.result",
+    "sql.query.column-order",
+    "sql.query.params",
+    "sql.query.params-optional",
+    # These count rows to prove nothing was written; with array rows they cannot.
+    "sql.query.read-only",
+    "sql.multiple-statements",
+    "sqlite.to-json.null",
+    "sqlite.to-json.integer",
+    "sqlite.to-json.real",
+    "sqlite.to-json.text",
+    "sqlite.to-json.blob-base64",
+    "sqlite.from-json.null",
+    "sqlite.from-json.bool",
+    "sqlite.from-json.integer",
+    "sqlite.from-json.float",
+    "sqlite.from-json.text",
+    "sqlite.from-json.array",
+    "sqlite.from-json.object",
+    "postgres.query.result",
+    "postgres.params-bound",
+    "mysql.query.result",
+    "mysql.params-bound",
+    "idempotency.execute-replay",
+    "client.sql",  # the client refuses rows that are not objects (ProtocolError)
+}
+
+_NOT_FOUND_ANSWERS = {
+    "envelope.error-shape",
+    "routes.unknown-path",
+    "routes.unknown-method",
+    "stores.delete.gone",
+    "stores.get.id-is-data",
+    "stores.get.unknown-id-404",
+    "stores.delete.unknown-id-404",
+    "stores.query.unknown-id-404",
+    "stores.execute.unknown-id-404",
+    "stores.command.unknown-id-404",
+}
+
+Hooks = Callable[[FakeServer], dict[str, Any]]
+
+VARIANTS: dict[str, tuple[Hooks, set[str]]] = {
+    "200 instead of 201 on create": (
+        lambda fake: {"response": broken.create_answers_200},
+        {"stores.create.status-201"},
+    ),
+    "a store record without the envelope": (
+        lambda fake: {"response": broken.get_without_envelope},
+        {
+            "stores.get.status-200",
+            "stores.record.fields",
+            "auth.right-key",
+            "client.stores",
+            "client.round-trip",
+        },
+    ),
+    "data: null instead of omitted on 404": (
+        lambda fake: {"response": broken.null_data_on_404},
+        _NOT_FOUND_ANSWERS,
+    ),
+    "500 on a duplicate name (agentkernel today)": (
+        lambda fake: {"response": broken.duplicate_name_500},
+        {"stores.create.duplicate-name-409"},
+    ),
+    "a write accepted by query": (
+        lambda fake: {"request": broken.query_runs_writes},
+        {"sql.query.read-only"},
+    ),
+    "rows as arrays": (lambda fake: {"response": broken.rows_as_arrays}, _ROW_READERS),
+    "another 401 message": (
+        lambda fake: {"response": broken.unauthorized_message},
+        {"auth.missing-header", "auth.rejects-before-routing"},
+    ),
+    "/health behind auth": (
+        lambda fake: {"request": broken.health_needs_auth},
+        {"auth.health-open"},
+    ),
+    "list oldest first": (
+        lambda fake: {"response": broken.oldest_first},
+        {"stores.list.newest-first"},
+    ),
+    "405 for a wrong method": (
+        lambda fake: {"response": broken.wrong_method_405},
+        {"routes.unknown-method"},
+    ),
+    "store lookup before body validation": (
+        lambda fake: {"request": broken.lookup_before_body(fake)},
+        {
+            "stores.query.body-before-lookup",
+            "stores.execute.body-before-lookup",
+            "stores.command.body-before-lookup",
+        },
+    ),
+}
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_broken_variant_fails_exactly_the_right_checks(fake: FakeServer, variant: str) -> None:
+    hooks, expected = VARIANTS[variant]
+    transport = broken.Broken(fake.transport(), **hooks(fake))
+
+    report = run_contract(broken.target_for(transport), strict=True)
+
+    assert set(report.failed_ids) == expected
+    assert not report.ok
+    assert fake.stores == []  # clean-up works against broken servers too
+
+
+def test_a_recommended_failure_warns_unless_strict(fake: FakeServer) -> None:
+    transport = broken.Broken(fake.transport(), response=broken.duplicate_name_500)
+    target = broken.target_for(transport)
+
+    lenient = run_contract(target)
+    strict = run_contract(target, strict=True)
+
+    assert lenient.failed_ids == strict.failed_ids == {"stores.create.duplicate-name-409"}
+    assert lenient.ok
+    assert lenient.exit_code == 0
+    assert not strict.ok
+    assert strict.exit_code == 1
+    assert "1 warned" in lenient.summary()
+    assert ", strict)" in strict.summary()
+
+
+def test_a_required_failure_fails_without_strict(fake: FakeServer) -> None:
+    transport = broken.Broken(fake.transport(), response=broken.create_answers_200)
+    report = run_contract(broken.target_for(transport))
+    assert not report.ok
+    assert report.exit_code == 1
+
+
+def test_failure_details_say_what_was_expected_and_what_came(fake: FakeServer) -> None:
+    def run(**hooks: Any) -> dict[str, Any]:
+        transport = broken.Broken(fake.transport(), **hooks)
+        return {r.check.id: r for r in run_contract(broken.target_for(transport)).failed}
+
+    created = run(response=broken.create_answers_200)["stores.create.status-201"]
+    assert created.detail.startswith('POST /stores: status: expected 201, got 200 {"success": true')
+    assert created.differences[0].what == "status"
+
+    nulled = run(response=broken.null_data_on_404)["stores.get.unknown-id-404"]
+    assert nulled.detail == "GET /stores/{unknown-id}: envelope data: expected omitted, got null"
+    assert nulled.differences == (Difference("envelope data", "omitted", "null"),)
+
+    written = run(request=broken.query_runs_writes)["sql.query.read-only"]
+    assert written.detail.startswith(
+        'POST /stores/{id}/query: status: expected 400 "query endpoint is read-only; use '
+        'execute", got 200 {"success": true, "data": {"rows_affected": 1'
+    )
+
+    arrays = run(response=broken.rows_as_arrays)["sqlite.to-json.blob-base64"]
+    assert arrays.differences == (
+        Difference("data.rows[0]", "an object keyed by column name", '["AP8Q/g=="]'),
+    )

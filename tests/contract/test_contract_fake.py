@@ -1,0 +1,201 @@
+"""The whole suite, strict, against the fake: in-process and as a subprocess over HTTP."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from contract_support import API_KEY, BASE_URL, Broken, target_for
+
+from durable_stores_client import Client
+from durable_stores_client._cli import main
+from durable_stores_client.contract import (
+    CHECKS,
+    STORE_KINDS,
+    Check,
+    CheckContext,
+    ContractRunner,
+    Level,
+    Outcome,
+    Target,
+    run_contract,
+)
+from durable_stores_client.fake import FakeServer
+
+
+def test_whole_suite_strict_in_process_passes_every_check(fake: FakeServer) -> None:
+    target = Target(
+        BASE_URL,
+        api_key=API_KEY,
+        kinds=STORE_KINDS,
+        transport=fake.transport(),
+        async_transport=fake.async_transport(),
+    )
+    report = run_contract(target, strict=True, include_large=True)
+
+    assert [(r.check.id, r.detail) for r in report.failed] == []
+    assert [(r.check.id, r.detail) for r in report.skipped] == []
+    assert len(report.passed) == len(CHECKS)
+    assert report.ok
+    assert report.exit_code == 0
+    assert fake.stores == []  # every store the run made is gone
+
+
+@pytest.fixture
+def fake_server_process() -> Iterator[tuple[subprocess.Popen[str], str]]:
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "durable_stores_client",
+            "fake-server",
+            "--port",
+            "0",
+            "--api-key",
+            API_KEY,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.append(process.stdout.readline()))  # type: ignore[union-attr]
+    reader.start()
+    reader.join(timeout=60)
+    if not lines or not lines[0].startswith("http://"):
+        process.kill()
+        _, err = process.communicate(timeout=10)
+        pytest.fail(f"fake-server printed no URL; stderr: {err}")
+    yield process, lines[0].strip()
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=5)
+
+
+def test_whole_suite_strict_against_fake_server_subprocess(
+    fake_server_process: tuple[subprocess.Popen[str], str],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    process, url = fake_server_process
+    report_path = tmp_path / "report.json"
+    code = main(
+        [
+            "contract",
+            "--base-url",
+            url,
+            "--api-key",
+            API_KEY,
+            "--strict",
+            "--kinds",
+            ",".join(STORE_KINDS),
+            "--json",
+            str(report_path),
+        ]
+    )
+    out = capsys.readouterr().out
+
+    report = json.loads(report_path.read_text(encoding="utf-8"))
+    failed = [r for r in report["results"] if r["outcome"] == "failed"]
+    skipped = [r["id"] for r in report["results"] if r["outcome"] == "skipped"]
+    assert failed == []
+    # Only the 16 MiB check is skipped: it is opt-in (run in-process above).
+    assert skipped == ["routes.body-too-large"]
+    assert code == 0
+    assert out.rstrip().endswith(": OK")
+    with Client(url, api_key=API_KEY, max_retries=0) as client:
+        assert client.list_stores() == []
+    assert process.poll() is None  # the server survived the whole suite
+
+
+def test_default_kinds_and_no_key_skip_with_reasons(fake: FakeServer) -> None:
+    keyless = FakeServer()
+    report = run_contract(Target(BASE_URL, transport=keyless.transport()))
+    reasons = {r.check.id: r.detail for r in report.skipped}
+
+    assert reasons["postgres.query.result"] == ("needs postgres stores; add postgres to --kinds")
+    assert reasons["auth.wrong-key"].startswith("needs the server's API key (--api-key)")
+    assert reasons["routes.body-too-large"].endswith("opt in with --include-large")
+    assert reasons["client.async"] == (
+        "the target has a transport but no async_transport for AsyncClient"
+    )
+    assert not any(
+        r.check.kinds & {"redis", "sqlite"} for r in report.skipped if "kinds" in r.detail
+    )
+    assert report.failed == ()
+    assert keyless.stores == []
+
+
+def _check(check_id: str, run: object) -> Check:
+    return Check(id=check_id, clause="test", level=Level.REQUIRED, kinds=(), run=run)  # type: ignore[arg-type]
+
+
+def test_stores_are_deleted_after_a_failing_check(fake: FakeServer) -> None:
+    def failing(ctx: CheckContext) -> None:
+        ctx.create_store("sqlite")
+        ctx.create_store("redis")
+        ctx.fail("anything", "something", "something else")
+
+    report = run_contract(target_for(fake.transport()), [_check("test.failing", failing)])
+
+    assert report.results[0].outcome is Outcome.FAILED
+    assert report.results[0].detail == 'anything: expected something, got "something else"'
+    assert fake.stores == []
+
+
+def test_stores_are_deleted_when_interrupted(fake: FakeServer) -> None:
+    def interrupted(ctx: CheckContext) -> None:
+        ctx.create_store("sqlite")
+        raise KeyboardInterrupt
+
+    second_ran = []
+    checks = [_check("test.interrupted", interrupted), _check("test.after", second_ran.append)]
+    with pytest.raises(KeyboardInterrupt):
+        run_contract(target_for(fake.transport()), checks)
+
+    assert fake.stores == []
+    assert second_ran == []
+
+
+def test_unexpected_exception_is_a_failure_naming_it(fake: FakeServer) -> None:
+    def broken(ctx: CheckContext) -> None:
+        ctx.create_store("sqlite")
+        raise httpx.ConnectError("connection refused")
+
+    report = run_contract(target_for(fake.transport()), [_check("test.raises", broken)])
+
+    assert report.results[0].detail == "raised ConnectError: connection refused"
+    assert fake.stores == []
+
+
+def test_sweep_deletes_stores_found_only_by_the_run_prefix(fake: FakeServer) -> None:
+    def hide_create(request: httpx.Request, response: httpx.Response) -> httpx.Response:
+        if request.method == "POST" and request.url.path == "/stores":
+            return httpx.Response(201, text="created, but not telling you the id")
+        return response
+
+    def creates_unseen(ctx: CheckContext) -> None:
+        ctx.request("POST", "/stores", json={"name": ctx.name(), "kind": "sqlite"})
+
+    target = target_for(Broken(fake.transport(), response=hide_create))
+    with ContractRunner(target) as runner:
+        runner.run([_check("test.unseen", creates_unseen)])
+        assert [s.name.startswith(runner.prefix) for s in fake.stores] == [True]
+    assert fake.stores == []
+
+
+def test_sweep_leaves_other_stores_alone(fake: FakeServer) -> None:
+    with fake.client(api_key=API_KEY) as client:
+        mine = client.create_store(name="contract-not-this-run", kind="sqlite")
+    run_contract(target_for(fake.transport()), [c for c in CHECKS if c.id.startswith("stores.")])
+
+    assert [s.id for s in fake.stores] == [mine.id]
