@@ -1,0 +1,121 @@
+"""``durable-stores demo``: the README's main job."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import pytest
+
+from durable_stores_client._cli import main
+from durable_stores_client.fake import FakeServer
+
+_STEP = re.compile(r"^\[\s*\d+\] .+\s+\d+\.\d ms$")
+
+
+def _steps(out: str) -> list[str]:
+    return [line for line in out.splitlines() if _STEP.match(line)]
+
+
+def test_demo_on_the_embedded_fake(capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("fakeredis")
+    assert main(["demo"]) == 0
+    out = capsys.readouterr().out
+    assert "running against the embedded fake server" in out
+    steps = _steps(out)
+    assert len(steps) >= 15
+    titles = "\n".join(steps)
+    for expected in [
+        "create a SQLite store",
+        "apply the schema",
+        "bound parameters",
+        "create a Redis store",
+        "bump a counter",
+        "a wrong endpoint fails cleanly",
+        "clean up",
+    ]:
+        assert expected in titles
+    assert "counter went 1 -> 2 -> 3" in out
+    assert "BadRequestError 400: redis stores do not support SQL queries" in out
+    assert "BadRequestError 400: store kind 'sqlite' does not support the command endpoint" in out
+    assert "Robert'); DROP TABLE messages; --" in out
+    assert "messages table intact with 4 rows" in out
+    assert "user: Around 1500 EUR, and I'm vegetarian." in out
+    assert "budget_eur=1800" in out
+    assert re.search(r"done: \d+ requests in \d+\.\d ms", out)
+
+
+def test_demo_without_fakeredis_runs_the_rest(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "fakeredis", None)  # import fakeredis now fails
+    assert main(["demo"]) == 0
+    out = capsys.readouterr().out
+    assert "Redis cache: skipped" in out
+    assert "pip install 'durable-stores-client[fake]'" in out
+    assert "create a Redis store" not in out
+    assert "messages table intact" in out
+    assert "done:" in out
+
+
+def test_demo_against_a_server_cleans_up(capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("fakeredis")
+    fake = FakeServer()
+    with fake.serve() as url:
+        assert main(["demo", "--base-url", url]) == 0
+    out = capsys.readouterr().out
+    assert f"running against the server at {url}" in out
+    assert re.search(r"store 'demo-agent-memory-[0-9a-f]{6}'", out)
+    assert fake.stores == []
+    assert {r.operation for r in fake.requests} >= {"create", "execute", "query", "command"}
+
+
+def test_demo_failure_on_a_server_exits_1_and_cleans_up(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    fake = FakeServer()
+    fake.inject("query", status=400, message="engine on fire", times=100)
+    with fake.serve() as url:
+        assert main(["demo", "--base-url", url]) == 1
+    captured = capsys.readouterr()
+    assert "engine on fire" in captured.err
+    assert "Traceback" not in captured.err
+    assert "clean up" in captured.out
+    assert fake.stores == []
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={"PATH": "/usr/bin:/bin", "PYTHONIOENCODING": "utf-8"},
+    )
+
+
+def test_demo_as_a_process() -> None:
+    pytest.importorskip("fakeredis")
+    done = _run("-m", "durable_stores_client", "demo")
+    assert done.returncode == 0, done.stderr
+    assert "counter went 1 -> 2 -> 3" in done.stdout
+    assert done.stderr == ""
+
+
+def test_demo_as_a_process_without_fakeredis() -> None:
+    code = (
+        "import sys; sys.modules['fakeredis'] = None\n"
+        "from durable_stores_client._cli import main\n"
+        "sys.exit(main(['demo']))\n"
+    )
+    done = _run("-c", code)
+    assert done.returncode == 0, done.stderr
+    assert "Redis cache: skipped" in done.stdout
+    assert "Traceback" not in done.stderr
+
+
+def test_demo_help_mentions_the_fake(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--help"]) == 0
+    assert "embedded fake" in capsys.readouterr().out

@@ -1,0 +1,74 @@
+"""The installed command as a process: entry points, exit codes, stderr, import cost."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from durable_stores_client.fake import FakeServer
+
+SCRIPT = Path(sys.executable).with_name("durable-stores")
+
+
+def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    base = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONIOENCODING": "utf-8"}
+    return subprocess.run(
+        [*args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**base, **(env or {})},
+    )
+
+
+@pytest.mark.skipif(not SCRIPT.exists(), reason="console script not installed in this venv")
+def test_console_script_help() -> None:
+    done = _run(str(SCRIPT), "--help")
+    assert done.returncode == 0
+    assert "usage: durable-stores" in done.stdout
+
+
+def test_round_trip_through_a_process() -> None:
+    fake = FakeServer()
+    with fake.serve() as url:
+        env = {"DURABLE_STORES_BASE_URL": url}
+        py = [sys.executable, "-m", "durable_stores_client"]
+        created = _run(*py, "stores", "create", "proc", "--kind", "sqlite", env=env)
+        assert created.returncode == 0, created.stderr
+        assert json.loads(created.stdout)["name"] == "proc"  # piped: JSON
+        done = _run(*py, "execute", "proc", "CREATE TABLE t (x)", env=env)
+        assert done.returncode == 0, done.stderr
+        done = _run(*py, "execute", "proc", "INSERT INTO t VALUES (?)", "5", env=env)
+        assert json.loads(done.stdout)["rows_affected"] == 1
+        rows = _run(*py, "query", "proc", "SELECT x FROM t", "-o", "jsonl", env=env)
+        assert rows.stdout == '{"x": 5}\n'
+        missing = _run(*py, "stores", "get", "nope", env=env)
+        assert missing.returncode == 1
+        assert missing.stdout == ""
+        assert missing.stderr.startswith("durable-stores: error: ")
+        assert "Store not found" in missing.stderr
+        assert "Traceback" not in missing.stderr
+        usage = _run(*py, "stores", "create", "x", "--kind", "nosql", env=env)
+        assert usage.returncode == 2
+        assert "invalid choice" in usage.stderr
+    assert [store.name for store in fake.stores] == ["proc"]
+
+
+def test_building_the_parser_imports_nothing_heavy() -> None:
+    code = (
+        "import sys\n"
+        "from durable_stores_client._cli import build_parser\n"
+        "build_parser().format_help()\n"
+        "heavy = ['durable_stores_client.fake', 'durable_stores_client.contract',\n"
+        "         'fakeredis', 'sqlite3', 'respx']\n"
+        "print(','.join(name for name in heavy if name in sys.modules))\n"
+    )
+    done = _run(sys.executable, "-c", code)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == ""
