@@ -22,7 +22,7 @@ from typing import Any
 import attrs
 import httpx
 
-from ._redaction import MASK
+from ._redaction import redact_text
 from ._retry import RetryPolicy
 from ._version import __version__
 
@@ -108,10 +108,7 @@ def _check_base_url(base_url: object) -> tuple[str, str]:
 
 
 def _mask_url(text: str) -> str:
-    url = httpx.URL(text) if "@" in text else None
-    if url is not None and url.password:
-        return str(url.copy_with(password=MASK))
-    return text
+    return redact_text(text) if "@" in text else text
 
 
 def _check_timeout(timeout: object) -> httpx.Timeout:

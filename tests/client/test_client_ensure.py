@@ -1,0 +1,114 @@
+"""ensure_store: find by trimmed name, kind checks, create when absent, safe under a race."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+import respx
+from client_support import Either, fail, ok, record
+
+from durable_stores_client import ConflictError, StoreKind
+
+NOTES = record(id="id-notes", name="notes", kind="sqlite")
+CACHE = record(id="id-cache", name="cache", kind="redis")
+
+
+async def test_returns_the_existing_store_without_creating(
+    api: Either, router: respx.MockRouter
+) -> None:
+    router.get("/stores").respond(200, json=ok([CACHE, NOTES]))
+    create = router.post("/stores").respond(201, json=ok(NOTES))
+    store = await api.ensure_store(name="notes", kind="sqlite")
+    assert store.id == "id-notes"
+    assert create.call_count == 0
+
+
+async def test_matches_names_after_trimming(api: Either, router: respx.MockRouter) -> None:
+    router.get("/stores").respond(200, json=ok([NOTES]))
+    create = router.post("/stores").respond(201, json=ok(NOTES))
+    store = await api.ensure_store({"name": "  notes\t", "kind": StoreKind.SQLITE})
+    assert store.id == "id-notes"
+    assert create.call_count == 0
+
+
+async def test_existing_store_of_another_kind_is_a_conflict(
+    api: Either, router: respx.MockRouter
+) -> None:
+    router.get("/stores").respond(200, json=ok([NOTES]))
+    create = router.post("/stores").respond(201, json=ok(NOTES))
+    with pytest.raises(
+        ConflictError, match="already exists with kind 'sqlite', not 'redis'"
+    ) as info:
+        await api.ensure_store(name="notes", kind="redis")
+    assert info.value.response is None
+    assert info.value.status_code == 409
+    assert create.call_count == 0
+
+
+async def test_creates_the_store_when_absent(api: Either, router: respx.MockRouter) -> None:
+    router.get("/stores").respond(200, json=ok([CACHE]))
+    create = router.post("/stores").respond(201, json=ok(NOTES))
+    store = await api.ensure_store(name="notes", kind="sqlite", config={"path": "n.db"})
+    assert store.id == "id-notes"
+    assert json.loads(create.calls.last.request.content) == {
+        "name": "notes",
+        "kind": "sqlite",
+        "config": {"path": "n.db"},
+    }
+
+
+@pytest.mark.parametrize(
+    "conflict",
+    [
+        httpx.Response(409, json=fail("Store name already exists")),
+        httpx.Response(500, json=fail("failed to create durable store metadata")),
+    ],
+    ids=["409", "agentkernel-500"],
+)
+async def test_a_racing_creator_wins_and_its_store_is_returned(
+    api: Either, router: respx.MockRouter, conflict: httpx.Response
+) -> None:
+    listing = router.get("/stores")
+    listing.side_effect = [
+        httpx.Response(200, json=ok([])),
+        httpx.Response(200, json=ok([NOTES])),
+    ]
+    create = router.post("/stores").mock(return_value=conflict)
+    store = await api.ensure_store(name="notes", kind="sqlite")
+    assert store.id == "id-notes"
+    assert create.call_count == 1
+    assert listing.call_count == 2
+
+
+async def test_a_racing_creator_of_another_kind_is_a_conflict(
+    api: Either, router: respx.MockRouter
+) -> None:
+    router.get("/stores").mock(
+        side_effect=[
+            httpx.Response(200, json=ok([])),
+            httpx.Response(200, json=ok([record(id="x", name="notes", kind="redis")])),
+        ]
+    )
+    router.post("/stores").respond(409, json=fail("Store name already exists"))
+    with pytest.raises(ConflictError, match="with kind 'redis', not 'sqlite'"):
+        await api.ensure_store(name="notes", kind="sqlite")
+
+
+async def test_conflict_without_a_visible_store_is_raised(
+    api: Either, router: respx.MockRouter
+) -> None:
+    router.get("/stores").respond(200, json=ok([]))
+    router.post("/stores").respond(409, json=fail("Store name already exists"))
+    with pytest.raises(ConflictError, match="Store name already exists"):
+        await api.ensure_store(name="notes", kind="sqlite")
+
+
+async def test_bad_arguments_fail_before_listing(api: Either, router: respx.MockRouter) -> None:
+    route = router.route().respond(500)
+    with pytest.raises(ValueError, match="kind must be one of"):
+        await api.ensure_store(name="notes", kind="excel")
+    with pytest.raises(TypeError, match="not both"):
+        await api.ensure_store({"name": "notes", "kind": "sqlite"}, kind="sqlite")
+    assert route.call_count == 0
