@@ -9,6 +9,7 @@ writes JSON and JUnit XML reports. Exit status: 0 when every required check pass
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -77,7 +78,12 @@ def register(subparsers: Any) -> None:
         dest="list_checks",
         help="list the checks (id, level, kinds, clause) and exit without running them",
     )
-    parser.add_argument("--json", metavar="FILE", help="also write the report as JSON to FILE")
+    parser.add_argument(
+        "--json",
+        metavar="FILE",
+        help="also write the report as JSON to FILE (-o json prints it instead of the table; "
+        "-o jsonl prints one JSON line per check)",
+    )
     parser.add_argument(
         "--junit", metavar="FILE", help="also write the report as JUnit XML to FILE"
     )
@@ -124,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
         parse_store_config,
         select_checks,
     )
-    from ..contract._report import format_row, row_cells  # noqa: PLC0415
+    from ..contract._report import format_row, result_dict, row_cells  # noqa: PLC0415
 
     try:
         kinds = parse_kinds(args.kinds)
@@ -174,16 +180,19 @@ def run(args: argparse.Namespace) -> int:
         )
         return 1
 
-    as_json = getattr(args, "output", None) == "json"
+    output = getattr(args, "output", None) or "table"
     width = max([len("ID"), *(len(c.id) for c in checks)])
     results: list[CheckResult] = []
 
     def show(result: CheckResult) -> None:
         results.append(result)
-        if not as_json:
+        if output == "table":
             print(format_row(row_cells(result, strict=args.strict), width), file=out, flush=True)
+        elif output == "jsonl":
+            line = json.dumps(result_dict(result, strict=args.strict), ensure_ascii=False)
+            print(line, file=out, flush=True)
 
-    if not as_json:
+    if output == "table":
         print(format_row(("ID", "LEVEL", "RESULT", "DETAIL"), width), file=out, flush=True)
     runner = ContractRunner(target, include_large=args.include_large)
     try:
@@ -205,8 +214,11 @@ def run(args: argparse.Namespace) -> int:
         )
         return 130
     _write_reports(report, json_path, junit_path)
-    if as_json:
+    if output == "json":
         out.write(report.to_json())
+    elif output == "jsonl":
+        summary = {"summary": report.summary(), "ok": report.ok}
+        print(json.dumps(summary, ensure_ascii=False), file=out)
     else:
         print(f"\n{report.summary()}", file=out)
     if runner.leftover_ids:

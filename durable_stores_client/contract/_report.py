@@ -10,7 +10,7 @@ import attrs
 
 from ._model import CheckResult, Level, Outcome
 
-__all__ = ["Report", "result_label"]
+__all__ = ["Report", "format_row", "result_dict", "result_label", "row_cells"]
 
 
 def result_label(result: CheckResult, *, strict: bool = False) -> str:
@@ -128,23 +128,7 @@ class Report:
                 ),
                 "skipped": len(self.skipped),
             },
-            "results": [
-                {
-                    "id": r.check.id,
-                    "clause": r.check.clause,
-                    "level": r.check.level.value,
-                    "kinds": sorted(r.check.kinds),
-                    "outcome": r.outcome.value,
-                    "result": result_label(r, strict=self.strict),
-                    "detail": r.detail,
-                    "differences": [
-                        {"what": d.what, "expected": d.expected, "actual": d.actual}
-                        for d in r.differences
-                    ],
-                    "duration_seconds": round(r.duration, 4),
-                }
-                for r in self.results
-            ],
+            "results": [result_dict(r, strict=self.strict) for r in self.results],
         }
 
     def to_json(self) -> str:
@@ -202,6 +186,23 @@ class Report:
                 out.text = f"WARNING: recommended clause not met: {result.detail}"
         ET.indent(suite)
         return ET.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def result_dict(result: CheckResult, *, strict: bool = False) -> dict[str, Any]:
+    """One result as JSON-ready data."""
+    return {
+        "id": result.check.id,
+        "clause": result.check.clause,
+        "level": result.check.level.value,
+        "kinds": sorted(result.check.kinds),
+        "outcome": result.outcome.value,
+        "result": result_label(result, strict=strict),
+        "detail": result.detail,
+        "differences": [
+            {"what": d.what, "expected": d.expected, "actual": d.actual} for d in result.differences
+        ],
+        "duration_seconds": round(result.duration, 4),
+    }
 
 
 def row_cells(result: CheckResult, *, strict: bool = False) -> tuple[str, str, str, str]:
