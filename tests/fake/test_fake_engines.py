@@ -1,0 +1,188 @@
+"""Engines: SQLite files under data_dir, path confinement, the postgres/mysql emulation, redis."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import httpx
+import pytest
+from fake_helpers import create, err, ok, open_front_end
+
+from durable_stores_client.fake import FakeServer
+from durable_stores_client.fake._engines import redis as redis_engine
+from durable_stores_client.fake._engines._placeholders import translate_placeholders
+
+
+def test_data_dir_stores_are_wal_files_under_it(tmp_path: Path) -> None:
+    fake = FakeServer(data_dir=tmp_path)
+    with open_front_end("http", fake) as http:
+        data = ok(http.post("/stores", json={"name": "s", "kind": "sqlite"}), 201)
+        default = tmp_path.resolve() / "stores" / f"{data['id']}.db"
+        assert data["config"] == {"path": str(default)}
+        ok(http.post(f"/stores/{data['id']}/execute", json={"sql": "CREATE TABLE t (x)"}))
+        ok(http.post(f"/stores/{data['id']}/execute", json={"sql": "INSERT INTO t VALUES (1)"}))
+        mode = ok(http.post(f"/stores/{data['id']}/query", json={"sql": "PRAGMA journal_mode"}))
+        assert mode["rows"] == [{"journal_mode": "wal"}]
+        for pragma, value in [("synchronous", 1), ("busy_timeout", 5000), ("foreign_keys", 1)]:
+            rows = ok(http.post(f"/stores/{data['id']}/query", json={"sql": f"PRAGMA {pragma}"}))
+            assert list(rows["rows"][0].values()) == [value]
+        named = ok(
+            http.post(
+                "/stores",
+                json={"name": "n", "kind": "sqlite", "config": {"path": "sub/dir/n.db"}},
+            ),
+            201,
+        )
+        assert named["config"] == {"path": "sub/dir/n.db"}
+        ok(http.post(f"/stores/{named['id']}/execute", json={"sql": "CREATE TABLE u (y)"}))
+    assert default.exists()
+    with sqlite3.connect(default) as conn:
+        assert conn.execute("SELECT x FROM t").fetchall() == [(1,)]
+    assert (tmp_path / "sub" / "dir" / "n.db").exists()
+    fake.reset()  # closes the databases; the files stay
+    assert default.exists()
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/etc/passwd.db", "../outside.db", "a/../../outside.db", "..", ".", "", "  ", "x\x00y.db"],
+)
+def test_paths_outside_data_dir_are_refused(tmp_path: Path, front_end: str, path: str) -> None:
+    root = tmp_path / "data"
+    fake = FakeServer(data_dir=root)
+    with open_front_end(front_end, fake) as http:
+        body = {"name": "s", "kind": "sqlite", "config": {"path": path}}
+        text = err(http.post("/stores", json=body), 400)
+        assert "config.path" in text
+        assert ok(http.get("/stores")) == []
+    assert not (tmp_path / "outside.db").exists()
+
+
+def test_symlink_escape_is_refused(tmp_path: Path) -> None:
+    root = tmp_path / "data"
+    root.mkdir()
+    (root / "link").symlink_to(tmp_path)
+    fake = FakeServer(data_dir=root)
+    with open_front_end("transport", fake) as http:
+        body = {"name": "s", "kind": "sqlite", "config": {"path": "link/escaped.db"}}
+        err(http.post("/stores", json=body), 400)
+    assert not (tmp_path / "escaped.db").exists()
+
+
+def test_non_string_path_is_refused_without_data_dir(http: httpx.Client) -> None:
+    body = {"name": "s", "kind": "sqlite", "config": {"path": 5}}
+    err(http.post("/stores", json=body), 400, "config.path must be a non-empty string")
+
+
+def test_in_memory_stores_are_private(http: httpx.Client) -> None:
+    a = create(http, "a")
+    b = create(http, "b")
+    ok(http.post(f"/stores/{a}/execute", json={"sql": "CREATE TABLE t (x)"}))
+    err(http.post(f"/stores/{b}/query", json={"sql": "SELECT * FROM t"}), 400)
+
+
+def test_attach_and_transactions_are_refused_in_execute(tmp_path: Path, http: httpx.Client) -> None:
+    sid = create(http)
+    target = tmp_path / "other.db"
+    for sql in [f"ATTACH '{target}' AS o", f"VACUUM INTO '{target}'"]:
+        text = err(http.post(f"/stores/{sid}/execute", json={"sql": sql}), 400)
+        assert "ATTACH" in text
+    for sql in ["BEGIN", "COMMIT", "SAVEPOINT a", "ROLLBACK"]:
+        text = err(http.post(f"/stores/{sid}/execute", json={"sql": sql}), 400)
+        assert "transaction" in text
+    assert not target.exists()
+    ok(http.post(f"/stores/{sid}/execute", json={"sql": "VACUUM"}))
+
+
+def test_foreign_keys_are_enforced(http: httpx.Client) -> None:
+    sid = create(http)
+    for sql in [
+        "CREATE TABLE p (id INTEGER PRIMARY KEY)",
+        "CREATE TABLE c (pid INTEGER REFERENCES p(id))",
+    ]:
+        ok(http.post(f"/stores/{sid}/execute", json={"sql": sql}))
+    text = err(http.post(f"/stores/{sid}/execute", json={"sql": "INSERT INTO c VALUES (9)"}), 400)
+    assert "FOREIGN KEY" in text
+
+
+@pytest.mark.parametrize("kind", ["postgres", "mysql"])
+def test_postgres_and_mysql_are_emulated_with_placeholders(http: httpx.Client, kind: str) -> None:
+    sid = create(http, kind, kind, config={"host": "db", "password": "pw"})
+    ok(http.post(f"/stores/{sid}/execute", json={"sql": "CREATE TABLE t (a INTEGER, b TEXT)"}))
+    result = ok(
+        http.post(
+            f"/stores/{sid}/execute",
+            json={
+                "sql": "INSERT INTO t (a, b) VALUES ($1, $2), (%s, %s)",
+                "params": [1, "x", 2, "y"],
+            },
+        )
+    )
+    assert result["rows_affected"] == 2  # the real count, also for mysql
+    assert ("last_insert_rowid" in result) is (kind == "mysql")
+    rows = ok(
+        http.post(
+            f"/stores/{sid}/query",
+            json={
+                "sql": "SELECT a, b, '$1 %s' AS lit, 7 %% 4 AS m FROM t WHERE a >= $1 ORDER BY a",
+                "params": [1],
+            },
+        )
+    )["rows"]
+    assert rows == [
+        {"a": 1, "b": "x", "lit": "$1 %s", "m": 3},
+        {"a": 2, "b": "y", "lit": "$1 %s", "m": 3},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("sql", "expected"),
+    [
+        ("SELECT $1, $12", "SELECT ?1, ?12"),
+        ("SELECT %s, %s", "SELECT ?, ?"),
+        ("SELECT '$1', \"%s\", `$2`", "SELECT '$1', \"%s\", `$2`"),
+        ("SELECT 'it''s $1', $1", "SELECT 'it''s $1', ?1"),
+        ("SELECT 1 -- $1\n, $2", "SELECT 1 -- $1\n, ?2"),
+        ("SELECT /* %s */ %s", "SELECT /* %s */ ?"),
+        ("SELECT 10 %% 3, $ , $a", "SELECT 10 % 3, $ , $a"),
+        ("SELECT 'unterminated $1", "SELECT 'unterminated $1"),
+    ],
+)
+def test_placeholder_translation_skips_literals_and_comments(sql: str, expected: str) -> None:
+    assert translate_placeholders(sql) == expected
+
+
+def test_redis_without_fakeredis_answers_a_clear_400(
+    http: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def missing() -> object:
+        raise ModuleNotFoundError("No module named 'fakeredis'", name="fakeredis")
+
+    monkeypatch.setattr(redis_engine, "_import_fakeredis", missing)
+    sid = create(http, "r", "redis")
+    err(
+        http.post(f"/stores/{sid}/command", json={"command": ["PING"]}),
+        400,
+        'redis stores in the fake need fakeredis: pip install "durable-stores-client[fake]"',
+    )
+    # the rest of the fake keeps working
+    assert len(ok(http.get("/stores"))) == 1
+
+
+def test_redis_binary_values_come_back_as_base64(http: httpx.Client) -> None:
+    sid = create(http, "r", "redis")
+    ok(http.post(f"/stores/{sid}/command", json={"command": ["SET", "k", "\u00ff"]}))
+    # a GETRANGE that cuts a multi-byte UTF-8 character yields invalid UTF-8
+    result = ok(http.post(f"/stores/{sid}/command", json={"command": ["GETRANGE", "k", "0", "0"]}))
+    assert result["result"] == "ww=="  # base64 of b"\xc3"
+
+
+def test_deleting_a_store_closes_its_engine(http: httpx.Client) -> None:
+    sid = create(http, "r", "redis")
+    ok(http.post(f"/stores/{sid}/command", json={"command": ["SET", "k", "v"]}))
+    ok(http.delete(f"/stores/{sid}"))
+    again = create(http, "r", "redis")
+    assert (
+        ok(http.post(f"/stores/{again}/command", json={"command": ["GET", "k"]}))["result"] is None
+    )

@@ -1,0 +1,86 @@
+"""Idempotency keys: same key and body replays the first answer; another body is 409."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from fake_helpers import create, err, ok
+
+from durable_stores_client.fake import FakeServer
+from durable_stores_client.fake import _state as fake_state
+
+
+def test_same_key_same_body_replays_without_reapplying(http: httpx.Client) -> None:
+    headers = {"Idempotency-Key": "k-1"}
+    body = {"name": "s", "kind": "sqlite"}
+    first = http.post("/stores", json=body, headers=headers)
+    again = http.post("/stores", json=body, headers=headers)
+    assert again.status_code == 201
+    assert again.json() == first.json()
+    assert again.headers["idempotent-replayed"] == "true"
+    assert len(ok(http.get("/stores"))) == 1
+
+
+def test_replayed_execute_inserts_once(http: httpx.Client) -> None:
+    sid = create(http)
+    ok(http.post(f"/stores/{sid}/execute", json={"sql": "CREATE TABLE t (x)"}))
+    insert = {"sql": "INSERT INTO t VALUES (?)", "params": [1]}
+    for _ in range(3):
+        assert ok(
+            http.post(f"/stores/{sid}/execute", json=insert, headers={"Idempotency-Key": "ins"})
+        ) == {"rows_affected": 1, "last_insert_rowid": 1}
+    count = ok(http.post(f"/stores/{sid}/query", json={"sql": "SELECT count(*) AS n FROM t"}))
+    assert count["rows"] == [{"n": 1}]
+
+
+def test_same_key_other_body_or_path_is_409(http: httpx.Client) -> None:
+    headers = {"Idempotency-Key": "k-2"}
+    create_body = {"name": "a", "kind": "redis"}
+    sid = ok(http.post("/stores", json=create_body, headers=headers), 201)["id"]
+    text = err(http.post("/stores", json={"name": "b", "kind": "redis"}, headers=headers), 409)
+    assert "Idempotency-Key" in text
+    err(http.post(f"/stores/{sid}/command", json={"command": ["PING"]}, headers=headers), 409)
+    assert [s["name"] for s in ok(http.get("/stores"))] == ["a"]
+
+
+def test_error_answers_are_replayed_too(http: httpx.Client) -> None:
+    headers = {"Idempotency-Key": "k-3"}
+    err(http.post("/stores/nope/query", json={"sql": "SELECT 1"}, headers=headers), 404)
+    err(http.post("/stores/nope/query", json={"sql": "SELECT 1"}, headers=headers), 404)
+
+
+def test_faults_are_not_remembered_so_retries_go_through(fake: FakeServer) -> None:
+    with httpx.Client(base_url="http://f", transport=fake.transport()) as http:
+        fake.inject("create", status=503)
+        headers = {"Idempotency-Key": "k-4"}
+        body = {"name": "s", "kind": "sqlite"}
+        err(http.post("/stores", json=body, headers=headers), 503)
+        ok(http.post("/stores", json=body, headers=headers), 201)
+        ok(http.post("/stores", json=body, headers=headers), 201)
+    assert len(fake.stores) == 1
+
+
+def test_the_cache_is_bounded(fake: FakeServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("durable_stores_client.fake._handler.MAX_IDEMPOTENCY_KEYS", 3)
+    with httpx.Client(base_url="http://f", transport=fake.transport()) as http:
+        for i in range(5):
+            body = {"name": f"s{i}", "kind": "redis"}
+            ok(http.post("/stores", json=body, headers={"Idempotency-Key": f"k{i}"}), 201)
+    assert len(fake._state.idempotency) == 3
+    assert list(fake._state.idempotency) == ["k2", "k3", "k4"]
+    assert fake_state.MAX_IDEMPOTENCY_KEYS == 10_000
+
+
+def test_client_retries_reuse_the_key_and_are_applied_once(fake: FakeServer) -> None:
+    from durable_stores_client import RetryPolicy
+
+    policy = RetryPolicy(sleep=lambda _s: None, random=lambda: 0.0)
+    with fake.client(retry_policy=policy) as client:
+        store = client.create_store(name="s", kind="sqlite")
+        client.execute_store(store.id, sql="CREATE TABLE t (x)")
+        fake.inject("execute", status=503, times=2)
+        client.execute_store(store.id, sql="INSERT INTO t VALUES (1)")
+        assert client.query_store(store.id, sql="SELECT count(*) FROM t").scalar() == 1
+    inserts = [r for r in fake.requests if r.body == {"sql": "INSERT INTO t VALUES (1)"}]
+    assert [r.status for r in inserts] == [503, 503, 200]
+    assert len({r.idempotency_key for r in inserts}) == 1
