@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import io
+import os
 import sys
 from typing import TYPE_CHECKING
 
-from .. import APIConnectionError, DurableStoresError
+from .. import APIConnectionError, APITimeoutError, DurableStoresError
 from .._version import __version__
 from ._common import StoreLookupError, UsageError, add_global_options, describe_server
 
@@ -61,7 +63,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line and return its exit code (0 ok, 1 API error, 2 usage error)."""
+    """Run the command line and return its exit code.
+
+    0 success, 1 an API or connection error, 2 a usage error, 130 interrupted,
+    141 the reader of standard output went away (a closed pipe).
+    """
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -70,8 +76,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler = args.handler
     try:
         code: int = handler(args)
+        sys.stdout.flush()  # a closed pipe shows up here, not at interpreter exit
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (``durable-stores query ... | head``): stop quietly.
+        _silence_stdout()
+        return 141
     except UsageError as exc:
         _error(f"{_subcommand_prog(args)}: error: {exc}")
         return 2
@@ -80,7 +91,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except DurableStoresError as exc:
         message = f"durable-stores: error: {exc}"
-        if isinstance(exc, APIConnectionError):
+        if isinstance(exc, APITimeoutError):
+            message += "\n  (the server did not answer in time; --timeout SECONDS waits longer)"
+        elif isinstance(exc, APIConnectionError):
             message += (
                 f"\n  (is a Durable Stores server running at {describe_server(args)}? "
                 "Set --base-url or DURABLE_STORES_BASE_URL.)"
@@ -97,6 +110,15 @@ def _subcommand_prog(args: argparse.Namespace) -> str:
         getattr(args, "stores_command", None),
     ]
     return " ".join(word for word in words if word)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, io.UnsupportedOperation):  # stdout is not a real file
+        pass
 
 
 def _error(message: str) -> None:

@@ -67,7 +67,8 @@ def add_global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> No
         metavar="SECONDS",
         type=_positive_float,
         default=default(None),
-        help="overall request timeout in seconds (default: 30)",
+        help="request timeout in seconds, for each of connect, read and write "
+        "(default: 30, and 5 to connect)",
     )
     group.add_argument(
         "--output",

@@ -72,3 +72,43 @@ def test_building_the_parser_imports_nothing_heavy() -> None:
     done = _run(sys.executable, "-c", code)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == ""
+
+
+def test_a_closed_pipe_stops_quietly() -> None:
+    fake = FakeServer()
+    client = fake.client()
+    store = client.create_store(name="big", kind="sqlite")
+    client.execute_store(store.id, sql="CREATE TABLE t (x TEXT)")
+    client.execute_store(
+        store.id,
+        sql="WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000) "
+        "INSERT INTO t SELECT printf('%0100d', i) FROM n",
+    )
+    with fake.serve() as url:
+        # Like `durable-stores query big ... | head -1`: far more output than a pipe holds.
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "durable_stores_client",
+                "--base-url",
+                url,
+                "query",
+                "big",
+                "SELECT x FROM t",
+                "-o",
+                "jsonl",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert proc.stdout is not None
+        assert proc.stderr is not None
+        first = proc.stdout.readline()
+        proc.stdout.close()
+        err = proc.stderr.read()
+        code = proc.wait(timeout=60)
+    assert json.loads(first) == {"x": "1".rjust(100, "0")}
+    assert code == 141
+    assert err == ""

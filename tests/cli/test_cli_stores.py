@@ -372,3 +372,11 @@ def test_help_and_version_exit_0(cli: Any) -> None:
     version = cli("--version", base_url=None)
     assert version.code == 0
     assert version.out.startswith("durable-stores ")
+
+
+def test_a_timeout_suggests_a_longer_timeout(cli: Any, fake: FakeServer) -> None:
+    fake.inject("list", delay=2.0, times=10)
+    run = cli("--timeout", "0.2", "stores", "list")
+    assert run.code == 1
+    assert "--timeout SECONDS waits longer" in run.err
+    assert "Traceback" not in run.err
