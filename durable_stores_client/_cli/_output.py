@@ -11,8 +11,10 @@ from __future__ import annotations
 import json
 import shutil
 import sys
+from datetime import timezone
 from typing import TYPE_CHECKING, Any
 
+from .._models import parse_timestamp
 from .._redaction import redact_json
 
 if TYPE_CHECKING:
@@ -31,7 +33,7 @@ def output_format(args: argparse.Namespace) -> str:
     return "table" if sys.stdout.isatty() else "json"
 
 
-def cell(value: Any, *, null: str = "NULL") -> str:
+def cell(value: Any, *, null: str = "NULL", width: int | None = MAX_CELL_WIDTH) -> str:
     """One table cell: strings as they are, other JSON values as JSON, shortened if long."""
     if value is None:
         text = null
@@ -40,9 +42,20 @@ def cell(value: Any, *, null: str = "NULL") -> str:
     else:
         text = json.dumps(value, ensure_ascii=False, sort_keys=False)
     text = text.replace("\r", "\\r").replace("\n", "\\n").replace("\t", "\\t")
-    if len(text) > MAX_CELL_WIDTH:
-        text = text[: MAX_CELL_WIDTH - 1] + "\u2026"
+    if width is not None and len(text) > width:
+        text = text[: width - 1] + "\u2026"
     return text
+
+
+def short_time(value: Any) -> str:
+    """An RFC 3339 timestamp as ``YYYY-MM-DD HH:MM:SSZ`` in UTC (anything else unchanged)."""
+    if not isinstance(value, str):
+        return cell(value)
+    try:
+        parsed = parse_timestamp(value)
+    except ValueError:
+        return cell(value)
+    return parsed.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ")
 
 
 def render_table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
@@ -64,11 +77,13 @@ def render_table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
 
 
 def render_mapping(record: Mapping[str, Any]) -> str:
-    """A single record as ``key: value`` lines, keys aligned."""
+    """A single record as ``key  value`` lines, keys aligned, values in full."""
     if not record:
         return "(empty)"
     width = max(len(str(key)) for key in record)
-    return "\n".join(f"{str(key).ljust(width)}  {cell(value)}" for key, value in record.items())
+    return "\n".join(
+        f"{str(key).ljust(width)}  {cell(value, width=None)}" for key, value in record.items()
+    )
 
 
 def page(text: str) -> None:
@@ -115,7 +130,7 @@ def emit_stores(records: Sequence[Mapping[str, Any]], fmt: str) -> None:
             cell(record.get("name")),
             cell(record.get("kind")),
             cell(record.get("sandbox"), null="-"),
-            cell(record.get("created_at")),
+            short_time(record.get("created_at")),
         )
         for record in records
     ]

@@ -380,3 +380,36 @@ def test_a_timeout_suggests_a_longer_timeout(cli: Any, fake: FakeServer) -> None
     assert run.code == 1
     assert "--timeout SECONDS waits longer" in run.err
     assert "Traceback" not in run.err
+
+
+def test_table_shows_short_utc_times_and_full_config_in_detail(capsys: Any) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from durable_stores_client._cli import main
+
+    clock = datetime(2026, 2, 16, 12, 30, 5, 123456, tzinfo=timezone(timedelta(hours=2)))
+    fake = FakeServer(clock=lambda: clock, ids=iter(["s-1"]))
+    long_path = "stores/" + "deep/" * 20 + "memory.db"
+    with fake.serve() as url:
+        args = ["--base-url", url, "-o", "table"]
+        assert (
+            main(
+                [
+                    *args,
+                    "stores",
+                    "create",
+                    "m",
+                    "--kind",
+                    "sqlite",
+                    "--config",
+                    json.dumps({"path": long_path}),
+                ]
+            )
+            == 0
+        )
+        capsys.readouterr()
+        assert main([*args, "stores", "list"]) == 0
+        listing = capsys.readouterr().out
+        assert "s-1  m     sqlite  -        2026-02-16 10:30:05Z" in listing
+        assert main([*args, "stores", "get", "s-1"]) == 0
+        assert long_path in capsys.readouterr().out  # a single record is shown in full
