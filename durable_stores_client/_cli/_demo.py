@@ -12,7 +12,6 @@ the demo then says how to enable that part and runs the rest.
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 import uuid
@@ -43,9 +42,10 @@ def register(subparsers: Any) -> None:
             "Run a short agent-state workflow and print a transcript with per-step timings: "
             "a SQLite store for the agent's memory, a Redis store for a cache, a schema, "
             "writes and reads with bound parameters, a Redis counter, and a wrong-endpoint "
-            "error handled cleanly. Runs on the embedded fake server unless --base-url (or "
-            "DURABLE_STORES_BASE_URL) points at a real server. The stores it creates are "
-            "deleted at the end."
+            "error handled cleanly. Runs on the embedded fake server unless --base-url points "
+            "at a real server (DURABLE_STORES_BASE_URL is deliberately ignored here; the API "
+            "key still comes from --api-key or the environment). The stores it creates get "
+            "unique names on a real server and are deleted at the end."
         ),
         parents=[global_options_parent()],
     )
@@ -99,7 +99,9 @@ def run(args: argparse.Namespace, *, out: TextIO | None = None) -> int:
     """Run the demo and return its exit code."""
     transcript = Transcript(out or sys.stdout)
     base_url: str | None = getattr(args, "base_url", None)
-    real = bool(base_url or os.environ.get("DURABLE_STORES_BASE_URL"))
+    # Only an explicit --base-url leaves the embedded fake: a DURABLE_STORES_BASE_URL in
+    # the environment must not turn the README's first command into writes on a server.
+    real = bool(base_url)
     if real:
         client = make_client(args)
         where = f"the server at {client.base_url}"

@@ -119,3 +119,11 @@ def test_demo_as_a_process_without_fakeredis() -> None:
 def test_demo_help_mentions_the_fake(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["demo", "--help"]) == 0
     assert "embedded fake" in capsys.readouterr().out
+
+
+def test_demo_ignores_a_base_url_in_the_environment(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DURABLE_STORES_BASE_URL", "http://127.0.0.1:9")  # nothing listens
+    assert main(["demo"]) == 0
+    assert "running against the embedded fake server" in capsys.readouterr().out
