@@ -1,0 +1,449 @@
+"""Secrets and boundaries.
+
+* API keys and secret-like config values (keys containing ``password``, ``secret``, ``token``, at
+  any depth) never appear in a repr, a log line (everything captured at DEBUG, the fake's logger
+  and httpx's included) or the text of any exception a flow raises (``str``, ``repr`` and the
+  formatted traceback), through successes, errors, retries, timeouts and auth failures, on both
+  clients.
+* No redirect is followed with credentials: the client does not follow a 302/307/308 to another
+  host, and an ``httpx`` client that does follow redirects does not carry the key across.
+* SQLite paths stay inside the fake's data dir (``..``, absolute paths, symlinks out, ``ATTACH``,
+  ``VACUUM INTO``).
+* The fake binds to loopback unless told otherwise (``serve()`` and ``durable-stores fake-server``).
+* The fake compares keys in constant time: ``hmac.compare_digest`` makes the decision.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import logging
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import traceback
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+import respx
+from hardening_report import ReliabilityFigures
+
+from durable_stores_client import (
+    APIConnectionError,
+    AsyncClient,
+    AuthenticationError,
+    BadRequestError,
+    Client,
+    ConflictError,
+    DurableStoresError,
+    NotFoundError,
+    RetryPolicy,
+)
+from durable_stores_client.fake import FakeServer
+
+SECTION = "secrets"
+#: Not a b64token (``:``, ``!`` and ``#``), so only a literal search can mask it.
+API_KEY = "sk-HARDENING:live!key#4242"
+WRONG_KEY = "sk-HARDENING-wrong-key-9999"
+SECRET_CONFIG: dict[str, Any] = {
+    "host": "db.internal",
+    "port": 5432,
+    "user": "agent",
+    "password": "pw-HARDENING-hunter2",
+    "password_secret": "vault://HARDENING/db-password",
+    "options": {"sslPassword": "ssl-HARDENING-pass", "refresh_token": ["rt-HARDENING-a"]},
+    "Client_Secret": "cs-HARDENING-xyz",
+}
+SECRET_VALUES = [
+    API_KEY,
+    WRONG_KEY,
+    "pw-HARDENING-hunter2",
+    "vault://HARDENING/db-password",
+    "ssl-HARDENING-pass",
+    "rt-HARDENING-a",
+    "cs-HARDENING-xyz",
+]
+
+
+class Evidence:
+    """Every text a user could see: reprs, exception texts, log lines."""
+
+    def __init__(self) -> None:
+        self.texts: list[tuple[str, str]] = []
+        self.exceptions = 0
+
+    def see(self, where: str, value: Any) -> None:
+        self.texts.append((where, repr(value)))
+        self.texts.append((where, str(value)))
+
+    def raised(self, where: str, error: BaseException) -> None:
+        self.exceptions += 1
+        self.see(where, error)
+        self.texts.append((where, "".join(traceback.format_exception(error))))
+        for attribute in ("message", "args", "__cause__", "__context__", "__notes__"):
+            value = getattr(error, attribute, None)
+            if value is not None:
+                self.see(f"{where}.{attribute}", value)
+
+    def expect_error(
+        self, where: str, kind: type[BaseException] | tuple[type[BaseException], ...], call: Any
+    ) -> BaseException:
+        try:
+            call()
+        except kind as error:
+            self.raised(where, error)
+            return error
+        raise AssertionError(f"{where}: {kind} not raised")
+
+    async def expect_error_async(self, where: str, kind: type[BaseException], call: Any) -> None:
+        try:
+            await call()
+        except kind as error:
+            self.raised(where, error)
+            return
+        raise AssertionError(f"{where}: {kind.__name__} not raised")
+
+    def assert_clean(self, caplog: pytest.LogCaptureFixture) -> int:
+        texts = list(self.texts)
+        for record in caplog.records:
+            texts.append((f"log {record.name}", record.getMessage()))
+            texts.append((f"log {record.name} args", repr(record.args)))
+            texts.append((f"log {record.name} extra", repr(record.__dict__)))
+        texts.append(("caplog.text", caplog.text))
+        for where, text in texts:
+            for secret in SECRET_VALUES:
+                assert secret not in text, f"{secret!r} leaked in {where}: {text[:400]}"
+        return len(texts)
+
+
+@dataclass
+class Served:
+    fake: FakeServer
+    url: str
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[Served]:
+    fake = FakeServer(api_key=API_KEY, data_dir=tmp_path)
+    with fake.serve() as url:
+        yield Served(fake, url)
+
+
+def no_sleep(_seconds: float) -> None:
+    return None
+
+
+async def no_async_sleep(_seconds: float) -> None:
+    return None
+
+
+POLICY = RetryPolicy(sleep=no_sleep, async_sleep=no_async_sleep, random=lambda: 0.5)
+
+
+def test_secrets_stay_out_of_reprs_logs_and_exceptions_sync(
+    served: Served, caplog: pytest.LogCaptureFixture, reliability_figures: ReliabilityFigures
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="durable_stores_client")
+    evidence = Evidence()
+    fake = served.fake
+    with Client(served.url, api_key=API_KEY, retry_policy=POLICY) as client:
+        evidence.see("client", client)
+        evidence.see("client.with_options", client.with_options(timeout=3))
+        stores = [
+            client.create_store(name=f"secret-{kind}", kind=kind, config=dict(SECRET_CONFIG))
+            for kind in ("postgres", "mysql", "redis")
+        ]
+        sqlite = client.create_store(
+            name="plain", kind="sqlite", config={"path": "plain.db", "api_token": "rt-HARDENING-a"}
+        )
+        for store in [*stores, sqlite, *client.list_stores(), client.get_store(sqlite.id)]:
+            evidence.see("store", store)
+        assert stores[0].config["password"] == SECRET_CONFIG["password"], "values stay usable"
+        evidence.see("execute", client.execute_store(sqlite.id, sql="CREATE TABLE t (a)"))
+        evidence.see("query", client.query_store(sqlite.id, sql="SELECT 1 AS one"))
+        evidence.see("command", client.command_store(stores[2].id, command=["PING"]))
+
+        # errors, each carrying secret config in its request
+        evidence.expect_error(
+            "duplicate",
+            ConflictError,
+            lambda: client.create_store(name="secret-mysql", kind="mysql", config=SECRET_CONFIG),
+        )
+        evidence.expect_error(
+            "bad kind",
+            (ValueError, BadRequestError),
+            lambda: client.create_store(name="x", kind="oracle", config=SECRET_CONFIG),
+        )
+        evidence.expect_error(
+            "blank name",
+            (ValueError, BadRequestError),
+            lambda: client.create_store(name="  ", kind="mysql", config=SECRET_CONFIG),
+        )
+        evidence.expect_error("missing", NotFoundError, lambda: client.get_store("nope"))
+        evidence.expect_error(
+            "sql error", BadRequestError, lambda: client.execute_store(sqlite.id, sql="NOT SQL")
+        )
+        # retries, then success; retries, then giving up; an ambiguous drop; a timeout
+        fake.inject("create", status=503, times=2)
+        evidence.see(
+            "retried create",
+            client.create_store(name="retried", kind="postgres", config=SECRET_CONFIG),
+        )
+        fake.inject("get", status=429, retry_after=1, times=3)
+        evidence.expect_error("rate limited", DurableStoresError, lambda: client.get_store("x"))
+        fake.inject("create", disconnect=True)
+        evidence.expect_error(
+            "dropped",
+            APIConnectionError,
+            lambda: client.create_store(name="dropped", kind="mysql", config=SECRET_CONFIG),
+        )
+        fake.inject("list", delay=1.0, times=3)
+        evidence.expect_error(
+            "timeout", APIConnectionError, client.with_options(timeout=0.2).list_stores
+        )
+    with Client(served.url, api_key=WRONG_KEY, retry_policy=POLICY) as wrong:
+        evidence.see("wrong client", wrong)
+        evidence.expect_error("wrong key", AuthenticationError, wrong.list_stores)
+    with Client(served.url, retry_policy=POLICY) as keyless:
+        evidence.expect_error("no key", AuthenticationError, keyless.list_stores)
+
+    evidence.see("fake", fake)
+    for entry in fake.requests:
+        evidence.see("fake.requests", entry)
+    for record in fake.stores:
+        evidence.see("fake.stores", record)
+    assert any(entry.headers.get("authorization") for entry in fake.requests)
+    checked = evidence.assert_clean(caplog)
+    assert any(r.name.startswith("durable_stores_client") for r in caplog.records), "no logs?"
+    reliability_figures.add(SECTION, "texts_checked", checked)
+    reliability_figures.add(SECTION, "exceptions_checked", evidence.exceptions)
+    reliability_figures.add(SECTION, "secret_leaks", 0)
+
+
+def test_secrets_stay_out_of_reprs_logs_and_exceptions_async(
+    served: Served, caplog: pytest.LogCaptureFixture, reliability_figures: ReliabilityFigures
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    evidence = Evidence()
+
+    async def flow() -> None:
+        async with AsyncClient(served.url, api_key=API_KEY, retry_policy=POLICY) as client:
+            evidence.see("async client", client)
+            store = await client.create_store(name="a", kind="postgres", config=SECRET_CONFIG)
+            evidence.see("async store", store)
+            await evidence.expect_error_async(
+                "async duplicate",
+                ConflictError,
+                lambda: client.create_store(name="a", kind="postgres", config=SECRET_CONFIG),
+            )
+            served.fake.inject("execute", status=503, times=5)
+            await evidence.expect_error_async(
+                "async 503",
+                DurableStoresError,
+                lambda: client.execute_store(store.id, sql="SELECT 1"),
+            )
+        async with AsyncClient(served.url, api_key=WRONG_KEY) as wrong:
+            await evidence.expect_error_async(
+                "async wrong key", AuthenticationError, wrong.list_stores
+            )
+
+    asyncio.run(flow())
+    checked = evidence.assert_clean(caplog)
+    reliability_figures.add(SECTION, "texts_checked", checked)
+    reliability_figures.add(SECTION, "exceptions_checked", evidence.exceptions)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"success": False, "error": f"Invalid bearer token {API_KEY}"},
+        {"success": False, "error": f"password={SECRET_CONFIG['password']} rejected"},
+        {"success": False, "error": f'config {{"password_secret": "{SECRET_VALUES[3]}"}}'},
+        f"<html>proxy error for Authorization: Bearer {API_KEY}</html>",
+    ],
+    ids=["key-in-error", "password-assignment", "secret-json", "html-echo"],
+)
+def test_a_server_echoing_secrets_does_not_leak_them_through_exceptions(
+    body: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    evidence = Evidence()
+    base = "https://api.test"
+    with respx.mock(base_url=base) as router:
+        if isinstance(body, dict):
+            router.get("/stores").mock(return_value=httpx.Response(401, json=body))
+        else:
+            router.get("/stores").mock(
+                return_value=httpx.Response(502, text=body, headers={"content-type": "text/html"})
+            )
+        with Client(base, api_key=API_KEY, max_retries=0) as client:
+            evidence.expect_error("echo", DurableStoresError, client.list_stores)
+    evidence.assert_clean(caplog)
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+@pytest.mark.parametrize("operation", ["get", "create"])
+def test_redirects_are_not_followed_with_credentials(status: int, operation: str) -> None:
+    base = "https://api.test"
+    with respx.mock(assert_all_called=False) as router:
+        router.route(host="api.test").mock(
+            return_value=httpx.Response(status, headers={"Location": "https://evil.test/steal"})
+        )
+        evil = router.route(host="evil.test").mock(
+            return_value=httpx.Response(200, json={"success": True, "data": []})
+        )
+        with Client(base, api_key=API_KEY, max_retries=0) as client:
+            call = (
+                (lambda: client.get_store("abc"))
+                if operation == "get"
+                else (lambda: client.create_store(name="x", kind="redis"))
+            )
+            with pytest.raises(DurableStoresError) as caught:
+                call()
+        assert not evil.called, "the client followed a redirect to another host"
+        assert API_KEY not in str(caught.value)
+        assert str(status) in str(caught.value), "the error should say what the server answered"
+
+        # Someone who hands in an httpx client that follows redirects: httpx drops the
+        # Authorization header when the redirect leaves the origin.
+        with (
+            httpx.Client(follow_redirects=True) as http,
+            Client(base, api_key=API_KEY, max_retries=0, http_client=http) as client,
+            contextlib.suppress(DurableStoresError),
+        ):
+            client.list_stores()
+        for call in evil.calls:
+            assert "authorization" not in call.request.headers
+            assert API_KEY not in str(call.request.headers.raw)
+
+
+def test_sqlite_paths_stay_inside_the_data_dir(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    outside = tmp_path / "outside"
+    data.mkdir()
+    outside.mkdir()
+    (data / "link").symlink_to(outside, target_is_directory=True)
+    fake = FakeServer(data_dir=data)
+    refused = [
+        "../escape.db",
+        "sub/../../escape.db",
+        str(outside / "absolute.db"),
+        "/etc/passwd",
+        "link/through-symlink.db",
+        "nul\x00byte.db",
+        ".",
+        "",
+        "   ",
+    ]
+    with fake.client(max_retries=0) as client:
+        for number, path in enumerate(refused):
+            with pytest.raises(BadRequestError) as caught:
+                client.create_store(name=f"escape-{number}", kind="sqlite", config={"path": path})
+            assert "path" in caught.value.message, caught.value.message
+        assert fake.stores == [], "a refused store was created"
+        inside = client.create_store(name="inside", kind="sqlite", config={"path": "a/b/ok.db"})
+        client.execute_store(inside.id, sql="CREATE TABLE t (a)")
+        assert (data / "a" / "b" / "ok.db").exists()
+        default = client.create_store(name="default", kind="sqlite")
+        client.execute_store(default.id, sql="CREATE TABLE t (a)")
+        assert Path(default.config["path"]).resolve().is_relative_to(data.resolve())
+        for sql in (
+            f"ATTACH DATABASE '{outside / 'attached.db'}' AS other",
+            f"VACUUM INTO '{outside / 'vacuumed.db'}'",
+            "ATTACH DATABASE ':memory:' AS mem",
+        ):
+            with pytest.raises(BadRequestError):
+                client.execute_store(inside.id, sql=sql)
+        with pytest.raises(BadRequestError):
+            client.query_store(inside.id, sql=f"SELECT load_extension('{outside / 'x'}')")
+    assert list(outside.iterdir()) == [], "a file was written outside the data dir"
+    for found in data.rglob("*"):
+        assert found.resolve().is_relative_to(data.resolve()) or found.is_symlink()
+
+
+def _non_loopback_address() -> str | None:
+    """This machine's address on its default route, if it has one (no packet is sent)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))  # TEST-NET-1: never routed, only used to pick a source
+        except OSError:
+            return None
+        address = probe.getsockname()[0]
+    return None if address.startswith("127.") else str(address)
+
+
+def test_the_fake_binds_to_loopback_unless_told_otherwise() -> None:
+    fake = FakeServer()
+    with fake.serve() as url:
+        parts = urlsplit(url)
+        assert parts.hostname == "127.0.0.1"
+        assert parts.port is not None
+        with socket.create_connection(("127.0.0.1", parts.port), timeout=5):
+            pass
+        other = _non_loopback_address()
+        if other is not None:
+            with pytest.raises(OSError, match=r"(?i)refused|unreachable|timed out"):
+                socket.create_connection((other, parts.port), timeout=2).close()
+
+
+def test_the_fake_server_command_binds_to_loopback_by_default(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "durable_stores_client", "fake-server", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline().strip()
+        assert urlsplit(line).hostname == "127.0.0.1", line
+        with httpx.Client(timeout=5) as http:
+            assert http.get(f"{line}/health").json() == {"success": True, "data": "ok"}
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+    assert process.returncode == 0
+
+
+def test_key_comparison_is_constant_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The accept/reject decision is ``hmac.compare_digest``'s: invert it and the outcome flips."""
+    real = hmac.compare_digest
+    calls: list[tuple[Any, Any]] = []
+    inverted = {"on": False}
+
+    def spy(a: Any, b: Any) -> bool:
+        calls.append((a, b))
+        result = real(a, b)
+        return not result if inverted["on"] else result
+
+    monkeypatch.setattr(hmac, "compare_digest", spy)
+    monkeypatch.setattr(secrets, "compare_digest", spy)
+    fake = FakeServer(api_key=API_KEY)
+    with (
+        fake.client(api_key=API_KEY, max_retries=0) as right,
+        fake.client(api_key=WRONG_KEY, max_retries=0) as wrong,
+    ):
+        assert right.list_stores() == []
+        with pytest.raises(AuthenticationError):
+            wrong.list_stores()
+        assert len(calls) >= 2, "the fake did not compare keys with compare_digest"
+        inverted["on"] = True
+        with pytest.raises(AuthenticationError):
+            right.list_stores()
+        assert wrong.list_stores() == []
