@@ -55,6 +55,8 @@ _AsyncClientT = TypeVar("_AsyncClientT", bound="AsyncClient")
 
 #: ``with_options`` arguments left out keep their value.
 _UNSET: Any = object()
+#: Tells httpx to use the timeout its client was built with.
+_USE_POOL_TIMEOUT: Any = httpx.USE_CLIENT_DEFAULT
 _DEBUG = logging.DEBUG
 _INFO = logging.INFO
 
@@ -235,6 +237,8 @@ class Client:
     _options: ClientOptions
     _http: httpx.Client
     _owns_http: bool
+    _pool_timeout: httpx.Timeout | None
+    _pool_headers: dict[str, str] | None
 
     def __init__(
         self,
@@ -264,7 +268,14 @@ class Client:
         )
         setup_from_env()
         self._owns_http = http_client is None
-        self._http = http_client or httpx.Client(transport=transport, timeout=self._options.timeout)
+        self._http = http_client or httpx.Client(
+            transport=transport,
+            timeout=self._options.timeout,
+            headers=self._options.base_headers,
+        )
+        # What the pool was built with: requests using the same need not repeat it.
+        self._pool_timeout = None if http_client else self._options.timeout
+        self._pool_headers = None if http_client else self._options.base_headers
 
     @property
     def base_url(self) -> str:
@@ -310,6 +321,8 @@ class Client:
         )
         derived._http = self._http
         derived._owns_http = False
+        derived._pool_timeout = self._pool_timeout
+        derived._pool_headers = self._pool_headers
         return derived
 
     def close(self) -> None:
@@ -336,12 +349,16 @@ class Client:
 
     def _send(self, call: PreparedCall) -> Any:
         options = self._options
+        timeout = options.timeout
+        headers = options.base_headers
         request = self._http.build_request(
             call.method,
             options.base_url + call.path,
             content=call.body,
-            headers=_requests.request_headers(options.base_headers, call.body is not None),
-            timeout=options.timeout,
+            headers=_requests.request_headers(
+                None if headers is self._pool_headers else headers, call.body is not None
+            ),
+            timeout=_USE_POOL_TIMEOUT if timeout is self._pool_timeout else timeout,
         )
         attempts = _Attempts(call, options)
         delay: float | None
@@ -580,6 +597,8 @@ class AsyncClient:
     _options: ClientOptions
     _http: httpx.AsyncClient
     _owns_http: bool
+    _pool_timeout: httpx.Timeout | None
+    _pool_headers: dict[str, str] | None
 
     def __init__(
         self,
@@ -610,8 +629,13 @@ class AsyncClient:
         setup_from_env()
         self._owns_http = http_client is None
         self._http = http_client or httpx.AsyncClient(
-            transport=transport, timeout=self._options.timeout
+            transport=transport,
+            timeout=self._options.timeout,
+            headers=self._options.base_headers,
         )
+        # What the pool was built with: requests using the same need not repeat it.
+        self._pool_timeout = None if http_client else self._options.timeout
+        self._pool_headers = None if http_client else self._options.base_headers
 
     @property
     def base_url(self) -> str:
@@ -651,6 +675,8 @@ class AsyncClient:
         )
         derived._http = self._http
         derived._owns_http = False
+        derived._pool_timeout = self._pool_timeout
+        derived._pool_headers = self._pool_headers
         return derived
 
     async def aclose(self) -> None:
@@ -677,12 +703,16 @@ class AsyncClient:
 
     async def _send(self, call: PreparedCall) -> Any:
         options = self._options
+        timeout = options.timeout
+        headers = options.base_headers
         request = self._http.build_request(
             call.method,
             options.base_url + call.path,
             content=call.body,
-            headers=_requests.request_headers(options.base_headers, call.body is not None),
-            timeout=options.timeout,
+            headers=_requests.request_headers(
+                None if headers is self._pool_headers else headers, call.body is not None
+            ),
+            timeout=_USE_POOL_TIMEOUT if timeout is self._pool_timeout else timeout,
         )
         attempts = _Attempts(call, options)
         delay: float | None

@@ -24,7 +24,6 @@ from ._exceptions import (
     ProtocolError,
     error_class_for_status,
 )
-from ._models import converter
 from ._redaction import redact_text
 
 if TYPE_CHECKING:
@@ -47,7 +46,7 @@ def decode(response: httpx.Response, call: PreparedCall, api_key: str | None) ->
         api_key: The client's key, masked wherever it would appear in text.
 
     Returns:
-        ``data`` structured as ``call.result_type`` (None when that is None).
+        ``call.decode_data(data)`` (None when ``decode_data`` is None).
 
     Raises:
         APIError: A subclass for the status, for an error envelope.
@@ -62,11 +61,11 @@ def decode(response: httpx.Response, call: PreparedCall, api_key: str | None) ->
     if type(body) is dict:
         success = body.get("success")
         if success is True and 200 <= status < 300:
-            if call.result_type is None:
+            decode_data = call.decode_data
+            if decode_data is None:
                 return None
-            structure = converter().structure
             try:
-                return structure(body.get("data"), call.result_type)
+                return decode_data(body.get("data"))
             except (TypeError, ValueError, KeyError, AttributeError) as exc:
                 reason = f"its data does not fit the {call.operation} result: {exc}"
                 raise protocol_error(response, call, reason, api_key) from None

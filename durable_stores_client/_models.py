@@ -4,11 +4,13 @@ All are frozen attrs classes. Payloads, configs and rows are opaque JSON: kept a
 decoded, never copied row by row, so decoding a large query result costs little
 more than ``json.loads``.
 
-Decoding from the wire goes through :func:`converter`, the package's one cattrs
-converter (built on first use so ``import durable_stores_client`` stays fast);
-its hooks are the ``from_dict`` / ``to_dict`` functions defined here, which do
-cheap shape checks and raise :class:`ValueError` or :class:`TypeError` when the
+Each shape is defined once, by the ``from_dict`` / ``to_dict`` functions here:
+cheap shape checks that raise :class:`ValueError` or :class:`TypeError` when the
 data does not match (the client turns that into a ``ProtocolError``).
+:func:`converter` is the package's one cattrs converter, with exactly those
+functions as its hooks; it is built (and cattrs imported) on first use so
+``import durable_stores_client`` stays fast. The client calls the same
+functions directly, skipping cattrs' dispatch on the per-request hot path.
 
 Timestamps are parsed by :func:`parse_timestamp`, which accepts RFC 3339 with
 ``Z`` or an offset and 0 to 9 fractional digits on every supported Python
@@ -41,6 +43,7 @@ __all__ = [
     "converter",
     "format_timestamp",
     "parse_timestamp",
+    "stores_from_list",
 ]
 
 
@@ -407,7 +410,13 @@ class CommandResult:
         return {"result": self.result}
 
 
-def _structure_store_list(data: Any, _: Any) -> list[Store]:
+def stores_from_list(data: Any) -> list[Store]:
+    """Build stores from the server's JSON array of store records.
+
+    Raises:
+        TypeError: ``data`` is not an array, or a record has a wrong type.
+        ValueError: A record is invalid (see :meth:`Store.from_dict`).
+    """
     if type(data) is not list:
         raise TypeError(f"a store list must be a JSON array, got {type(data).__name__}")
     return [Store.from_dict(item) for item in data]
@@ -432,7 +441,9 @@ def converter() -> cattrs.Converter:
     for cls in (Store, QueryResult, ExecuteResult, CommandResult):
         conv.register_structure_hook(cls, _structure_hook(cls))
         conv.register_unstructure_hook(cls, _unstructure_hook)
-    conv.register_structure_hook_func(lambda cls: cls == list[Store], _structure_store_list)
+    conv.register_structure_hook_func(
+        lambda cls: cls == list[Store], lambda data, _: stores_from_list(data)
+    )
     conv.register_structure_hook(StoreKind, lambda value, _: StoreKind(value))
     conv.register_unstructure_hook(StoreKind, lambda kind: kind.value)
     conv.register_structure_hook(datetime, lambda value, _: parse_timestamp(value))

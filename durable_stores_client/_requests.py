@@ -9,11 +9,18 @@ functions build.
 from __future__ import annotations
 
 import json
-import uuid
-from collections.abc import Mapping, Sequence
+import os
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
 
-from ._models import CommandResult, ExecuteResult, QueryResult, Store, StoreKind
+from ._models import (
+    CommandResult,
+    ExecuteResult,
+    QueryResult,
+    Store,
+    StoreKind,
+    stores_from_list,
+)
 from ._retry import OperationKind
 
 __all__ = [
@@ -43,8 +50,9 @@ class PreparedCall(NamedTuple):
         method: The HTTP method.
         path: The path below the base URL, ids percent-encoded.
         body: The JSON body as bytes, or None.
-        result_type: What the answer's ``data`` is structured into (None
-            for ``delete_store``, whose ``data`` is ignored).
+        decode_data: Builds the result from the answer's ``data`` (a model's
+            ``from_dict``; None for ``delete_store``, whose ``data`` is
+            ignored).
     """
 
     operation: str
@@ -52,7 +60,7 @@ class PreparedCall(NamedTuple):
     method: str
     path: str
     body: bytes | None
-    result_type: Any
+    decode_data: Callable[[Any], Any] | None
 
 
 def encode_json(value: Any, what: str) -> bytes:
@@ -112,23 +120,39 @@ def _quote(text: str) -> str:
     return quote(text, safe="").replace(".", "%2E")
 
 
-def request_headers(base_headers: dict[str, str], has_body: bool) -> dict[str, str]:
-    """Return the headers of one call: the fixed ones, plus body headers for a POST.
+def request_headers(base_headers: dict[str, str] | None, has_body: bool) -> dict[str, str] | None:
+    """Return the headers to pass with one call.
 
     A POST gets ``Content-Type: application/json`` and a fresh uuid4
     ``Idempotency-Key``; the caller builds the request once, so every retry of
     the call re-sends the same key.
 
     Args:
-        base_headers: The client's fixed headers (not modified).
+        base_headers: The client's fixed headers (not modified), or None when
+            the ``httpx`` client already sends them as its default headers
+            (merging fewer headers into each request is measurably faster).
         has_body: Whether the call sends a JSON body (POST).
+
+    Returns:
+        The headers, or None when there is nothing to add.
     """
     if not has_body:
         return base_headers
-    headers = base_headers.copy()
+    headers = {} if base_headers is None else base_headers.copy()
     headers["Content-Type"] = "application/json"
-    headers["Idempotency-Key"] = str(uuid.uuid4())
+    headers["Idempotency-Key"] = new_idempotency_key()
     return headers
+
+
+def new_idempotency_key() -> str:
+    """Return a random (version 4) UUID string for an ``Idempotency-Key`` header.
+
+    Same result as ``str(uuid.uuid4())`` (16 bytes from :func:`os.urandom`,
+    version and variant bits set), in about half the time.
+    """
+    digits = os.urandom(16).hex()
+    variant = "89ab"[int(digits[16], 16) & 3]
+    return f"{digits[:8]}-{digits[8:12]}-4{digits[13:16]}-{variant}{digits[17:20]}-{digits[20:]}"
 
 
 def _merge(
@@ -151,12 +175,12 @@ def _merge(
 
 def list_stores() -> PreparedCall:
     """Prepare ``GET /stores``."""
-    return PreparedCall("list_stores", _READ, "GET", "/stores", None, list[Store])
+    return PreparedCall("list_stores", _READ, "GET", "/stores", None, stores_from_list)
 
 
 def get_store(store_id: object) -> PreparedCall:
     """Prepare ``GET /stores/{id}``."""
-    return PreparedCall("get_store", _READ, "GET", store_path(store_id), None, Store)
+    return PreparedCall("get_store", _READ, "GET", store_path(store_id), None, Store.from_dict)
 
 
 def delete_store(store_id: object) -> PreparedCall:
@@ -207,7 +231,7 @@ def create_body(payload: Mapping[str, Any] | None, fields: dict[str, Any]) -> di
 def create_store(payload: Mapping[str, Any] | None, fields: dict[str, Any]) -> PreparedCall:
     """Prepare ``POST /stores`` (see :func:`create_body` for the checks)."""
     body = encode_json(create_body(payload, fields), "create_store() payload")
-    return PreparedCall("create_store", _WRITE, "POST", "/stores", body, Store)
+    return PreparedCall("create_store", _WRITE, "POST", "/stores", body, Store.from_dict)
 
 
 def _sql_body(
@@ -252,7 +276,7 @@ def query_store(
     """
     path = store_path(store_id, "/query")
     body = _sql_body("query_store", payload, sql, params)
-    return PreparedCall("query_store", _READ, "POST", path, body, QueryResult)
+    return PreparedCall("query_store", _READ, "POST", path, body, QueryResult.from_dict)
 
 
 def execute_store(
@@ -261,7 +285,7 @@ def execute_store(
     """Prepare ``POST /stores/{id}/execute`` (same checks as :func:`query_store`)."""
     path = store_path(store_id, "/execute")
     body = _sql_body("execute_store", payload, sql, params)
-    return PreparedCall("execute_store", _WRITE, "POST", path, body, ExecuteResult)
+    return PreparedCall("execute_store", _WRITE, "POST", path, body, ExecuteResult.from_dict)
 
 
 def command_store(
@@ -297,4 +321,4 @@ def command_store(
     if type(command) is not list:
         body["command"] = list(command)
     encoded = encode_json(body, "command_store() payload")
-    return PreparedCall("command_store", _WRITE, "POST", path, encoded, CommandResult)
+    return PreparedCall("command_store", _WRITE, "POST", path, encoded, CommandResult.from_dict)
