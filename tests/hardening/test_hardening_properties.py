@@ -252,6 +252,12 @@ def test_odd_ids_reach_their_own_operation_and_nothing_else(
     # Odd ids on their own, and glued onto a real store's id ("<real>/..", "<real>/query"...).
     for store_id in (odd, ids["sqlite"] + glue + odd, ids["redis"] + glue + odd):
         seen = len(fake.requests)
+        if not store_id.strip():
+            # A blank id is refused before anything is sent: a clear error, no request.
+            with pytest.raises(ValueError, match="store_id"):
+                call(client, operation, store_id)
+            assert len(fake.requests) == seen
+            continue
         with pytest.raises(NotFoundError) as caught:
             call(client, operation, store_id)
         assert caught.value.status_code == 404
@@ -275,8 +281,14 @@ def test_on_the_wire_an_id_is_exactly_one_encoded_path_segment(
         route = router.route().mock(
             return_value=httpx.Response(404, json={"success": False, "error": "Store not found"})
         )
-        with Client(base, max_retries=0) as client, pytest.raises(NotFoundError):
-            call(client, operation, store_id)
+        with Client(base, max_retries=0) as client:
+            if not store_id.strip():
+                with pytest.raises(ValueError, match="store_id"):
+                    call(client, operation, store_id)
+                assert not route.called
+                return
+            with pytest.raises(NotFoundError):
+                call(client, operation, store_id)
     request = route.calls.last.request
     raw_path = request.url.raw_path.decode("ascii")
     assert raw_path.startswith("/stores/"), raw_path
