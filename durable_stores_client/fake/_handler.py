@@ -15,7 +15,8 @@ import hmac
 import json
 import logging
 import math
-from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import unquote
 
 from .._redaction import MASK, is_secret_key
@@ -24,9 +25,6 @@ from ._engines.redis import RedisEngine
 from ._engines.sqlite import SqliteEngine
 from ._records import RecordedRequest
 from ._state import KINDS, MAX_IDEMPOTENCY_KEYS, ConflictError, Fault, IdempotencyEntry, State
-
-if TYPE_CHECKING:
-    from collections.abc import Iterable
 
 logger = logging.getLogger("durable_stores_client.fake")
 
@@ -41,14 +39,9 @@ _SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "
 _KIND_LIST = ", ".join(f"`{k}`" for k in KINDS)
 
 
-class Headers(Protocol):
-    """What the handler needs from request headers (httpx.Headers, email.message.Message)."""
-
-    def get(self, key: str, default: None = None) -> str | None:
-        """Case-insensitive lookup."""
-
-    def items(self) -> Iterable[tuple[str, str]]:
-        """All headers."""
+#: Request headers as the handler takes them: lowercase names (front ends
+#: decode names and values as latin-1, as HTTP/1.1 does).
+Headers = Mapping[str, str]
 
 
 class RawResponse:
@@ -242,11 +235,10 @@ def _create_request(obj: dict[str, Any]) -> tuple[str, str, str | None, dict[str
 
 
 def _masked_headers(headers: Headers) -> dict[str, str]:
-    masked: dict[str, str] = {}
-    for name, value in headers.items():
-        lowered = name.lower()
-        masked[lowered] = MASK if lowered in _SECRET_HEADERS or is_secret_key(lowered) else value
-    return masked
+    return {
+        name: MASK if name in _SECRET_HEADERS or is_secret_key(name) else value
+        for name, value in headers.items()
+    }
 
 
 def _body_for_log(body: bytes) -> Any:
@@ -522,7 +514,8 @@ def _auth_problem(value: str | None, api_key: str) -> str | None:
         return "Missing Authorization header"
     if not value.startswith("Bearer "):
         return "Invalid authorization format. Use: Bearer <api_key>"
-    token = value[7:].encode("utf-8", "surrogateescape")
+    # Front ends decode header bytes as latin-1, so this gives back the bytes sent.
+    token = value[7:].encode("latin-1", "replace")
     if not hmac.compare_digest(token, api_key.encode("utf-8")):
         return "Invalid bearer token"
     return None

@@ -84,7 +84,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         exchange = self.server.fake_handler.prepare(
-            self.command, self.path, self.headers, body, oversized=oversized
+            self.command,
+            self.path,
+            {name.lower(): value for name, value in self.headers.items()},
+            body,
+            oversized=oversized,
         )
         if exchange.delay and not self._wait(exchange.delay):
             exchange.abandon()

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import respx
 
-from ._transports import finish_async, finish_sync
+from ._transports import finish_async, finish_sync, request_headers
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable
@@ -22,7 +22,10 @@ def make_router(handler: Handler, base_url: str) -> respx.MockRouter:
 
     def side_effect(request: httpx.Request) -> httpx.Response | Awaitable[httpx.Response]:
         exchange = handler.prepare(
-            request.method, request.url.raw_path.decode("latin-1"), request.headers, request.read()
+            request.method,
+            request.url.raw_path.decode("latin-1"),
+            request_headers(request),
+            request.read(),
         )
         if exchange.delay or exchange.disconnect:
             try:

@@ -26,6 +26,14 @@ def _target(request: httpx.Request) -> str:
     return request.url.raw_path.decode("latin-1")
 
 
+def request_headers(request: httpx.Request) -> dict[str, str]:
+    """The request's headers as the handler takes them (lowercase names)."""
+    return {
+        name.decode("latin-1").lower(): value.decode("latin-1")
+        for name, value in request.headers.raw
+    }
+
+
 def _response(exchange: Exchange, request: httpx.Request) -> httpx.Response:
     answer = exchange.respond()
     return httpx.Response(
@@ -84,7 +92,9 @@ class FakeTransport(httpx.BaseTransport):
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         """Answer one request."""
         body = request.read()
-        exchange = self._handler.prepare(request.method, _target(request), request.headers, body)
+        exchange = self._handler.prepare(
+            request.method, _target(request), request_headers(request), body
+        )
         return finish_sync(exchange, request)
 
 
@@ -97,5 +107,7 @@ class AsyncFakeTransport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Answer one request."""
         body = await request.aread()
-        exchange = self._handler.prepare(request.method, _target(request), request.headers, body)
+        exchange = self._handler.prepare(
+            request.method, _target(request), request_headers(request), body
+        )
         return await finish_async(exchange, request)
