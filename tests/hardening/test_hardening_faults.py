@@ -350,6 +350,19 @@ def report(
     unexpected_5xx = [
         entry for entry in requests if entry.status and entry.status >= 500 and not entry.fault
     ]
+    # Every POST carries an Idempotency-Key; a retry reuses its call's key, and a key is never
+    # shared by two different requests.
+    by_key: dict[str, set[tuple[str, str]]] = {}
+    attempts_per_key: Counter[str] = Counter()
+    for entry in requests:
+        if entry.method != "POST":
+            continue
+        assert entry.idempotency_key, f"POST without an Idempotency-Key: {entry}"
+        by_key.setdefault(entry.idempotency_key, set()).add((entry.path, repr(entry.body)))
+        attempts_per_key[entry.idempotency_key] += 1
+    assert all(len(requests_) == 1 for requests_ in by_key.values()), "a key reused across calls"
+    retried_with_same_key = sum(1 for n in attempts_per_key.values() if n > 1)
+    assert retried_with_same_key > 0
     reliability_figures.set(
         SECTION if flavour == "sync" else f"{SECTION}_{flavour}",
         seed=SEED,
@@ -363,6 +376,7 @@ def report(
         longest_timeout_seconds=round(max(ledger.timeouts, default=0.0), 3),
         client_timeout_seconds=SHORT_TIMEOUT,
         server_5xx_not_injected=len(unexpected_5xx),
+        post_calls_retried_with_the_same_key=retried_with_same_key,
         **figures,
         **{f"faults_{kind}": n for kind, n in sorted(ledger.faults_by_kind.items())},
         **{f"outcome {key}": n for key, n in sorted(ledger.outcomes.items())},
@@ -425,3 +439,35 @@ def _count(rig: Rig, ledger: Ledger, client: Client) -> dict[str, int]:
         "writes_applied_after_a_not_applied_error": refused_applied,
         "rows_without_a_write": phantom,
     }
+
+
+@pytest.mark.parametrize("operation", ["execute", "get"])
+def test_a_timeout_raises_api_timeout_error_within_the_timeout_plus_a_margin(
+    rig: Rig, operation: str
+) -> None:
+    """A write gives up after one timeout; a read after ``max_retries + 1`` of them (backoff
+    sleeps are injected). The margin is generous: this bounds behaviour (no hang, no waiting
+    for the server's delay), it does not measure speed."""
+    timeout = 0.25
+    attempts = 1 if operation == "execute" else MAX_RETRIES + 1
+    sleeps: list[float] = []
+    policy = RetryPolicy(sleep=sleeps.append, random=lambda: 0.5)
+    rig.fake.inject(operation, delay=3.0, times=attempts)
+    with Client(rig.url, timeout=timeout, max_retries=MAX_RETRIES, retry_policy=policy) as client:
+        call = (
+            (
+                lambda: client.execute_store(
+                    rig.sqlite_id, sql="INSERT INTO log (token) VALUES ('t')"
+                )
+            )
+            if operation == "execute"
+            else (lambda: client.get_store(rig.sqlite_id))
+        )
+        started = time.monotonic()
+        with pytest.raises(APITimeoutError) as caught:
+            call()
+        elapsed = time.monotonic() - started
+    assert elapsed >= timeout * attempts * 0.9, "gave up before the timeout"
+    assert elapsed < timeout * attempts + 2.0, f"took {elapsed:.2f}s"
+    assert len(sleeps) == attempts - 1
+    assert str(timeout) in str(caught.value) or "timed out" in str(caught.value).lower()
