@@ -67,7 +67,7 @@ def setup_from_env(environ: Mapping[str, str] | None = None) -> None:
         warnings.warn(
             f"{ENV_LOG}={value!r} is not 'debug' or 'info'; client logging stays off",
             UserWarning,
-            stacklevel=4,
+            stacklevel=3,
         )
         return
     if _handler is None:

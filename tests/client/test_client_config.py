@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import subprocess
 import sys
 import types
+import uuid
 import warnings
 from typing import Any
 
@@ -16,6 +18,7 @@ from client_support import BASE_URL, Either, ok
 
 import durable_stores_client
 from durable_stores_client import AsyncClient, Client, RetryPolicy
+from durable_stores_client._requests import new_idempotency_key
 
 
 @pytest.mark.parametrize(
@@ -363,3 +366,24 @@ def test_importing_the_package_stays_light() -> None:
         )
     ]
     assert forbidden == []
+
+
+def test_the_sync_and_async_loops_mirror_each_other_line_by_line() -> None:
+    sync_lines = inspect.getsource(Client._send).splitlines()
+    async_lines = [
+        line.replace("async def", "def")
+        .replace("await ", "")
+        .replace("retry_policy.async_sleep", "retry_policy.sleep")
+        for line in inspect.getsource(AsyncClient._send).splitlines()
+    ]
+    assert async_lines == sync_lines
+
+
+def test_idempotency_keys_are_random_uuid4_strings() -> None:
+    keys = {new_idempotency_key() for _ in range(2000)}
+    assert len(keys) == 2000
+    for key in keys:
+        parsed = uuid.UUID(key)
+        assert str(parsed) == key
+        assert parsed.version == 4
+        assert parsed.variant == uuid.RFC_4122

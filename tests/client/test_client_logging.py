@@ -124,8 +124,9 @@ def test_env_switch_with_an_unknown_value_warns_and_changes_nothing(
     monkeypatch.setenv("DURABLE_STORES_LOG", "verbose")
     logger = logging.getLogger(LOGGER)
     handlers, level = list(logger.handlers), logger.level
-    with pytest.warns(UserWarning, match="DURABLE_STORES_LOG='verbose'"):
+    with pytest.warns(UserWarning, match="DURABLE_STORES_LOG='verbose'") as record:
         Client("http://stores.localhost:18888").close()
+    assert record[0].filename == __file__
     assert logger.handlers == handlers
     assert logger.level == level
 
