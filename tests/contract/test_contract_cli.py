@@ -284,3 +284,45 @@ def test_output_jsonl_prints_a_line_per_check_then_the_summary(
     ]
     assert lines[2]["outcome"] == "skipped"
     assert lines[-1]["ok"] is True
+
+
+def test_ctrl_c_deletes_the_stores_and_writes_a_partial_report(
+    served_fake: tuple[FakeServer, str],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from durable_stores_client.contract import CheckContext
+
+    fake, url = served_fake
+    original = CheckContext.expect_success
+    calls = []
+
+    def interrupt_on_the_fifth(self: CheckContext, *args: object, **kwargs: object) -> object:
+        calls.append(1)
+        if len(calls) == 5:
+            assert fake.stores  # the interrupted check has a store to clean up
+            raise KeyboardInterrupt
+        return original(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(CheckContext, "expect_success", interrupt_on_the_fifth)
+    json_path = tmp_path / "partial.json"
+
+    code, _, err = run_cli(
+        capsys,
+        "--base-url",
+        url,
+        "--api-key",
+        API_KEY,
+        "--select",
+        "stores",
+        "--json",
+        str(json_path),
+    )
+
+    report = json.loads(json_path.read_text(encoding="utf-8"))
+    assert code == 130
+    assert "interrupted after" in err
+    assert "deleted the stores it created" in err
+    assert 0 < len(report["results"]) < len([c for c in CHECKS if c.area == "stores"])
+    assert fake.stores == []
