@@ -117,7 +117,12 @@ class _Attempts:
         if response.status_code == 404 and self.ambiguous and call.kind is OperationKind.DELETE:
             # An earlier attempt may have deleted it: the store is gone either way.
             if self.log:
-                self._log(_INFO, "%s %s -> %s after an ambiguous attempt: deleted", 404)
+                self._log(
+                    _INFO,
+                    "%s %s -> %s after an ambiguous attempt: counted as deleted "
+                    "(attempt %d, %.1f ms)",
+                    404,
+                )
             return None
         return decode(response, call, self.api_key)
 
@@ -130,7 +135,9 @@ class _Attempts:
         delay = self.options.retry_policy.delay(retries, headers)
         if delay is None:
             if self.log:
-                self._log(_INFO, "%s %s -> %s: Retry-After too long, giving up", why)
+                self._log(
+                    _INFO, "%s %s -> %s: Retry-After too long, giving up (attempt %d, %.1f ms)", why
+                )
             return None
         if self.log:
             logger.info(

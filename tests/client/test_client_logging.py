@@ -190,3 +190,18 @@ def test_redact_text(text: str, expected: str) -> None:
 def test_redact_text_masks_given_literals_but_not_tiny_ones() -> None:
     assert redact_text("key sk-123456 twice sk-123456", ["sk-123456"]) == "key *** twice ***"
     assert redact_text("kind k", ["k", None, ""]) == "kind k"
+
+
+async def test_give_up_on_a_long_retry_after_and_ambiguous_delete_are_logged(
+    api: Either, router: respx.MockRouter, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger=LOGGER)
+    router.get("/stores").respond(429, json=fail("slow down"), headers={"Retry-After": "3600"})
+    delete = router.delete(f"/stores/{STORE_ID}")
+    delete.side_effect = [httpx.ReadTimeout("slow"), httpx.Response(404, json=fail("gone"))]
+    with pytest.raises(Exception, match="slow down"):
+        await api.list_stores()
+    await api.delete_store(STORE_ID)
+    messages = [record.getMessage() for record in caplog.records if record.name == LOGGER]
+    assert any("HTTP 429: Retry-After too long, giving up (attempt 1" in m for m in messages)
+    assert any("-> 404 after an ambiguous attempt: counted as deleted" in m for m in messages)
