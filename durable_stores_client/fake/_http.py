@@ -64,9 +64,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
         return  # quiet: the fake's request log is FakeServer.requests
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
-        # Malformed HTTP (bad request line, huge headers): still the envelope.
+        # Malformed HTTP (bad request line, huge headers): still the envelope, and a
+        # 4xx: http.server's 505 for an unsupported version is the client's mistake.
         self.close_connection = True
-        self._write(failure(code, message or _phrase(code)), close=True)
+        status = 400 if code >= 500 else code
+        self._write(failure(status, message or _phrase(code)), close=True)
 
     def _dispatch(self) -> None:
         oversized = False
@@ -104,7 +106,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def _read_body(self) -> bytes:
         headers = self.headers
+        lengths = headers.get_all("Content-Length") or []
         encoding = headers.get("Transfer-Encoding")
+        if len(set(lengths)) > 1 or (lengths and encoding is not None):
+            # Ambiguous framing (a request-smuggling classic): refuse and hang up.
+            raise _BodyError(400, "conflicting Content-Length / Transfer-Encoding", close=True)
         if encoding is not None:
             if encoding.strip().lower() != "chunked":
                 raise _BodyError(400, f"unsupported Transfer-Encoding: {encoding}", close=True)
@@ -193,6 +199,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if close:
             head.append("Connection: close\r\n")
         head.append("\r\n")
+        if self.command == "HEAD":
+            body = b""  # a HEAD answer has headers only, or the connection desyncs
         try:
             self.wfile.write("".join(head).encode("latin-1") + body)
         except OSError:

@@ -151,7 +151,13 @@ def test_chunked_request_bodies_are_read(fake: FakeServer) -> None:
     ("payload", "status"),
     [
         (b"GARBAGE\r\n\r\n", 400),
-        (b"GET /health HTTP/9.9\r\n\r\n", 505),
+        (b"GET /health HTTP/9.9\r\n\r\n", 400),
+        (b"GET /health HTTP/2.0\r\n\r\n", 400),
+        (b"POST /stores HTTP/1.1\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}", 400),
+        (
+            b"POST /stores HTTP/1.1\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n{}",
+            400,
+        ),
         (b"POST /stores HTTP/1.1\r\nContent-Length: abc\r\n\r\n", 400),
         (b"POST /stores HTTP/1.1\r\nContent-Length: -5\r\n\r\n", 400),
         (b"POST /stores HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", 400),
@@ -245,3 +251,12 @@ def test_front_ends_share_one_state(fake: FakeServer) -> None:
             assert local.get_store(sid).name == "shared"
         with fake.patch("http://patched.test"):
             assert ok(httpx.get(f"http://patched.test/stores/{sid}"))["name"] == "shared"
+
+
+def test_head_answers_have_no_body_and_keep_the_connection_usable(fake: FakeServer) -> None:
+    with fake.serve() as url, httpx.Client(base_url=url) as http:
+        for path in ("/health", "/stores", "/nope"):
+            head = http.head(path)
+            assert head.status_code == 404
+            assert head.content == b""
+            assert http.get("/health").json() == {"success": True, "data": "ok"}
