@@ -57,6 +57,9 @@ def decode(response: httpx.Response, call: PreparedCall, api_key: str | None) ->
         body = json.loads(response.content)
     except ValueError:  # JSONDecodeError and UnicodeDecodeError
         raise protocol_error(response, call, "the body is not JSON", api_key) from None
+    except RecursionError:  # nested deeper than the interpreter's recursion limit
+        reason = "the body is JSON nested too deeply to decode"
+        raise protocol_error(response, call, reason, api_key) from None
     status = response.status_code
     if type(body) is dict:
         success = body.get("success")
