@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
 
@@ -102,16 +103,13 @@ def store_path(store_id: object, suffix: str = "") -> str:
         raise TypeError(f"store_id must be a str, got {type(store_id).__name__}{hint}")
     if not store_id.strip():
         raise ValueError("store_id must be a non-empty string, such as store.id")
-    if store_id.isalnum() or _is_plain(store_id):
+    if _PLAIN_ID(store_id):
         return f"/stores/{store_id}{suffix}"
     return f"/stores/{_quote(store_id)}{suffix}"
 
 
-_PLAIN = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_~")
-
-
-def _is_plain(text: str) -> bool:
-    return all(char in _PLAIN for char in text)
+#: Ids made only of unreserved ASCII characters need no encoding (UUIDs).
+_PLAIN_ID = re.compile(r"[A-Za-z0-9_~-]+").fullmatch
 
 
 def _quote(text: str) -> str:
