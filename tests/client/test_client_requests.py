@@ -127,7 +127,7 @@ async def test_get_store(api: Either, router: respx.MockRouter) -> None:
         (".", "/stores/%2E"),
         ("a b?c#d%e", "/stores/a%20b%3Fc%23d%25e"),
         ("é", "/stores/%C3%A9"),
-        ("ａｂ", "/stores/%EF%BD%81%EF%BD%82"),  # full-width letters: encoded, never normalized
+        ("\uff41\uff42", "/stores/%EF%BD%81%EF%BD%82"),  # full-width letters, never normalized
         ("v1.2", "/stores/v1%2E2"),
         ("x/../../health", "/stores/x%2F%2E%2E%2F%2E%2E%2Fhealth"),
     ],
