@@ -107,3 +107,28 @@ def _execute_replay(ctx: CheckContext) -> None:
     diffs = ctx.diffs(query)
     diffs.field("data.rows", data, "rows", [{"n": 1}])
     diffs.raise_if_any()
+
+
+@check(
+    "idempotency.command-replay",
+    "A command repeated with the same Idempotency-Key is applied once",
+    level=Level.RECOMMENDED,
+    kinds=("redis",),
+)
+def _command_replay(ctx: CheckContext) -> None:
+    store = ctx.create_store("redis")
+    key = ctx.redis_key(store["id"], "replayed")
+    path = ctx.store_path(store["id"], "command")
+    headers = {"idempotency-key": _key()}
+    body = {"command": ["INCR", key]}
+    first = ctx.expect_success(ctx.request("POST", path, json=body, headers=headers), 200)
+    response = ctx.request("POST", path, json=body, headers=headers)
+    second = ctx.expect_success(response, 200)
+    diffs = ctx.diffs(response)
+    diffs.equal("data (replayed)", first, second)
+    diffs.raise_if_any()
+    check_response = ctx.request("POST", path, json={"command": ["GET", key]})
+    data = ctx.expect_success(check_response, 200)
+    diffs = ctx.diffs(check_response)
+    diffs.equal(f"data (GET {key})", {"result": "1"}, data)
+    diffs.raise_if_any()

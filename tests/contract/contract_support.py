@@ -178,3 +178,11 @@ def lookup_before_body(fake: FakeServer) -> RequestHook:
         return request
 
     return hook
+
+
+def ignore_idempotency_keys(request: httpx.Request) -> httpx.Request:
+    """Drop the Idempotency-Key header, as the agentkernel server does (it has none)."""
+    if "idempotency-key" not in request.headers:
+        return request
+    headers = {k: v for k, v in request.headers.items() if k.lower() != "idempotency-key"}
+    return httpx.Request(request.method, request.url, headers=headers, content=request.content)

@@ -98,6 +98,15 @@ VARIANTS: dict[str, tuple[Hooks, set[str]]] = {
         lambda fake: {"response": broken.wrong_method_405},
         {"routes.unknown-method"},
     ),
+    "Idempotency-Key ignored (agentkernel today)": (
+        lambda fake: {"request": broken.ignore_idempotency_keys},
+        {
+            "idempotency.create-replay",
+            "idempotency.key-reuse-conflict",
+            "idempotency.execute-replay",
+            "idempotency.command-replay",
+        },
+    ),
     "store lookup before body validation": (
         lambda fake: {"request": broken.lookup_before_body(fake)},
         {

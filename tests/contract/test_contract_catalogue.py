@@ -34,6 +34,7 @@ RECOMMENDED = {
     "idempotency.create-replay",
     "idempotency.key-reuse-conflict",
     "idempotency.execute-replay",
+    "idempotency.command-replay",
     "postgres.params-bound",
     "mysql.params-bound",
     "mysql.execute.rows-affected",
