@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from .. import AsyncClient, Client
+from .._redaction import redact_json
 from ._model import CheckFailed, CheckSkipped, Difference
 
 if TYPE_CHECKING:
@@ -24,25 +25,15 @@ __all__ = ["CheckContext", "Diffs", "StoreLedger", "show"]
 #: Marks a field that is absent from a JSON object (as opposed to ``null``).
 OMITTED = "omitted"
 
-_SECRET_WORDS = ("password", "secret", "token")
 _MAX_SHOWN = 160
 _NO_BODY = object()
-
-
-def _redact(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {
-            key: "***" if any(word in str(key).lower() for word in _SECRET_WORDS) else _redact(item)
-            for key, item in value.items()
-        }
-    if isinstance(value, list):
-        return [_redact(item) for item in value]
-    return value
+#: Marks a key absent from a JSON object (shown as `OMITTED`).
+_MISSING: Any = type("_Missing", (), {"__repr__": lambda self: "<missing>"})()
 
 
 def show(value: Any) -> str:
     """Render a JSON value on one short line, with secret-looking config values masked."""
-    text = json.dumps(_redact(value), ensure_ascii=False, default=repr)
+    text = json.dumps(redact_json(value), ensure_ascii=False, default=repr)
     if len(text) > _MAX_SHOWN:
         text = text[: _MAX_SHOWN - 1] + "…"
     return text
@@ -109,9 +100,6 @@ class Diffs:
         """Fail the check with every recorded difference."""
         if self.items:
             raise CheckFailed(self.request, self.items)
-
-
-_MISSING: Any = type("_Missing", (), {"__repr__": lambda self: "<missing>"})()
 
 
 class StoreLedger:

@@ -11,7 +11,7 @@ import httpx
 from .._version import __version__
 from ._catalogue import CHECKS
 from ._context import CheckContext, StoreLedger
-from ._model import Check, CheckFailed, CheckResult, CheckSkipped, Outcome
+from ._model import Check, CheckFailed, CheckResult, CheckSkipped, Difference, Outcome
 from ._report import Report
 
 if TYPE_CHECKING:
@@ -53,6 +53,10 @@ class ContractRunner:
             headers={"user-agent": f"durable-stores-contract/{__version__}"},
         )
         self._closed = False
+        # Longest first, so a secret containing another is masked whole.
+        self._secrets = sorted(
+            (s for s in target.secret_values() if len(s) >= 4), key=len, reverse=True
+        )
 
     def __repr__(self) -> str:
         return f"ContractRunner(base_url={self.target.base_url!r}, prefix={self.prefix!r})"
@@ -110,10 +114,19 @@ class ContractRunner:
         return CheckResult(
             check,
             outcome,
-            detail,
-            differences,
+            self._mask(detail),
+            tuple(
+                Difference(d.what, self._mask(d.expected), self._mask(d.actual))
+                for d in differences
+            ),
             duration=time.perf_counter() - started,
         )
+
+    def _mask(self, text: str) -> str:
+        """Mask the target's literal secrets, should a server's answer echo them."""
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
 
     def run(
         self,

@@ -8,6 +8,8 @@ from typing import Any
 import attrs
 import httpx
 
+from .._redaction import is_secret_key
+
 __all__ = ["DEFAULT_KINDS", "STORE_KINDS", "Target"]
 
 #: The four store kinds of the contract, in the contract's order.
@@ -90,6 +92,26 @@ class Target:
             raise ValueError(
                 f"base_url must be an http:// or https:// URL with a host, got {value!r}"
             )
+
+    def secret_values(self) -> tuple[str, ...]:
+        """The literal secrets of this target: the API key and secret-keyed config values.
+
+        Reports mask them wherever a server's answer might echo them.
+        """
+        found: list[str] = [self.api_key] if self.api_key else []
+
+        def collect(value: Any, secret: bool) -> None:
+            if isinstance(value, Mapping):
+                for key, item in value.items():
+                    collect(item, secret or is_secret_key(key))
+            elif isinstance(value, list):
+                for item in value:
+                    collect(item, secret)
+            elif secret and isinstance(value, str) and value:
+                found.append(value)
+
+        collect(self.store_config, False)
+        return tuple(found)
 
     def config_for(self, kind: str) -> dict[str, Any]:
         """A fresh copy of the engine config the run uses for stores of ``kind``."""

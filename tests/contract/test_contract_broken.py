@@ -6,9 +6,10 @@ from collections.abc import Callable
 from typing import Any
 
 import contract_support as broken
+import httpx
 import pytest
 
-from durable_stores_client.contract import Difference, run_contract
+from durable_stores_client.contract import Difference, run_contract, select_checks
 from durable_stores_client.fake import FakeServer
 
 _ROW_READERS = {
@@ -176,3 +177,25 @@ def test_failure_details_say_what_was_expected_and_what_came(fake: FakeServer) -
     assert arrays.differences == (
         Difference("data.rows[0]", "an object keyed by column name", '["AP8Q/g=="]'),
     )
+
+
+def test_a_server_echoing_secrets_has_them_masked_in_the_report(fake: FakeServer) -> None:
+    def echo(request: httpx.Request, response: httpx.Response) -> httpx.Response:
+        if response.status_code == 401:
+            said = request.headers.get("authorization", "nothing")
+            return httpx.Response(401, json={"success": False, "error": f"no ({said})"})
+        if request.method == "POST" and request.url.path == "/stores":
+            return httpx.Response(500, json={"success": False, "error": request.content.decode()})
+        return response
+
+    target = broken.target_for(
+        broken.Broken(fake.transport(), response=echo),
+        store_config={"redis": {"password": "hunter2-redis", "port": 6379}},
+    )
+    report = run_contract(target, select_checks(["auth", "redis.command.ok"]))
+
+    texts = [r.detail for r in report.results]
+    texts += [str(d) for r in report.results for d in r.differences]
+    assert report.failed
+    assert any("***" in text for text in texts)
+    assert not any(broken.API_KEY in text or "hunter2" in text for text in texts)

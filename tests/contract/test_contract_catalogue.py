@@ -118,6 +118,7 @@ def test_target_validates_and_hides_secrets() -> None:
     assert "hunter2" not in repr(target)
     assert target.config_for("redis") == {"password": "hunter2"}
     assert target.config_for("sqlite") == {}
+    assert target.secret_values() == ("sk-very-secret", "hunter2")
     with pytest.raises(ValueError, match="unknown store kind 'oracle'"):
         Target("http://x", kinds=["sqlite", "oracle"])
     with pytest.raises(ValueError, match="store config given for unknown kind 'oracle'"):
