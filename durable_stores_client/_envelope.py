@@ -72,6 +72,9 @@ def decode(response: httpx.Response, call: PreparedCall, api_key: str | None) ->
             except (TypeError, ValueError, KeyError, AttributeError) as exc:
                 reason = f"its data does not fit the {call.operation} result: {exc}"
                 raise protocol_error(response, call, reason, api_key) from None
+            except RecursionError:  # opaque JSON (a config, a row) nested absurdly deep
+                reason = f"its data is nested too deeply to decode as the {call.operation} result"
+                raise protocol_error(response, call, reason, api_key) from None
         if success is False:
             error = body.get("error")
             if 200 <= status < 300:

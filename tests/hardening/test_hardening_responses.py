@@ -227,3 +227,49 @@ def test_deeply_nested_answers_are_a_protocol_error_not_a_crash(depth: int) -> N
         pytest.raises(DurableStoresError),
     ):
         client.query_store(STORE_ID, sql="SELECT 1")
+
+
+DEEP = 900  # parses (the C decoder allows it) but is deeper than any real server accepts
+DEEP_VALUE: Any = json.loads("[" * DEEP + "]" * DEEP)
+RECORD = {
+    "id": STORE_ID,
+    "name": "deep",
+    "kind": "redis",
+    "config": {"nested": DEEP_VALUE, "password": DEEP_VALUE},
+    "created_at": "2026-02-16T10:00:00Z",
+    "updated_at": "2026-02-16T10:00:00Z",
+}
+DEEP_DATA = {
+    "list_stores": [RECORD],
+    "create_store": RECORD,
+    "get_store": RECORD,
+    "ensure_store": RECORD,
+    "query_store": {"columns": ["v"], "rows": [{"v": DEEP_VALUE}], "row_count": 1},
+    "command_store": {"result": DEEP_VALUE},
+}
+
+
+@pytest.mark.parametrize("operation", sorted(DEEP_DATA))
+def test_free_form_json_nested_hundreds_deep_never_raises_recursion_error(operation: str) -> None:
+    """Configs, rows and command results are opaque JSON: a deep one is decoded and shown, or
+    refused with a typed error; it never crashes the client with a RecursionError."""
+    data = DEEP_DATA[operation]
+    if operation == "ensure_store":
+        data = [RECORD]  # ensure_store lists first and finds the store by name
+    body = json.dumps({"success": True, "data": data}).encode()
+    status = 201 if operation == "create_store" else 200
+    call, expected = OPERATIONS[operation]
+    if operation == "ensure_store":
+        call = lambda c: c.ensure_store(name="deep", kind="redis")  # noqa: E731
+    transport = httpx.MockTransport(_responder(status, body, "application/json"))
+    failure: DurableStoresError | None = None
+    with Client(BASE, transport=transport, max_retries=0) as client:
+        try:
+            result = call(client)
+        except DurableStoresError as error:
+            failure = error
+    if failure is not None:
+        assert "deep" in str(failure).lower(), failure
+    else:
+        _check(result, expected)
+        assert repr(result)
