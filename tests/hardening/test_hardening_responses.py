@@ -22,12 +22,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from durable_stores_client import (
+    APIError,
     AsyncClient,
     Client,
     CommandResult,
     DurableStoresError,
     ExecuteResult,
     QueryResult,
+    RetryPolicy,
     Store,
 )
 
@@ -273,3 +275,66 @@ def test_free_form_json_nested_hundreds_deep_never_raises_recursion_error(operat
     else:
         _check(result, expected)
         assert repr(result)
+
+
+RETRY_AFTER = st.one_of(
+    st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=40),
+    st.sampled_from(
+        [
+            "-5",
+            "0",
+            "1.5",
+            "60",
+            "61",
+            "1e309",
+            "nan",
+            "inf",
+            "-inf",
+            "Wed, 21 Oct 2015 07:28:00 GMT",
+            "Fri, 31 Dec 9999 23:59:59 GMT",
+            "Mon, 01 Jan 99999 00:00:00 GMT",
+            "Mon, 32 Foo 2020 25:61:61 GMT",
+            "",
+        ]
+    ),
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.integers(-(10**30), 10**30).map(str),
+)
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(
+    retry_after=RETRY_AFTER,
+    header=st.sampled_from(["retry-after", "retry-after-ms"]),
+    status=st.sampled_from([429, 503]),
+)
+def test_any_retry_after_value_gives_a_bounded_wait_or_a_typed_error(
+    retry_after: str, header: str, status: int
+) -> None:
+    """A read answered 429/503 with any ``Retry-After``: the client waits between 0 and 60 s
+    (simulated) and retries, or gives up with the typed error. It never crashes, never waits
+    a negative, infinite or NaN time."""
+    answers = iter(
+        [
+            httpx.Response(
+                status, json={"success": False, "error": "slow down"}, headers={header: retry_after}
+            ),
+            httpx.Response(200, json={"success": True, "data": []}),
+        ]
+    )
+    waits: list[float] = []
+    policy = RetryPolicy(sleep=waits.append, random=lambda: 0.5)
+    transport = httpx.MockTransport(lambda request: next(answers))
+    failure: DurableStoresError | None = None
+    with Client(BASE, transport=transport, max_retries=1, retry_policy=policy) as client:
+        try:
+            assert client.list_stores() == []
+        except DurableStoresError as error:
+            failure = error
+    if failure is not None:
+        assert isinstance(failure, APIError)
+        assert failure.status_code == status
+        assert waits == []
+    else:
+        assert len(waits) == 1
+        assert 0.0 <= waits[0] <= 60.0, waits
