@@ -15,6 +15,7 @@ closed).
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -175,6 +176,97 @@ class _Attempts:
         )
 
 
+@functools.lru_cache(maxsize=1024)
+def _url(text: str) -> httpx.URL:
+    """Parse a request URL once: httpx parses a string URL anew on every request."""
+    return httpx.URL(text)
+
+
+class _RequestBuilder:
+    """Builds each call's :class:`httpx.Request`, the same way for both clients.
+
+    With a pool of our own (no ``http_client=``), which has no base URL, auth,
+    params or event hooks, the request is built directly, from headers merged
+    once here with the pool's defaults: ``build_request`` would parse the URL
+    and merge headers and cookies again on every call, which cost more than
+    everything else the SDK does per request (``docs/benchmarks.md``). The
+    request on the wire is the same. A client brought with ``http_client=``
+    (its defaults, cookies and params apply), and ours once a server has set a
+    cookie, go through ``build_request``, sending only what differs from the
+    pool's defaults.
+    """
+
+    __slots__ = (
+        "_direct",
+        "_extensions",
+        "_headers",
+        "_http",
+        "_options",
+        "_pool_headers",
+        "_pool_timeout",
+    )
+
+    def __init__(
+        self,
+        http: httpx.Client | httpx.AsyncClient,
+        options: ClientOptions,
+        *,
+        owned: bool,
+        pool_headers: dict[str, str] | None,
+        pool_timeout: httpx.Timeout | None,
+    ) -> None:
+        self._http = http
+        self._options = options
+        self._direct = owned
+        self._pool_headers = pool_headers
+        self._pool_timeout = pool_timeout
+        ours = {name.lower() for name in options.base_headers}
+        encoding = http.headers.encoding
+        headers = {
+            name.decode(encoding): value.decode(encoding)
+            for name, value in http.headers.raw
+            if name.decode(encoding).lower() not in ours
+        }
+        headers.update(options.base_headers)
+        self._headers = headers
+        self._extensions = {"timeout": options.timeout.as_dict()}
+
+    def derive(self, options: ClientOptions) -> _RequestBuilder:
+        """The builder for a ``with_options`` client sharing the same pool."""
+        return _RequestBuilder(
+            self._http,
+            options,
+            owned=self._direct,
+            pool_headers=self._pool_headers,
+            pool_timeout=self._pool_timeout,
+        )
+
+    def build(self, call: PreparedCall) -> httpx.Request:
+        """The request for ``call`` (built once, re-sent as it is on retries)."""
+        options = self._options
+        url = _url(options.base_url + call.path)
+        has_body = call.body is not None
+        if self._direct and not self._http.cookies:
+            return httpx.Request(
+                call.method,
+                url,
+                content=call.body,
+                headers=_requests.request_headers(self._headers, has_body),
+                extensions=self._extensions,
+            )
+        headers = options.base_headers
+        timeout = options.timeout
+        return self._http.build_request(
+            call.method,
+            url,
+            content=call.body,
+            headers=_requests.request_headers(
+                None if headers is self._pool_headers else headers, has_body
+            ),
+            timeout=_USE_POOL_TIMEOUT if timeout is self._pool_timeout else timeout,
+        )
+
+
 def _find_store(stores: list[Store], name: str, kind: str) -> Store | None:
     """Return the store named ``name`` (trimmed); ConflictError if its kind differs."""
     wanted = name.strip()
@@ -244,8 +336,7 @@ class Client:
     _options: ClientOptions
     _http: httpx.Client
     _owns_http: bool
-    _pool_timeout: httpx.Timeout | None
-    _pool_headers: dict[str, str] | None
+    _builder: _RequestBuilder
 
     def __init__(
         self,
@@ -281,8 +372,13 @@ class Client:
             headers=self._options.base_headers,
         )
         # What the pool was built with: requests using the same need not repeat it.
-        self._pool_timeout = None if http_client else self._options.timeout
-        self._pool_headers = None if http_client else self._options.base_headers
+        self._builder = _RequestBuilder(
+            self._http,
+            self._options,
+            owned=http_client is None,
+            pool_headers=None if http_client else self._options.base_headers,
+            pool_timeout=None if http_client else self._options.timeout,
+        )
 
     @property
     def base_url(self) -> str:
@@ -328,8 +424,7 @@ class Client:
         )
         derived._http = self._http
         derived._owns_http = False
-        derived._pool_timeout = self._pool_timeout
-        derived._pool_headers = self._pool_headers
+        derived._builder = self._builder.derive(derived._options)
         return derived
 
     def close(self) -> None:
@@ -356,17 +451,7 @@ class Client:
 
     def _send(self, call: PreparedCall) -> Any:
         options = self._options
-        timeout = options.timeout
-        headers = options.base_headers
-        request = self._http.build_request(
-            call.method,
-            options.base_url + call.path,
-            content=call.body,
-            headers=_requests.request_headers(
-                None if headers is self._pool_headers else headers, call.body is not None
-            ),
-            timeout=_USE_POOL_TIMEOUT if timeout is self._pool_timeout else timeout,
-        )
+        request = self._builder.build(call)
         attempts = _Attempts(call, options)
         delay: float | None
         while True:
@@ -604,8 +689,7 @@ class AsyncClient:
     _options: ClientOptions
     _http: httpx.AsyncClient
     _owns_http: bool
-    _pool_timeout: httpx.Timeout | None
-    _pool_headers: dict[str, str] | None
+    _builder: _RequestBuilder
 
     def __init__(
         self,
@@ -641,8 +725,13 @@ class AsyncClient:
             headers=self._options.base_headers,
         )
         # What the pool was built with: requests using the same need not repeat it.
-        self._pool_timeout = None if http_client else self._options.timeout
-        self._pool_headers = None if http_client else self._options.base_headers
+        self._builder = _RequestBuilder(
+            self._http,
+            self._options,
+            owned=http_client is None,
+            pool_headers=None if http_client else self._options.base_headers,
+            pool_timeout=None if http_client else self._options.timeout,
+        )
 
     @property
     def base_url(self) -> str:
@@ -682,8 +771,7 @@ class AsyncClient:
         )
         derived._http = self._http
         derived._owns_http = False
-        derived._pool_timeout = self._pool_timeout
-        derived._pool_headers = self._pool_headers
+        derived._builder = self._builder.derive(derived._options)
         return derived
 
     async def aclose(self) -> None:
@@ -710,17 +798,7 @@ class AsyncClient:
 
     async def _send(self, call: PreparedCall) -> Any:
         options = self._options
-        timeout = options.timeout
-        headers = options.base_headers
-        request = self._http.build_request(
-            call.method,
-            options.base_url + call.path,
-            content=call.body,
-            headers=_requests.request_headers(
-                None if headers is self._pool_headers else headers, call.body is not None
-            ),
-            timeout=_USE_POOL_TIMEOUT if timeout is self._pool_timeout else timeout,
-        )
+        request = self._builder.build(call)
         attempts = _Attempts(call, options)
         delay: float | None
         while True:
