@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ._model import CheckFailed
 from ._registry import check
 
 if TYPE_CHECKING:
@@ -181,3 +182,45 @@ def _auth_health_open(ctx: CheckContext) -> None:
     diffs = ctx.diffs(response)
     diffs.equal("data", "ok", data)
     diffs.raise_if_any()
+
+
+# -- malformed input ----------------------------------------------------------------
+
+_MALFORMED_BODIES: tuple[bytes, ...] = (
+    b"",
+    b"\xff\xfe\x00not utf-8",
+    b"null",
+    b"[]",
+    b'"a string"',
+    b'{"sql": null, "name": null, "kind": null, "command": null}',
+    b'{"sql": 1e999, "name": 1e999, "kind": 1e999, "command": 1e999}',
+    b'{"sql": "SELECT 1", "params": {"not": "a list"}, "command": "PING"',
+)
+
+
+@check(
+    "routes.malformed-bodies",
+    'Malformed JSON bodies on every POST route answer 400 "Invalid JSON: ...", never a 5xx',
+    kinds=("sqlite", "redis"),
+)
+def _malformed_bodies(ctx: CheckContext) -> None:
+    sqlite = ctx.create_store("sqlite")
+    redis = ctx.create_store("redis")
+    paths = [
+        "/stores",
+        ctx.store_path(sqlite["id"], "query"),
+        ctx.store_path(sqlite["id"], "execute"),
+        ctx.store_path(redis["id"], "command"),
+        ctx.store_path(ctx.unknown_id, "query"),
+    ]
+    for path in paths:
+        for body in _MALFORMED_BODIES:
+            response = ctx.request(
+                "POST", path, content=body, headers={"content-type": "application/json"}
+            )
+            try:
+                ctx.expect_error(response, 400, prefix="Invalid JSON: ")
+            except CheckFailed as failure:
+                raise CheckFailed(
+                    f"{failure.request} with body {body!r}", failure.differences
+                ) from None

@@ -186,3 +186,12 @@ def ignore_idempotency_keys(request: httpx.Request) -> httpx.Request:
         return request
     headers = {k: v for k, v in request.headers.items() if k.lower() != "idempotency-key"}
     return httpx.Request(request.method, request.url, headers=headers, content=request.content)
+
+
+def crash_on_invalid_utf8(request: httpx.Request) -> httpx.Request | httpx.Response:
+    """A server that falls over on a body that is not UTF-8."""
+    try:
+        request.content.decode("utf-8")
+    except UnicodeDecodeError:
+        return answer(500, {"success": False, "error": "internal server error"})
+    return request

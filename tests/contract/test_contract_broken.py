@@ -114,7 +114,12 @@ VARIANTS: dict[str, tuple[Hooks, set[str]]] = {
             "stores.query.body-before-lookup",
             "stores.execute.body-before-lookup",
             "stores.command.body-before-lookup",
+            "routes.malformed-bodies",  # it sends some to an unknown id, too
         },
+    ),
+    "a 500 for a body that is not UTF-8": (
+        lambda fake: {"request": broken.crash_on_invalid_utf8},
+        {"routes.malformed-bodies"},
     ),
 }
 
@@ -171,6 +176,12 @@ def test_failure_details_say_what_was_expected_and_what_came(fake: FakeServer) -
     assert written.detail.startswith(
         'POST /stores/{id}/query: status: expected 400 "query endpoint is read-only; use '
         'execute", got 200 {"success": true, "data": {"rows_affected": 1'
+    )
+
+    crashed = run(request=broken.crash_on_invalid_utf8)["routes.malformed-bodies"]
+    assert crashed.detail == (
+        "POST /stores with body b'\\xff\\xfe\\x00not utf-8': status: expected 400 "
+        '"Invalid JSON: ...", got 500 "internal server error"'
     )
 
     arrays = run(response=broken.rows_as_arrays)["sqlite.to-json.blob-base64"]
