@@ -281,6 +281,7 @@ def test_output_jsonl_prints_a_line_per_check_then_the_summary(
         "routes.unknown-path",
         "routes.unknown-method",
         "routes.body-too-large",
+        "routes.malformed-bodies",
     ]
     assert lines[2]["outcome"] == "skipped"
     assert lines[-1]["ok"] is True
