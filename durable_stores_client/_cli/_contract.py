@@ -166,7 +166,7 @@ def run(args: argparse.Namespace) -> int:
             api_key=_api_key(args),
             kinds=kinds,
             store_config=configs,
-            timeout=args.timeout or 30.0,
+            timeout=getattr(args, "timeout", None) or 30.0,
         )
     except (TypeError, ValueError) as exc:
         raise UsageError(str(exc)) from None
