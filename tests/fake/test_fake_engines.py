@@ -186,3 +186,16 @@ def test_deleting_a_store_closes_its_engine(http: httpx.Client) -> None:
     assert (
         ok(http.post(f"/stores/{again}/command", json={"command": ["GET", "k"]}))["result"] is None
     )
+
+
+@pytest.mark.parametrize(
+    "command", [["SUBSCRIBE", "ch"], ["MULTI"], ["select", "1"], ["HELLO", "3"]]
+)
+def test_connection_state_commands_are_refused_and_do_not_leak(
+    http: httpx.Client, command: list[str]
+) -> None:
+    sid = create(http, "r", "redis")
+    text = err(http.post(f"/stores/{sid}/command", json={"command": command}), 400)
+    assert text.startswith(f"failed executing store command: {command[0].upper()} ")
+    ok(http.post(f"/stores/{sid}/command", json={"command": ["SET", "k", "v"]}))
+    assert ok(http.post(f"/stores/{sid}/command", json={"command": ["GET", "k"]}))["result"] == "v"

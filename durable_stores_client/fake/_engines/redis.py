@@ -23,6 +23,34 @@ MISSING_FAKEREDIS = (
 )
 
 
+# Commands that change the state of the connection they run on. The command
+# endpoint is stateless (each call may use any connection), so they would leak
+# into later calls (a SUBSCRIBE leaves the connection in pub/sub mode, MULTI
+# queues every later command); refuse them with a clear message instead.
+_CONNECTION_COMMANDS = frozenset(
+    {
+        "SUBSCRIBE",
+        "PSUBSCRIBE",
+        "SSUBSCRIBE",
+        "UNSUBSCRIBE",
+        "PUNSUBSCRIBE",
+        "SUNSUBSCRIBE",
+        "MONITOR",
+        "MULTI",
+        "EXEC",
+        "DISCARD",
+        "WATCH",
+        "UNWATCH",
+        "HELLO",
+        "SELECT",
+        "QUIT",
+        "RESET",
+        "CLIENT",
+        "AUTH",
+    }
+)
+
+
 def _import_fakeredis() -> Any:
     return importlib.import_module("fakeredis")
 
@@ -52,6 +80,12 @@ class RedisEngine:
 
     def command(self, args: Sequence[str]) -> dict[str, Any]:
         """Run one command and return the ``command`` payload."""
+        name = args[0].upper()
+        if name in _CONNECTION_COMMANDS:
+            raise EngineError(
+                f"failed executing store command: {name} changes the connection's state and is "
+                "not available through the command endpoint (each call is independent)"
+            )
         client = self._connect()
         try:
             reply = client.execute_command(*args)
