@@ -28,6 +28,7 @@ from durable_stores_client import (
     CommandResult,
     DurableStoresError,
     ExecuteResult,
+    ProtocolError,
     QueryResult,
     RetryPolicy,
     Store,
@@ -178,6 +179,95 @@ def test_any_answer_gives_a_typed_result_or_a_typed_error(
             _check(result, expected)
             reliability_figures.add(SECTION, "typed_results")
     reliability_figures.add(SECTION, "answers_tried")
+
+
+VALID_RECORD: dict[str, Any] = {
+    "id": STORE_ID,
+    "name": "n",
+    "kind": "sqlite",
+    "config": {"path": "/data/stores/n.db"},
+    "created_at": "2026-02-16T10:00:00.123456789+00:00",
+    "updated_at": "2026-02-16T10:00:00Z",
+}
+
+
+def _valid_data(operation: str) -> Any:
+    """The ``data`` a correct server sends for ``operation``."""
+    if operation in {"list_stores", "ensure_store"}:
+        return [dict(VALID_RECORD)]
+    if operation in {"create_store", "get_store"}:
+        return dict(VALID_RECORD)
+    if operation == "delete_store":
+        return "deleted"
+    if operation == "query_store":
+        return {"columns": ["a", "b"], "rows": [{"a": 1, "b": "x"}], "row_count": 1}
+    if operation == "execute_store":
+        return {"rows_affected": 1, "last_insert_rowid": 7}
+    return {"result": "PONG"}
+
+
+@st.composite
+def nearly_valid(draw: st.DrawFn, operation: str) -> tuple[Any, str]:
+    """A correct ``data`` for ``operation``, or one with a single field broken or added."""
+    data = _valid_data(operation)
+    target = data[0] if isinstance(data, list) else data
+    if not isinstance(target, dict) or draw(st.booleans()):
+        return data, "valid"
+    key = draw(st.sampled_from(sorted(target)))
+    change = draw(st.sampled_from(["drop", "replace", "extra"]))
+    if change == "drop":
+        del target[key]
+    elif change == "replace":
+        target[key] = draw(JSON)
+    else:
+        target[f"future_{key}"] = draw(JSON)
+    return data, change
+
+
+@settings(
+    max_examples=300,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(data=st.data(), operation=st.sampled_from(sorted(OPERATIONS)))
+def test_nearly_valid_answers_decode_exactly_or_fail_typed(
+    data: st.DataObject, operation: str, reliability_figures: ReliabilityFigures
+) -> None:
+    """A correct answer decodes to exactly what was sent (unknown fields kept); one broken
+    field gives a typed result or a ``ProtocolError``, never anything else."""
+    payload, change = data.draw(nearly_valid(operation))
+    status = 201 if operation in {"create_store"} else 200
+    body = json.dumps({"success": True, "data": payload}).encode()
+    call, expected = OPERATIONS[operation]
+    failure: DurableStoresError | None = None
+    result: Any = None
+    transport = httpx.MockTransport(_responder(status, body, "application/json"))
+    with Client(BASE, transport=transport, max_retries=0) as client:
+        try:
+            result = call(client)
+        except DurableStoresError as error:
+            failure = error
+    if change in {"valid", "extra"}:
+        assert failure is None, f"{change} answer refused: {failure}"
+    if failure is not None:
+        assert isinstance(failure, ProtocolError), repr(failure)
+        reliability_figures.add(SECTION, "typed_errors")
+        return
+    _check(result, expected)
+    reliability_figures.add(SECTION, "typed_results")
+    if change in {"valid", "extra"}:
+        if isinstance(result, Store):
+            assert result.to_dict() == (payload[0] if isinstance(payload, list) else payload)
+        elif isinstance(result, list):
+            assert [store.to_dict() for store in result] == payload
+        elif isinstance(result, QueryResult):
+            assert result.rows == payload["rows"]
+            assert result.columns == payload["columns"]
+        elif isinstance(result, ExecuteResult):
+            assert result.rows_affected == payload["rows_affected"]
+        elif isinstance(result, CommandResult):
+            assert result.result == payload["result"]
 
 
 @settings(
