@@ -109,6 +109,17 @@ def rows(figures: dict[str, dict[str, Any]]) -> list[tuple[str, str, str]]:
             "test_hardening_properties.py",
         ),
         (
+            "Fuzzed answers to the client (typed results, typed errors)",
+            f"{_get(figures, 'responses', 'typed_results'):,}, "
+            f"{_get(figures, 'responses', 'typed_errors'):,}",
+            "test_hardening_responses.py: never an untyped exception",
+        ),
+        (
+            "Requests compared across the fake's three front ends",
+            f"{_get(figures, 'frontends', 'requests_compared'):,}",
+            "test_hardening_frontends.py: byte-identical answers",
+        ),
+        (
             "**5xx for client input**",
             f"**{server_errors}**",
             "fuzzer, schemathesis, fault and load runs",
