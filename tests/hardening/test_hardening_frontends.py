@@ -109,6 +109,7 @@ def _send(http: httpx.Client, request: tuple[Any, ...]) -> tuple[int, str, bytes
     max_examples=40,
     deadline=None,
     derandomize=True,
+    database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 @given(requests=st.lists(REQUESTS, min_size=1, max_size=10))

@@ -47,6 +47,7 @@ BOUNDED = settings(
     max_examples=250,
     deadline=None,
     derandomize=True,
+    database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 
@@ -190,7 +191,7 @@ def test_names_sandboxes_and_configs_round_trip(
     reliability_figures.add(SECTION, "stores_round_tripped")
 
 
-@settings(max_examples=30, deadline=None, derandomize=True)
+@settings(max_examples=30, deadline=None, derandomize=True, database=None)
 @given(name=NAMES, before=WHITESPACE, after=WHITESPACE)
 def test_sqlite_stores_without_a_path_get_the_default_path(
     name: str, before: str, after: str
@@ -271,7 +272,7 @@ def test_odd_ids_reach_their_own_operation_and_nothing_else(
     assert {store.id for store in client.list_stores()} == set(ids.values()), "a store vanished"
 
 
-@settings(max_examples=80, deadline=None, derandomize=True)
+@settings(max_examples=80, deadline=None, derandomize=True, database=None)
 @given(store_id=ODD_IDS | st.text(min_size=1, max_size=20), operation=st.sampled_from(OPERATIONS))
 def test_on_the_wire_an_id_is_exactly_one_encoded_path_segment(
     store_id: str, operation: str

@@ -151,6 +151,7 @@ def _check(result: Any, expected: Any) -> None:
     max_examples=300,
     deadline=None,
     derandomize=True,
+    database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 @given(
@@ -228,6 +229,7 @@ def nearly_valid(draw: st.DrawFn, operation: str) -> tuple[Any, str]:
     max_examples=300,
     deadline=None,
     derandomize=True,
+    database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 @given(data=st.data(), operation=st.sampled_from(sorted(OPERATIONS)))
@@ -274,6 +276,7 @@ def test_nearly_valid_answers_decode_exactly_or_fail_typed(
     max_examples=60,
     deadline=None,
     derandomize=True,
+    database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 @given(
@@ -392,7 +395,7 @@ RETRY_AFTER = st.one_of(
 )
 
 
-@settings(max_examples=200, deadline=None, derandomize=True)
+@settings(max_examples=200, deadline=None, derandomize=True, database=None)
 @given(
     retry_after=RETRY_AFTER,
     header=st.sampled_from(["retry-after", "retry-after-ms"]),
