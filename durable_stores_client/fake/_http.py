@@ -12,7 +12,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
-from ._handler import MAX_BODY_BYTES, Handler, RawResponse, failure
+from ._handler import MAX_BODY_BYTES, Handler, RawResponse, failure, logger
 
 # Bodies this far over the limit are drained (so the client reads the 413
 # instead of a reset connection); beyond it the connection is closed.
@@ -330,6 +330,10 @@ class _Server(socketserver.ThreadingMixIn, HTTPServer):
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         super().__init__(address, _RequestHandler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A bug in the front end itself: log it, never print to the terminal.
+        logger.exception("unexpected error serving %s", client_address)
 
     def server_bind(self) -> None:
         # HTTPServer.server_bind resolves the host name (socket.getfqdn), which

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 from typing import TYPE_CHECKING, Any
+
+import attrs
 
 from ._handler import Handler
 from ._state import State, make_fault
@@ -175,8 +178,11 @@ class FakeServer:
 
     @property
     def stores(self) -> list[StoreRecord]:
-        """The current store records, oldest first."""
-        return list(reversed(self._state.list_records(limit=None)))
+        """The current store records, oldest first (copies: changing them changes nothing)."""
+        return [
+            attrs.evolve(record, config=copy.deepcopy(record.config))
+            for record in reversed(self._state.list_records(limit=None))
+        ]
 
     def reset(self) -> None:
         """Delete every store and forget faults, idempotency keys and recorded requests.

@@ -124,6 +124,8 @@ def make_fault(
                 f"got {retry_after!r}"
             )
         if isinstance(retry_after, str):
+            if not retry_after.isascii() or not retry_after.isprintable() or not retry_after:
+                raise ValueError(f"retry_after must be printable ASCII, got {retry_after!r}")
             header = retry_after
         elif not math.isfinite(retry_after) or retry_after < 0:
             raise ValueError(f"retry_after must be a finite number >= 0, got {retry_after!r}")
@@ -174,19 +176,29 @@ class State:
     def create(
         self, name: str, kind: str, sandbox: str | None, config: Mapping[str, Any]
     ) -> StoreRecord:
-        """Create a store; raises ConflictError on a duplicate name, EngineError on bad config."""
+        """Create a store; raises ConflictError on a duplicate name, EngineError on bad config.
+
+        Everything that can be refused is checked before an id or a timestamp is
+        taken, so a refused create never uses up a deterministic id.
+        """
         with self.lock:
             if name in self.names:
                 raise ConflictError("Store name already exists")
+            config = dict(config)
+            database = self._sqlite_path(config) if kind == "sqlite" else None
             store_id = self._next_id()
             if store_id in self.stores:
                 raise RuntimeError(
                     f"the FakeServer ids source produced a duplicate id {store_id!r}"
                 )
-            config = dict(config)
+            stamp = self._now()
             engine: SqliteEngine | RedisEngine
             if kind == "sqlite":
-                database = self._sqlite_database(store_id, config)
+                if "path" not in config:
+                    root = str(self.data_dir) if self.data_dir is not None else ".agentkernel"
+                    config["path"] = f"{root}/stores/{store_id}.db"
+                    if self.data_dir is not None:
+                        database = config["path"]
                 engine = _open_sqlite(database)
             elif kind == "redis":
                 engine = RedisEngine()
@@ -194,7 +206,6 @@ class State:
                 engine = SqliteEngine(
                     None, translate=True, report_last_insert_rowid=(kind == "mysql")
                 )
-            stamp = self._now()
             record = StoreRecord(
                 id=store_id,
                 name=name,
@@ -209,12 +220,11 @@ class State:
             self.names[name] = store_id
             return record
 
-    def _sqlite_database(self, store_id: str, config: dict[str, Any]) -> str | None:
-        path = config.get("path")
-        if path is None:
-            root = str(self.data_dir) if self.data_dir is not None else ".agentkernel"
-            config["path"] = f"{root}/stores/{store_id}.db"
-            return config["path"] if self.data_dir is not None else None
+    def _sqlite_path(self, config: dict[str, Any]) -> str | None:
+        """The database file for a given ``config.path`` (None: in memory or the default)."""
+        if "path" not in config:
+            return None
+        path = config["path"]
         if not isinstance(path, str) or not path.strip():
             raise EngineError("config.path must be a non-empty string")
         if self.data_dir is None:

@@ -199,3 +199,19 @@ def test_connection_state_commands_are_refused_and_do_not_leak(
     assert text.startswith(f"failed executing store command: {command[0].upper()} ")
     ok(http.post(f"/stores/{sid}/command", json={"command": ["SET", "k", "v"]}))
     assert ok(http.post(f"/stores/{sid}/command", json={"command": ["GET", "k"]}))["result"] == "v"
+
+
+def test_a_statement_run_by_execute_is_still_refused_by_query(http: httpx.Client) -> None:
+    """Prepared-statement reuse must never let a write through the read-only endpoint."""
+    sid = create(http)
+    ok(http.post(f"/stores/{sid}/execute", json={"sql": "CREATE TABLE t (x)"}))
+    insert = {"sql": "INSERT INTO t VALUES (1)"}
+    for _ in range(2):
+        assert ok(http.post(f"/stores/{sid}/execute", json=insert))["last_insert_rowid"] > 0
+        err(
+            http.post(f"/stores/{sid}/query", json=insert),
+            400,
+            "query endpoint is read-only; use execute",
+        )
+    count = ok(http.post(f"/stores/{sid}/query", json={"sql": "SELECT count(*) AS n FROM t"}))
+    assert count["rows"] == [{"n": 2}]

@@ -185,3 +185,28 @@ def test_importing_the_sdk_does_not_import_the_fake() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_refused_creates_do_not_use_up_ids(tmp_path: object) -> None:
+    fake = FakeServer(ids=iter(["first", "second"]), data_dir=str(tmp_path))
+    with fake.client() as client:
+        client.create_store(name="taken", kind="redis")
+        for bad in (
+            {"name": "taken", "kind": "redis"},
+            {"name": "p", "kind": "sqlite", "config": {"path": "../escape.db"}},
+        ):
+            with pytest.raises(Exception, match=r"(409|400)"):
+                client.create_store(bad)
+        assert client.create_store(name="ok", kind="redis").id == "second"
+
+
+def test_stores_are_copies(fake: FakeServer) -> None:
+    with fake.client() as client:
+        store = client.create_store(name="s", kind="postgres", config={"host": "db"})
+        fake.stores[0].config["host"] = "changed"  # type: ignore[index]
+        assert client.get_store(store.id).config == {"host": "db"}
+
+
+def test_retry_after_must_be_a_header_value(fake: FakeServer) -> None:
+    with pytest.raises(ValueError, match="ASCII"):
+        fake.inject("list", status=503, retry_after="soon ✓")

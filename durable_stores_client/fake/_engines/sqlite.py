@@ -29,6 +29,7 @@ import base64
 import json
 import math
 import sqlite3
+import sys
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -74,6 +75,16 @@ _WRITING_PRAGMAS_WITHOUT_ARGUMENT = frozenset(
 )
 
 READ_ONLY_MESSAGE = "query endpoint is read-only; use execute"
+
+# Python 3.10's sqlite3 reuses prepared statements even with cached_statements=0,
+# and a reused statement never meets the authorizer again. There, every statement
+# gets a unique trailing comment so it is always prepared (and checked) afresh.
+_UNIQUE_SQL = sys.version_info < (3, 11)
+
+# Authorizer modes.
+_INTERNAL = "internal"
+_QUERY = "query"
+_EXECUTE = "execute"
 _TRANSACTION_MESSAGE = (
     "transaction control (BEGIN, COMMIT, ROLLBACK, SAVEPOINT, RELEASE) is not available: "
     "every call runs in its own transaction"
@@ -114,6 +125,7 @@ class SqliteEngine:
         self._denial: str | None = None
         self._inserted = False
         self._vacuum = False
+        self._statements = 0
         conn = sqlite3.connect(
             ":memory:" if database is None else database,
             timeout=5.0,
@@ -130,9 +142,23 @@ class SqliteEngine:
         except BaseException:
             conn.close()
             raise
+        # One authorizer for the connection's lifetime, switched by mode (Python
+        # 3.10 cannot remove an authorizer once set).
+        self._mode = _INTERNAL
+        conn.set_authorizer(self._authorize)
         self._conn: sqlite3.Connection | None = conn
 
     # -- authorizers ------------------------------------------------------
+
+    def _authorize(
+        self, action: int, arg1: str | None, arg2: str | None, db: str | None, trigger: str | None
+    ) -> int:
+        mode = self._mode
+        if mode is _QUERY:
+            return self._authorize_query(action, arg1, arg2, db, trigger)
+        if mode is _EXECUTE:
+            return self._authorize_execute(action, arg1, arg2, db, trigger)
+        return _OK  # the fake's own statements (pragmas, savepoints)
 
     def _authorize_query(
         self, action: int, arg1: str | None, arg2: str | None, _db: str | None, _trigger: str | None
@@ -181,8 +207,9 @@ class SqliteEngine:
             sql = translate_placeholders(sql)
         with self._lock:
             conn = self._open()
+            sql, suffix = self._fresh(sql)
             self._denial = None
-            conn.set_authorizer(self._authorize_query)
+            self._mode = _QUERY
             try:
                 cursor = conn.execute(sql, bound)
                 try:
@@ -191,9 +218,9 @@ class SqliteEngine:
                 finally:
                     cursor.close()
             except (sqlite3.Error, sqlite3.Warning, ValueError, OverflowError) as exc:
-                raise self._engine_error(prefix, exc) from None
+                raise self._engine_error(prefix, exc, suffix) from None
             finally:
-                conn.set_authorizer(None)
+                self._mode = _INTERNAL
                 self._rollback_stray_transaction(conn)
         if description is None:
             return {"columns": [], "rows": [], "row_count": 0}
@@ -211,17 +238,18 @@ class SqliteEngine:
         guarded = "returning" in sql.lower()
         with self._lock:
             conn = self._open()
+            sql, suffix = self._fresh(sql)
             self._denial = None
             self._inserted = False
             self._vacuum = False
             if guarded:
                 conn.execute("SAVEPOINT durable_stores_fake").close()
-            conn.set_authorizer(self._authorize_execute)
+            self._mode = _EXECUTE
             try:
                 try:
                     cursor = conn.execute(sql, bound)
                 finally:
-                    conn.set_authorizer(None)
+                    self._mode = _INTERNAL
                 try:
                     returns_rows = cursor.description is not None
                     rows_affected = cursor.rowcount
@@ -236,7 +264,7 @@ class SqliteEngine:
             except (sqlite3.Error, sqlite3.Warning, ValueError, OverflowError) as exc:
                 if guarded:
                     self._undo(conn)
-                raise self._engine_error(prefix, exc) from None
+                raise self._engine_error(prefix, exc, suffix) from None
             except EngineError:
                 if guarded:
                     self._undo(conn)
@@ -266,12 +294,19 @@ class SqliteEngine:
             raise StoreClosed
         return self._conn
 
-    def _engine_error(self, prefix: str, exc: BaseException) -> EngineError:
+    def _fresh(self, sql: str) -> tuple[str, str]:
+        if not _UNIQUE_SQL:
+            return sql, ""
+        self._statements += 1
+        suffix = f"\n/* durable-stores-fake {self._statements} */"
+        return sql + suffix, suffix
+
+    def _engine_error(self, prefix: str, exc: BaseException, suffix: str) -> EngineError:
         if self._denial is not None:
             if self._denial is READ_ONLY_MESSAGE:
                 return EngineError(READ_ONLY_MESSAGE)
             return EngineError(f"{prefix}: {self._denial}")
-        text = str(exc)
+        text = str(exc).replace(suffix, "") if suffix else str(exc)
         if "one statement at a time" in text:
             return EngineError(f"{prefix}: only one SQL statement is allowed per call")
         return EngineError(f"{prefix}: {text}")
