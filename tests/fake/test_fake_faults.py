@@ -261,3 +261,24 @@ def test_reset_clears_faults_stores_and_requests(fake: FakeServer) -> None:
     assert fake.requests == []
     with fake.client() as client:
         assert client.list_stores() == []
+
+
+async def test_async_httpx_under_patch_and_transport_honour_delays() -> None:
+    fake = FakeServer()
+    url = "http://patched-async.test"
+    with fake.patch(url):
+        async with httpx.AsyncClient(base_url=url, timeout=0.2) as http:
+            fake.inject("list", delay=0.01)
+            assert (await http.get("/stores")).json() == {"success": True, "data": []}
+            fake.inject("list", delay=30)
+            with pytest.raises(httpx.ReadTimeout):
+                await http.get("/stores")
+            fake.inject("list", disconnect=True)
+            with pytest.raises(httpx.RemoteProtocolError):
+                await http.get("/stores")
+    async with httpx.AsyncClient(
+        base_url="http://t", transport=fake.async_transport(), timeout=0.2
+    ) as http:
+        fake.inject("list", delay=0.01)
+        assert (await http.get("/stores")).status_code == 200
+    assert [r.status for r in fake.requests] == [200, None, None, 200]
