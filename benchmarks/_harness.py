@@ -145,6 +145,8 @@ class Comparison:
         op: ``"<="`` (time ratios: lower is better) or ``">="`` (throughput ratios).
         spread: IQR of the round-by-round ratios (a noise indicator), when paired.
         unit: what the ratio is of (``"time"`` or ``"throughput"``, or ``"ms"`` for differences).
+        best: the same ratio of each side's best sample (minimum time, maximum throughput),
+            less sensitive to other work on a shared machine; for reference only.
     """
 
     label: str
@@ -155,6 +157,7 @@ class Comparison:
     op: Literal["<=", ">="]
     spread: float | None = None
     unit: str = "time"
+    best: float | None = None
 
     @property
     def met(self) -> bool:
@@ -172,6 +175,7 @@ class Comparison:
             "op": self.op,
             "met": self.met,
             "paired_ratio_iqr": self.spread,
+            "best_sample_ratio": self.best,
             "unit": self.unit,
         }
 
@@ -187,6 +191,10 @@ def compare(
 ) -> Comparison:
     """Ratio of the two medians, with the IQR of the paired per-round ratios."""
     ratio = numerator.summary.median / denominator.summary.median
+    if op == "<=":
+        best = numerator.summary.minimum / denominator.summary.minimum
+    else:
+        best = numerator.summary.maximum / denominator.summary.maximum
     spread: float | None = None
     if len(numerator.samples) == len(denominator.samples) and len(numerator.samples) >= 2:
         spread = Summary.of(paired_ratios(numerator.samples, denominator.samples)).iqr
@@ -199,6 +207,7 @@ def compare(
         op=op,
         spread=spread,
         unit=unit,
+        best=best,
     )
 
 

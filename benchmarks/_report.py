@@ -32,7 +32,10 @@ def _ratio_cell(comparison: Comparison) -> str:
         spread = (
             f"{comparison.spread:.1f} ms" if comparison.unit == "ms" else f"{comparison.spread:.3f}"
         )
-        value += f" (IQR {spread})"
+        value += f" (IQR {spread}"
+        if comparison.best is not None:
+            value += f"; best {comparison.best:.3f}"
+        value += ")"
     return value
 
 

@@ -76,8 +76,11 @@ def test_compare_is_a_ratio_of_medians_with_its_target() -> None:
     assert comparison.ratio == pytest.approx(1.2)
     assert not comparison.met
     assert comparison.spread == pytest.approx(0.1)
+    assert comparison.best == pytest.approx(1.1)  # best (minimum) sample against best
     assert compare("x", sdk, base, target=1.25, op="<=").met
-    assert compare("x", base, sdk, target=0.95, op=">=").ratio == pytest.approx(1 / 1.2)
+    throughput = compare("x", base, sdk, target=0.95, op=">=")
+    assert throughput.ratio == pytest.approx(1 / 1.2)
+    assert throughput.best == pytest.approx(1.0 / 1.3)  # best = highest throughput
     assert not compare("x", base, sdk, target=0.95, op=">=").met
 
 
