@@ -9,7 +9,8 @@ Example:
     >>> fake = FakeServer()
     >>> with fake.client() as client:
     ...     store = client.create_store(name="notes", kind="sqlite")
-    ...     client.execute_store(store.id, sql="CREATE TABLE t (x)")
+    ...     client.execute_store(store.id, sql="CREATE TABLE t (x)").rows_affected
+    0
 """
 
 from ._handler import MAX_BODY_BYTES

@@ -343,10 +343,6 @@ class Handler:
             oversized=oversized,
         )
 
-    def handle(self, method: str, target: str, headers: Headers, body: bytes) -> RawResponse:
-        """Answer a request ignoring delays (for callers that cannot sleep); no disconnects."""
-        return self.prepare(method, target, headers, body).respond()
-
     # -- internals --------------------------------------------------------
 
     def _record(self, exchange: Exchange, status: int | None, body: Any) -> None:

@@ -80,7 +80,11 @@ class FakeServer:
         """An ``httpx.BaseTransport`` answering from this fake, for any ``httpx.Client``.
 
         Example:
+            >>> import httpx
+            >>> fake = FakeServer()
             >>> http = httpx.Client(base_url="http://fake", transport=fake.transport())
+            >>> http.get("/health").json()
+            {'success': True, 'data': 'ok'}
         """
         return FakeTransport(self._handler)
 
@@ -132,6 +136,8 @@ class FakeServer:
         hosts fail as respx's unmocked requests do, unless you add routes to it.
 
         Example:
+            >>> from durable_stores_client import Client
+            >>> fake = FakeServer()
             >>> with fake.patch("http://localhost:18888"):
             ...     Client(base_url="http://localhost:18888").list_stores()
             []

@@ -210,3 +210,15 @@ def test_stores_are_copies(fake: FakeServer) -> None:
 def test_retry_after_must_be_a_header_value(fake: FakeServer) -> None:
     with pytest.raises(ValueError, match="ASCII"):
         fake.inject("list", status=503, retry_after="soon ✓")
+
+
+def test_docstring_examples_run() -> None:
+    import doctest
+
+    import durable_stores_client.fake
+    from durable_stores_client.fake import _server
+
+    for module in (durable_stores_client.fake, _server):
+        failed, attempted = doctest.testmod(module)
+        assert attempted > 0
+        assert failed == 0, module.__name__
