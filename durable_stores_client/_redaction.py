@@ -14,7 +14,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 __all__ = [
+    "ELIDED",
     "MASK",
+    "MAX_SHOWN_DEPTH",
     "MIN_LITERAL_SECRET",
     "SECRET_KEY_MARKERS",
     "is_secret_key",
@@ -25,6 +27,12 @@ __all__ = [
 
 #: What a masked secret is shown as.
 MASK = "***"
+
+#: How many levels of nested containers :func:`redact_json` shows.
+MAX_SHOWN_DEPTH = 64
+
+#: What :func:`redact_json` shows instead of containers nested deeper than that.
+ELIDED = "..."
 
 #: Literal secrets shorter than this are not searched for in free text.
 MIN_LITERAL_SECRET = 4
@@ -73,7 +81,9 @@ def redact_json(value: Any) -> Any:
 
     Mappings are copied into new dicts (their secret keys' values become
     :data:`MASK`), lists and tuples into new lists; everything else is
-    returned unchanged. The input is never modified.
+    returned unchanged. The input is never modified. Containers nested deeper
+    than :data:`MAX_SHOWN_DEPTH` are shown as :data:`ELIDED`, so an absurdly
+    deep value still has a repr (and hides whatever is down there).
 
     Args:
         value: Any JSON-like value (dicts, lists, scalars).
@@ -81,12 +91,21 @@ def redact_json(value: Any) -> Any:
     Returns:
         The masked copy.
     """
+    return _redact_json(value, 0)
+
+
+def _redact_json(value: Any, depth: int) -> Any:
     if isinstance(value, Mapping):
+        if depth >= MAX_SHOWN_DEPTH:
+            return ELIDED
         return {
-            key: (MASK if is_secret_key(key) else redact_json(item)) for key, item in value.items()
+            key: (MASK if is_secret_key(key) else _redact_json(item, depth + 1))
+            for key, item in value.items()
         }
     if isinstance(value, (list, tuple)):
-        return [redact_json(item) for item in value]
+        if depth >= MAX_SHOWN_DEPTH:
+            return ELIDED
+        return [_redact_json(item, depth + 1) for item in value]
     return value
 
 

@@ -447,3 +447,20 @@ def test_key_comparison_is_constant_time(monkeypatch: pytest.MonkeyPatch) -> Non
         with pytest.raises(AuthenticationError):
             right.list_stores()
         assert wrong.list_stores() == []
+
+
+def test_masking_a_value_nested_thousands_deep_neither_crashes_nor_leaks() -> None:
+    """Reprs, the CLI and the fake's request log mask JSON with ``redact_json``: a value nested
+    far deeper than the recursion limit is shown (the deep part elided), secrets masked."""
+    from durable_stores_client._redaction import ELIDED, redact_json
+
+    deep: Any = {"password": SECRET_CONFIG["password"], "note": "bottom"}
+    for _ in range(5000):
+        deep = {"level": [deep], "api_token": SECRET_VALUES[0]}
+    shown = redact_json(deep)
+    text = repr(shown)
+    assert ELIDED in text
+    for secret in SECRET_VALUES:
+        assert secret not in text
+    shallow = redact_json({"a": [{"password": "x", "b": 1}]})
+    assert shallow == {"a": [{"password": "***", "b": 1}]}, "shallow values are shown in full"
