@@ -195,8 +195,9 @@ class State:
             engine: SqliteEngine | RedisEngine
             if kind == "sqlite":
                 if "path" not in config:
+                    # As the contract says: the server *replaces* config with the default path.
                     root = str(self.data_dir) if self.data_dir is not None else ".agentkernel"
-                    config["path"] = f"{root}/stores/{store_id}.db"
+                    config = {"path": f"{root}/stores/{store_id}.db"}
                     if self.data_dir is not None:
                         database = config["path"]
                 engine = _open_sqlite(database)

@@ -78,6 +78,12 @@ def test_create_without_sandbox_omits_it_and_keeps_config(http: httpx.Client) ->
     assert "sandbox" not in redis
 
 
+def test_sqlite_without_a_path_gets_config_replaced_by_the_default(http: httpx.Client) -> None:
+    body = {"name": "p", "kind": "sqlite", "config": {"journal": "wal"}}
+    data = ok(http.post("/stores", json=body), 201)
+    assert data["config"] == {"path": f".agentkernel/stores/{data['id']}.db"}
+
+
 def test_sqlite_with_a_path_keeps_it(http: httpx.Client) -> None:
     data = ok(
         http.post("/stores", json={"name": "p", "kind": "sqlite", "config": {"path": "a/b.db"}}),

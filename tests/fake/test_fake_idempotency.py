@@ -84,3 +84,46 @@ def test_client_retries_reuse_the_key_and_are_applied_once(fake: FakeServer) -> 
     inserts = [r for r in fake.requests if r.body == {"sql": "INSERT INTO t VALUES (1)"}]
     assert [r.status for r in inserts] == [503, 503, 200]
     assert len({r.idempotency_key for r in inserts}) == 1
+
+
+def test_same_key_while_the_first_call_runs_is_409(
+    fake: FakeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from durable_stores_client.fake._engines.sqlite import SqliteEngine
+
+    entered = threading.Event()
+    release = threading.Event()
+    original = SqliteEngine.execute
+
+    def slow_execute(self: SqliteEngine, sql: str, params: list[object]) -> dict[str, object]:
+        entered.set()
+        assert release.wait(10)
+        return original(self, sql, params)
+
+    with httpx.Client(base_url="http://f", transport=fake.transport()) as http:
+        sid = create(http)
+        monkeypatch.setattr(SqliteEngine, "execute", slow_execute)
+        body = {"sql": "CREATE TABLE t (x)"}
+        headers = {"Idempotency-Key": "busy"}
+        answers: list[httpx.Response] = []
+        first = threading.Thread(
+            target=lambda: answers.append(
+                http.post(f"/stores/{sid}/execute", json=body, headers=headers)
+            )
+        )
+        first.start()
+        assert entered.wait(10)
+        err(
+            http.post(f"/stores/{sid}/execute", json=body, headers=headers),
+            409,
+            "a request with this Idempotency-Key is still in progress",
+        )
+        release.set()
+        first.join(10)
+        assert answers[0].status_code == 200
+        # once finished, the same key replays the first answer
+        assert http.post(f"/stores/{sid}/execute", json=body, headers=headers).json() == (
+            answers[0].json()
+        )
