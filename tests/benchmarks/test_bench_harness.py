@@ -6,7 +6,9 @@ No timing thresholds here: only what the harness computes from given samples.
 from __future__ import annotations
 
 import json
+import sys
 import types
+from pathlib import Path
 
 import pytest
 
@@ -142,7 +144,7 @@ def test_bad_arguments_exit_2_with_a_message(
 
 
 def test_a_crashing_scenario_is_reported_and_fails_the_run(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: object, capsys: pytest.CaptureFixture[str]
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     def run(settings: object) -> ScenarioResult:
         raise RuntimeError("the fake went away")
@@ -150,9 +152,25 @@ def test_a_crashing_scenario_is_reported_and_fails_the_run(
     module = types.ModuleType("benchmarks.scenario_crash")
     module.TITLE = "crashes"  # type: ignore[attr-defined]
     module.run = run  # type: ignore[attr-defined]
-    monkeypatch.setitem(__import__("sys").modules, "benchmarks.scenario_crash", module)
+    monkeypatch.setitem(sys.modules, "benchmarks.scenario_crash", module)
     monkeypatch.setitem(_main.SCENARIOS, 1, "benchmarks.scenario_crash")
     assert _main.main(["--quick", "--only", "1"]) == 1
     out = capsys.readouterr().out
     assert "RuntimeError: the fake went away" in out
     assert "crashes" in out
+
+
+def test_compare_revision_loads_another_revision_beside_this_one(tmp_path: Path) -> None:
+    import durable_stores_client
+    from benchmarks.compare_revision import export_package
+
+    package, sha = export_package("HEAD", tmp_path)
+    try:
+        assert package.__name__ == f"durable_stores_client_at_{sha}"
+        assert Path(package.__file__).is_relative_to(tmp_path)
+        assert package.Client is not durable_stores_client.Client
+        assert package._client.Client is package.Client  # its own modules, not this tree's
+    finally:
+        sys.path.remove(str(tmp_path))
+        for name in [m for m in sys.modules if m.startswith(package.__name__)]:
+            del sys.modules[name]
