@@ -7,9 +7,10 @@ table, creating an index, starting a transaction, ...), before anything runs.
 In ``query`` mode the authorizer allows only reads (``SELECT``, column reads,
 functions, recursive CTEs and the informational pragmas) and denies anything
 else, so a write is refused before it executes, whatever its spelling (CTEs,
-``REPLACE``, ``CREATE TEMP``, ``INSERT ... RETURNING``, ...). The statement
-cache is disabled (``cached_statements=0``) so every call is prepared, and so
-checked, afresh.
+``REPLACE``, ``CREATE TEMP``, ``INSERT ... RETURNING``, ...). Every call is
+prepared, and so checked, afresh: the statement cache is disabled
+(``cached_statements=0``), and on Python 3.10, whose sqlite3 reuses statements
+anyway, each statement carries a unique trailing comment.
 
 In ``execute`` mode the authorizer refuses transaction control and attaching
 other database files (``ATTACH``, ``VACUUM INTO``), and notes whether the
