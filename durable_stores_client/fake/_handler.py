@@ -147,6 +147,30 @@ def _finite_float(text: str) -> float:
     return value
 
 
+#: How deeply JSON may nest, as serde_json (the server's parser) allows.
+MAX_JSON_DEPTH = 128
+_TOO_DEEP = f"Invalid JSON: recursion limit exceeded (nested deeper than {MAX_JSON_DEPTH} levels)"
+
+
+def _too_deep(body: bytes, value: Any) -> bool:
+    # Cheap first: a body with few brackets cannot nest deeply.
+    if body.count(b"[") + body.count(b"{") <= MAX_JSON_DEPTH:
+        return False
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if type(item) is dict:
+            children: Any = item.values()
+        elif type(item) is list:
+            children = item
+        else:
+            continue
+        if depth > MAX_JSON_DEPTH:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
 def parse_json(body: bytes) -> Any:
     """Parse a request body as strict JSON, or raise :class:`BadRequest`."""
     try:
@@ -156,7 +180,7 @@ def parse_json(body: bytes) -> Any:
             f"Invalid JSON: the request body is not valid UTF-8 (byte {exc.start})"
         ) from None
     try:
-        return json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+        value = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
     except json.JSONDecodeError as exc:
         raise BadRequest(
             f"Invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
@@ -164,7 +188,10 @@ def parse_json(body: bytes) -> Any:
     except ValueError as exc:
         raise BadRequest(f"Invalid JSON: {exc}") from None
     except RecursionError:
-        raise BadRequest("Invalid JSON: nesting is too deep") from None
+        raise BadRequest(_TOO_DEEP) from None
+    if _too_deep(body, value):
+        raise BadRequest(_TOO_DEEP)
+    return value
 
 
 def _parse_object(body: bytes) -> dict[str, Any]:
@@ -245,9 +272,10 @@ def _body_for_log(body: bytes) -> Any:
     if not body:
         return None
     try:
-        return json.loads(body)
+        value = json.loads(body)
     except (ValueError, RecursionError):
         return None
+    return None if _too_deep(body, value) else value
 
 
 class Exchange:

@@ -515,3 +515,19 @@ def test_auth_success_and_auth_off(front_end: str) -> None:
         create(http)
     with open_front_end(front_end, open_fake) as http:
         assert len(ok(http.get("/stores"))) == 1
+
+
+def test_json_nested_deeper_than_128_levels_is_a_400(http: httpx.Client) -> None:
+    def body(levels: int, name: str) -> bytes:
+        nested = "[" * levels + "]" * levels
+        return f'{{"name": "{name}", "kind": "redis", "config": {{"a": {nested}}}}}'.encode()
+
+    # object (1) > config (2) > 126 arrays: 128 levels, as deep as serde_json allows
+    ok(http.post("/stores", content=body(126, "deep")), 201)
+    for levels in (127, 5000):
+        err(
+            http.post("/stores", content=body(levels, "deeper")),
+            400,
+            "Invalid JSON: recursion limit exceeded (nested deeper than 128 levels)",
+        )
+    assert [s["name"] for s in ok(http.get("/stores"))] == ["deep"]
