@@ -307,6 +307,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
         head.append(f"Content-Length: {len(body)}\r\n")
         if close:
             head.append("Connection: close\r\n")
+        elif self.request_version == "HTTP/1.0":
+            head.append("Connection: keep-alive\r\n")  # 1.0 closes unless told otherwise
         head.append("\r\n")
         if self.command == "HEAD":
             body = b""  # a HEAD answer has headers only, or the connection desyncs

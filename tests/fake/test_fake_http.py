@@ -260,3 +260,18 @@ def test_head_answers_have_no_body_and_keep_the_connection_usable(fake: FakeServ
             assert head.status_code == 404
             assert head.content == b""
             assert http.get("/health").json() == {"success": True, "data": "ok"}
+
+
+def test_http_1_0_closes_unless_keep_alive_is_asked_for(fake: FakeServer) -> None:
+    with fake.serve() as url:
+        closed = _raw(url, b"GET /health HTTP/1.0\r\n\r\n", read_until_close=True)
+        assert b"Connection: close" in closed
+        with socket.create_connection(_address(url), timeout=5) as sock:
+            for _ in range(2):
+                sock.sendall(b"GET /health HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+                data = b""
+                while not data.endswith(b'"data":"ok"}'):
+                    chunk = sock.recv(4096)
+                    assert chunk
+                    data += chunk
+                assert b"Connection: keep-alive" in data
