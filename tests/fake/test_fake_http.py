@@ -275,3 +275,27 @@ def test_http_1_0_closes_unless_keep_alive_is_asked_for(fake: FakeServer) -> Non
                     assert chunk
                     data += chunk
                 assert b"Connection: keep-alive" in data
+
+
+def test_concurrent_redis_commands_lose_no_increment(fake: FakeServer) -> None:
+    with fake.serve() as url, httpx.Client(base_url=url) as http:
+        sid = create(http, "counter", "redis")
+        errors: list[BaseException] = []
+
+        def work() -> None:
+            try:
+                with httpx.Client(base_url=url) as own:
+                    for _ in range(50):
+                        ok(own.post(f"/stores/{sid}/command", json={"command": ["INCR", "n"]}))
+            except BaseException as exc:  # reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=work) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        assert ok(http.post(f"/stores/{sid}/command", json={"command": ["GET", "n"]})) == {
+            "result": "400"
+        }
