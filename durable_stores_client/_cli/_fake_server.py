@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import sys
 import threading
@@ -72,21 +73,18 @@ def _run(args: argparse.Namespace) -> int:
         signum: signal.signal(signum, request_stop) for signum in (signal.SIGINT, signal.SIGTERM)
     }
     try:
-        try:
-            serving = fake.serve(host=args.host, port=args.port)
-            url = serving.__enter__()
-        except OSError as exc:
-            print(
-                f"durable-stores fake-server: cannot listen on {args.host}:{args.port}: {exc}",
-                file=sys.stderr,
-            )
-            return 1
-        try:
+        with contextlib.ExitStack() as stack:
+            try:
+                url = stack.enter_context(fake.serve(host=args.host, port=args.port))
+            except OSError as exc:
+                print(
+                    f"durable-stores fake-server: cannot listen on {args.host}:{args.port}: {exc}",
+                    file=sys.stderr,
+                )
+                return 1
             print(url, flush=True)
             while not stop.wait(0.5):
                 pass
-        finally:
-            serving.__exit__(None, None, None)
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
