@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
+import json
 import logging
 import os
 import secrets
@@ -464,3 +465,25 @@ def test_masking_a_value_nested_thousands_deep_neither_crashes_nor_leaks() -> No
         assert secret not in text
     shallow = redact_json({"a": [{"password": "x", "b": 1}]})
     assert shallow == {"a": [{"password": "***", "b": 1}]}, "shallow values are shown in full"
+
+
+@pytest.mark.parametrize("levels", [60, 450])
+def test_deeply_nested_configs_are_refused_or_shown_without_leaking(levels: int) -> None:
+    """A config nested like ``{"level": [ ... ]}`` ``levels`` times (two JSON levels each): the
+    fake, like the server's JSON parser, refuses more than 128 levels with a 400 ``Invalid
+    JSON``; below that it stores the config. Either way its store list and request log keep a
+    repr, with the secret at the bottom masked."""
+    secret = json.dumps({"password": SECRET_CONFIG["password"]})
+    deep = '{"level":[' * levels + secret + "]}" * levels
+    body = '{"name":"deep","kind":"redis","config":{"outer":' + deep + "}}"
+    fake = FakeServer()
+    with httpx.Client(transport=fake.transport(), base_url="http://fake.test") as http:
+        answer = http.post("/stores", content=body.encode())
+    if 2 * levels + 3 > 128:
+        assert answer.status_code == 400, answer.text
+        assert answer.json()["error"].startswith("Invalid JSON"), answer.text
+        assert fake.stores == []
+    else:
+        assert answer.status_code == 201, answer.text
+    for text in (repr(fake.stores), repr(fake.requests)):
+        assert SECRET_CONFIG["password"] not in text
