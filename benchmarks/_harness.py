@@ -73,24 +73,50 @@ def calibrate(run: RunN, target_seconds: float, limit: int = 1 << 20) -> int:
 
 
 def interleave(
-    contenders: Sequence[Contender], *, inner: int, rounds: int, warmup: int
+    contenders: Sequence[Contender],
+    *,
+    inner: int,
+    rounds: int,
+    warmup: int,
+    cpu: dict[str, list[float]] | None = None,
 ) -> dict[str, list[float]]:
     """Seconds per operation for each contender, one sample per round.
 
     Every round runs each contender once for ``inner`` operations; even rounds go in the
     given order, odd rounds in reverse (A B, B A, ...). A full garbage collection runs
     before each sample so one contender's garbage is not collected on another's clock.
+
+    When ``cpu`` is given, it receives this process's CPU seconds per operation for each
+    sample too: what the client side costs, whatever else the machine is doing.
     """
     for _ in range(warmup):
         for contender in contenders:
             contender.run(inner)
     samples: dict[str, list[float]] = {c.key: [] for c in contenders}
+    if cpu is not None:
+        cpu.update({c.key: [] for c in contenders})
     for index in range(rounds):
         order = contenders if index % 2 == 0 else list(reversed(contenders))
         for contender in order:
             gc.collect()
+            started = time.process_time()
             samples[contender.key].append(contender.run(inner) / inner)
+            if cpu is not None:
+                cpu[contender.key].append((time.process_time() - started) / inner)
     return samples
+
+
+def cpu_figures(cpu: dict[str, list[float]], baseline: str) -> dict[str, Any]:
+    """Median client CPU µs per operation of each contender, and its ratio to ``baseline``."""
+    medians = {key: Summary.of(values).median for key, values in cpu.items()}
+    return {
+        "client_cpu_us_per_op": {key: round(value * 1e6, 1) for key, value in medians.items()},
+        "client_cpu_ratio_to_" + baseline: {
+            key: round(value / medians[baseline], 3)
+            for key, value in medians.items()
+            if key != baseline and medians[baseline] > 0
+        },
+    }
 
 
 def timed(operation: Callable[[], object]) -> RunN:

@@ -22,6 +22,7 @@ from benchmarks._harness import (
     ScenarioResult,
     Settings,
     compare,
+    cpu_figures,
     interleave,
     results_from,
 )
@@ -53,6 +54,7 @@ def run(settings: Settings) -> ScenarioResult:
     from durable_stores_client import AsyncClient
 
     total = settings.scaled(QUERIES, minimum=CONCURRENCY)
+    cpu: dict[str, list[float]] = {}
     loop = asyncio.new_event_loop()
     try:
         with http_fake(settings.server) as url:
@@ -85,8 +87,10 @@ def run(settings: Settings) -> ScenarioResult:
                 Contender("sdk", "AsyncClient.query_store", runner(sdk_query)),
             ]
             try:
-                rounds = settings.rounds if settings.quick else max(5, settings.rounds // 2)
-                samples = interleave(contenders, inner=1, rounds=rounds, warmup=settings.warmup)
+                rounds = settings.rounds if settings.quick else max(5, settings.rounds * 4 // 5)
+                samples = interleave(
+                    contenders, inner=1, rounds=rounds, warmup=settings.warmup, cpu=cpu
+                )
             finally:
 
                 async def close() -> None:
@@ -112,6 +116,8 @@ def run(settings: Settings) -> ScenarioResult:
             unit="throughput",
         )
     )
+    per_query = {key: [s / total for s in values] for key, values in cpu.items()}
+    result.figures.update(cpu_figures(per_query, "httpx"))
     result.figures["queries_per_fan_out"] = total
     result.figures["concurrency"] = CONCURRENCY
     result.figures["server"] = f"FakeServer().serve() in a {settings.server}"

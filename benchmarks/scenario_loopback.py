@@ -29,6 +29,7 @@ from benchmarks._harness import (
     Settings,
     calibrate,
     compare,
+    cpu_figures,
     interleave,
     results_from,
     timed,
@@ -52,6 +53,7 @@ def run(settings: Settings) -> ScenarioResult:
     from durable_stores_client import Client
 
     result = ScenarioResult(id=2, title=TITLE)
+    cpu: dict[str, list[float]] = {}
     with http_fake(settings.server) as url:
         with httpx.Client(base_url=url) as setup:
             store_id = create_store(setup)
@@ -101,7 +103,7 @@ def run(settings: Settings) -> ScenarioResult:
                 raise RuntimeError("the SDK and raw httpx disagree")
             inner = calibrate(contenders[0].run, settings.sample_seconds)
             samples = interleave(
-                contenders, inner=inner, rounds=settings.rounds, warmup=settings.warmup
+                contenders, inner=inner, rounds=settings.rounds, warmup=settings.warmup, cpu=cpu
             )
         finally:
             for client in closers:
@@ -128,5 +130,7 @@ def run(settings: Settings) -> ScenarioResult:
             )
         )
     result.figures["server"] = f"FakeServer().serve() in a {settings.server}"
+    if settings.server == "process":
+        result.figures.update(cpu_figures(cpu, "httpx"))
     result.figures["agentkernel_sdk"] = version_of("agentkernel-sdk") or "not installed"
     return result

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 import types
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from benchmarks._harness import (
     ContenderResult,
     ScenarioResult,
     compare,
+    cpu_figures,
     interleave,
 )
 from benchmarks._report import document, format_value, markdown
@@ -174,3 +176,29 @@ def test_compare_revision_loads_another_revision_beside_this_one(tmp_path: Path)
         sys.path.remove(str(tmp_path))
         for name in [m for m in sys.modules if m.startswith(package.__name__)]:
             del sys.modules[name]
+
+
+def test_interleave_can_record_cpu_time_per_operation() -> None:
+    def busy(n: int) -> float:
+        deadline = time.process_time() + 0.002 * n
+        while time.process_time() < deadline:
+            pass
+        return 0.002 * n
+
+    def idle(n: int) -> float:
+        return 0.002 * n  # pretends to wait on a server: no CPU here
+
+    cpu: dict[str, list[float]] = {}
+    interleave(
+        [Contender("busy", "busy", busy), Contender("idle", "idle", idle)],
+        inner=2,
+        rounds=3,
+        warmup=0,
+        cpu=cpu,
+    )
+    assert len(cpu["busy"]) == len(cpu["idle"]) == 3
+    assert min(cpu["busy"]) >= 0.0019
+    assert max(cpu["idle"]) < 0.001
+    figures = cpu_figures({"httpx": [0.0002, 0.0004], "sdk": [0.0001, 0.0003]}, "httpx")
+    assert figures["client_cpu_us_per_op"] == {"httpx": 300.0, "sdk": 200.0}
+    assert figures["client_cpu_ratio_to_httpx"] == {"sdk": pytest.approx(0.667, abs=1e-3)}
