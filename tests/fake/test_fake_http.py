@@ -299,3 +299,22 @@ def test_concurrent_redis_commands_lose_no_increment(fake: FakeServer) -> None:
         assert ok(http.post(f"/stores/{sid}/command", json={"command": ["GET", "n"]})) == {
             "result": "400"
         }
+
+
+def test_chunked_body_over_the_limit_is_413_and_the_connection_survives(fake: FakeServer) -> None:
+    chunk = b"x" * (1 << 20)
+    piece = f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n"
+    with fake.serve() as url, socket.create_connection(_address(url), timeout=10) as sock:
+        sock.sendall(b"POST /stores HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+        for _ in range(17):
+            sock.sendall(piece)
+        sock.sendall(b"0\r\n\r\n" + b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        data = b""
+        while not data.endswith(b'"data":"ok"}'):
+            received = sock.recv(65536)
+            assert received, data
+            data += received
+        first, _, second = data.partition(b"HTTP/1.1 200")
+        assert first.startswith(b"HTTP/1.1 413 ")
+        assert b"Request body exceeds the maximum size of 16777216 bytes" in first
+        assert second
