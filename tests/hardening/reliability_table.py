@@ -76,13 +76,20 @@ def rows(figures: dict[str, dict[str, Any]]) -> list[tuple[str, str, str]]:
             f"({faults.get('client_timeout_seconds', 0)} s)",
             "APITimeoutError, never retried for writes",
         ),
-        (
-            "Async client under faults: operations / retries / lost / duplicated",
-            f"{_get(figures, 'faults_async', 'operations')} / "
-            f"{_get(figures, 'faults_async', 'retries_taken')} / "
-            f"{_get(figures, 'faults_async', 'writes_lost')} / "
-            f"{_get(figures, 'faults_async', 'writes_duplicated')}",
-            "test_hardening_faults.py (AsyncClient)",
+        *(
+            (
+                f"{label} under faults: operations / retries / lost / duplicated",
+                f"{_get(figures, section, 'operations')} / "
+                f"{_get(figures, section, 'retries_taken')} / "
+                f"{_get(figures, section, 'writes_lost')} / "
+                f"{_get(figures, section, 'writes_duplicated')}",
+                "test_hardening_faults.py, same schedule",
+            )
+            for label, section in [
+                ("AsyncClient over HTTP", "faults_async"),
+                ("Client, in-process transport", "faults_in_process"),
+                ("AsyncClient, in-process transport", "faults_async_in_process"),
+            ]
         ),
         (
             "Concurrent writes (8 threads + 200 asyncio tasks, one SQLite store)",

@@ -215,12 +215,20 @@ def expected_sleeps(operation: str, fault: Fault | None) -> int:
 
 
 @pytest.mark.parametrize(
-    ("flavour", "operations"), [("sync", OPERATIONS), ("async", OPERATIONS // 4)]
+    ("flavour", "operations"),
+    [
+        ("sync", OPERATIONS),
+        ("async", OPERATIONS // 4),
+        ("in_process", OPERATIONS // 4),
+        ("async_in_process", OPERATIONS // 4),
+    ],
 )
 async def test_operations_under_faults_keep_every_write_exactly_once(
     rig: Rig, flavour: str, operations: int, reliability_figures: ReliabilityFigures
 ) -> None:
-    """1,000 calls on the sync client (the headline figures), 250 on the async one."""
+    """1,000 calls on the sync client over HTTP (the headline figures); 250 on the async client
+    over HTTP, and 250 on each client through the fake's in-process transports (where a delay
+    past the timeout and a dropped connection are simulated rather than real)."""
     rng = random.Random(SEED)
     ledger = Ledger()
     sleeps: list[float] = []
@@ -236,9 +244,15 @@ async def test_operations_under_faults_keep_every_write_exactly_once(
         "max_retries": MAX_RETRIES,
         "retry_policy": policy,
     }
-    main: AnyClient = (
-        Client(rig.url, **options) if flavour == "sync" else AsyncClient(rig.url, **options)
-    )
+    main: AnyClient
+    if flavour == "sync":
+        main = Client(rig.url, **options)
+    elif flavour == "async":
+        main = AsyncClient(rig.url, **options)
+    elif flavour == "in_process":
+        main = Client(transport=rig.fake.transport(), **options)
+    else:
+        main = AsyncClient(transport=rig.fake.async_transport(), **options)
     try:
         await run_schedule(rig, main, rng, ledger, sleeps, operations)
     finally:
