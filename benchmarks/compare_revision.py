@@ -167,17 +167,12 @@ def _sync_round(
 ) -> list[ContenderResult]:
     contenders = [Contender("httpx", "raw httpx", timed(lambda: raw_query(raw, store_id)))]
     for key, client in zip((f"at-{sha}", "now"), clients, strict=True):
-        contenders.append(
-            Contender(
-                key,
-                f"Client at {sha}" if key != "now" else "Client now",
-                timed(
-                    lambda client=client: client.query_store(
-                        store_id, sql=SMALL_SQL, params=SMALL_PARAMS
-                    )
-                ),
-            )
-        )
+
+        def query(client: Any = client) -> Any:
+            return client.query_store(store_id, sql=SMALL_SQL, params=SMALL_PARAMS)
+
+        label = f"Client at {sha}" if key != "now" else "Client now"
+        contenders.append(Contender(key, label, timed(query)))
     inner = calibrate(contenders[0].run, sample)
     samples = interleave(contenders, inner=inner, rounds=rounds, warmup=2)
     return results_from(contenders, samples, unit="s", per_sample=inner)

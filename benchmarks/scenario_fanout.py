@@ -67,7 +67,10 @@ def run(settings: Settings) -> ScenarioResult:
             raw, sdk = loop.run_until_complete(open_clients())
 
             def sdk_query() -> Awaitable[Any]:
-                return sdk.query_store(store_id, sql=SMALL_SQL, params=SMALL_PARAMS)
+                query: Awaitable[Any] = sdk.query_store(
+                    store_id, sql=SMALL_SQL, params=SMALL_PARAMS
+                )
+                return query
 
             def runner(query: Callable[[], Awaitable[Any]]) -> Callable[[int], float]:
                 def run_n(n: int) -> float:

@@ -76,7 +76,7 @@ def run(settings: Settings) -> ScenarioResult:
                 ),
             ]
             if agentkernel_available():
-                from agentkernel import AgentKernel
+                from agentkernel import AgentKernel  # type: ignore[import-not-found,unused-ignore]
 
                 kernel = AgentKernel(base_url=url)
                 closers.append(kernel)
