@@ -148,7 +148,7 @@ def judge(
     # the same standard: an envelope below 500.
     for response in finals[1:]:
         assert_envelope(response)
-    assert not exchange.stray or not finals or exchange.closed, exchange.stray[:200]
+    assert not exchange.stray, f"bytes after the last answer: {exchange.stray[:200]!r}"
 
 
 # --- framing: random bytes and broken request lines ---------------------------------------
