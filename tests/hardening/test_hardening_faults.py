@@ -29,6 +29,7 @@ waits are the injected server delays.
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import inspect
 import random
 import time
@@ -65,6 +66,9 @@ SHORT_TIMEOUT = 0.3
 ROOMY_TIMEOUT = 10.0
 LONG_DELAY = 0.6
 SHORT_DELAY = 0.01
+#: A ``Retry-After`` given as an HTTP date this many seconds ahead.
+DATE_SECONDS = 20
+DATE_AHEAD = f"http-date+{DATE_SECONDS}s"
 
 READS = ("list", "get", "query", "delete")
 WRITES = ("create", "execute", "command")
@@ -86,7 +90,8 @@ class Fault:
     kind: str
     times: int
     status: int | None = None
-    retry_after: float | None = None
+    #: Seconds, or ``DATE_AHEAD``: an HTTP date that many seconds ahead, made at injection.
+    retry_after: float | str | None = None
     delay: float = 0.0
     disconnect: bool = False
 
@@ -101,7 +106,10 @@ def plan_fault(rng: random.Random, operation: str) -> Fault | None:
         return Fault("503", rng.choice([1, 1, 2, 3]), status=503)
     if roll < 0.60:
         return Fault(
-            "429", rng.choice([1, 2, 3]), status=429, retry_after=rng.choice([0, 1, 2.5, 30])
+            "429",
+            rng.choice([1, 2, 3]),
+            status=429,
+            retry_after=rng.choice([0, 1, 2.5, 30, DATE_AHEAD]),
         )
     if roll < 0.64:
         return Fault("429-too-long", 1, status=429, retry_after=rng.choice([61, 120, 3600]))
@@ -285,7 +293,11 @@ async def run_schedule(
                 operation,
                 status=fault.status,
                 times=fault.times,
-                retry_after=fault.retry_after,
+                retry_after=(
+                    email.utils.formatdate(time.time() + DATE_SECONDS, usegmt=True)
+                    if fault.retry_after == DATE_AHEAD
+                    else fault.retry_after
+                ),
                 delay=fault.delay,
                 disconnect=fault.disconnect,
             )
@@ -337,7 +349,10 @@ async def run_schedule(
         slept = sleeps[slept_before:]
         assert len(slept) == expected_sleeps(operation, fault), f"{label}: slept {slept}"
         if fault is not None and fault.kind == "429":
-            assert slept == [fault.retry_after] * len(slept), f"{label}: Retry-After not honoured"
+            if fault.retry_after == DATE_AHEAD:  # whole seconds on the wire, minus time spent
+                assert all(DATE_SECONDS - 3 <= wait <= DATE_SECONDS for wait in slept), slept
+            else:
+                assert slept == [fault.retry_after] * len(slept), f"{label}: Retry-After ignored"
 
 
 def report(
