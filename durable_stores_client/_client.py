@@ -108,9 +108,13 @@ class _Attempts:
                 if not was_not_applied(error, None):
                     self.ambiguous = True
                 return delay
-        raise connection_error(
+        failure = connection_error(
             error, call, self.options.display_url, self.api_key, self.attempt
-        ) from error
+        )
+        if isinstance(error, httpx.LocalProtocolError):
+            # Its text quotes the illegal header, which may be a credential.
+            raise failure from None
+        raise failure from error
 
     def finish(self, response: httpx.Response) -> Any:
         """Turn the final answer into the call's result, or raise its error."""

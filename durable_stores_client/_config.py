@@ -143,17 +143,55 @@ def _check_headers(headers: object) -> dict[str, str]:
     for name, value in headers.items():
         if not isinstance(name, str) or not isinstance(value, str):
             raise TypeError("headers must map str names to str values")
+        if not _is_token(name):
+            raise ValueError(f"header name {name!r} is not a valid HTTP header name")
+        problem = _header_value_problem(value)
+        if problem is not None:
+            # Never the value itself: extra headers often carry credentials.
+            raise ValueError(
+                f"header {name!r} has a value with {problem}, "
+                "which cannot be sent in an HTTP header"
+            )
         checked[name] = value
     return checked
 
 
-def _check_api_key(api_key: object) -> str:
+def _check_api_key(api_key: object, what: str = "api_key") -> str:
     if not isinstance(api_key, str):
-        raise TypeError(f"api_key must be a string, got {type(api_key).__name__}")
+        raise TypeError(f"{what} must be a string, got {type(api_key).__name__}")
     key = api_key.strip()
     if not key:
-        raise ValueError("api_key must not be empty; pass None to read it from the environment")
+        raise ValueError(f"{what} must not be empty; pass None to read it from the environment")
+    problem = _header_value_problem(key)
+    if problem is not None:
+        # Never the key itself, not even a part of it.
+        raise ValueError(
+            f"{what} contains {problem}, which cannot be sent in an Authorization header; "
+            "check how the key was read"
+        )
     return key
+
+
+#: Characters of an HTTP token (header names), RFC 9110 section 5.6.2.
+_TOKEN_CHARS = frozenset(
+    "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+)
+
+
+def _is_token(text: str) -> bool:
+    return bool(text) and all(char in _TOKEN_CHARS for char in text)
+
+
+def _header_value_problem(value: str) -> str | None:
+    """Say why ``value`` cannot be an HTTP header value (httpx sends ASCII), or None."""
+    for char in value:
+        code = ord(char)
+        if code == 0x09 or 0x20 <= code <= 0x7E:
+            continue
+        if code > 0x7F:
+            return "a non-ASCII character"
+        return "a control character (a stray newline or NUL?)"
+    return None
 
 
 def _is_loopback(host: str) -> bool:
@@ -217,7 +255,12 @@ def resolve_options(
     if base_url is None:
         base_url = _from_env(ENV_BASE_URL, env) or DEFAULT_BASE_URL
     url, display_url = _check_base_url(base_url)
-    key = _check_api_key(api_key) if api_key is not None else _from_env(ENV_API_KEY, env)
+    if api_key is not None:
+        key: str | None = _check_api_key(api_key)
+    else:
+        key = _from_env(ENV_API_KEY, env)
+        if key is not None:
+            key = _check_api_key(key, f"the API key from {' or '.join(ENV_API_KEY)}")
     extra_headers = _check_headers(headers)
     policy = RetryPolicy() if retry_policy is None else retry_policy
     if not isinstance(policy, RetryPolicy):

@@ -156,7 +156,11 @@ def connection_error(
         api_key: Masked in the text.
         attempts: How many attempts were made.
     """
-    detail = redact_text(str(error) or type(error).__name__, (api_key,))
+    if isinstance(error, httpx.LocalProtocolError):
+        # httpx quotes the offending header, which may be a credential: never repeat it.
+        detail = "the request could not be sent: an illegal header name or value (not shown)"
+    else:
+        detail = redact_text(str(error) or type(error).__name__, (api_key,))
     tries = "" if attempts == 1 else f" after {attempts} attempts"
     where = f"{call.method} {display_url}{call.path}"
     if isinstance(error, httpx.TimeoutException):

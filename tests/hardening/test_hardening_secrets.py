@@ -487,3 +487,81 @@ def test_deeply_nested_configs_are_refused_or_shown_without_leaking(levels: int)
         assert answer.status_code == 201, answer.text
     for text in (repr(fake.stores), repr(fake.requests)):
         assert SECRET_CONFIG["password"] not in text
+
+
+UNSENDABLE_KEYS = [
+    "sk-HARDENING\r\nX-Evil: injected",
+    "sk\x00HARDENING-after-nul",
+    "sk-HARDENING-caf\u00e9",
+    "sk-HARDENING\x7fdel",
+    "sk-HARDENING\x1bescape",
+]
+
+
+@pytest.mark.parametrize(
+    ("source", "key"),
+    [("argument", key) for key in UNSENDABLE_KEYS]
+    # An environment variable cannot hold a NUL byte.
+    + [("environment", key) for key in UNSENDABLE_KEYS if "\x00" not in key],
+)
+def test_an_api_key_that_cannot_be_a_header_is_refused_up_front_without_echoing_it(
+    key: str, source: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A key with a control or non-ASCII character (a key file with a stray byte) cannot go in
+    an ``Authorization`` header. Refused when the client is made, with a ``ValueError`` that
+    says why and never shows the key; otherwise httpx/h11 would refuse it at send time with an
+    error quoting the whole header, key included."""
+    monkeypatch.delenv("DURABLE_STORES_API_KEY", raising=False)
+    monkeypatch.delenv("AGENTKERNEL_API_KEY", raising=False)
+    if source == "environment":
+        monkeypatch.setenv("DURABLE_STORES_API_KEY", key)
+    arguments: dict[str, Any] = {"api_key": key} if source == "argument" else {}
+    for client_class in (Client, AsyncClient):
+        with pytest.raises(ValueError, match=r"api_key|API key") as caught:
+            client_class("http://127.0.0.1:1", **arguments)
+        text = str(caught.value) + repr(caught.value)
+        text += "".join(traceback.format_exception(caught.value))
+        assert "HARDENING" not in text, text
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"X-Api-Key": "secret-HARDENING\r\nX-Evil: 1"},
+        {"X-Trace": "v\x00secret-HARDENING"},
+        {"X-Api-Key": "secret-HARDENING-caf\u00e9"},
+        {"Bad Name": "v"},
+        {"X-Evil\r\nInjected": "v"},
+        {"": "v"},
+    ],
+    ids=["crlf-value", "nul-value", "non-ascii-value", "space-in-name", "crlf-name", "empty-name"],
+)
+def test_extra_headers_that_cannot_be_sent_are_refused_up_front(headers: dict[str, str]) -> None:
+    """Extra headers are checked when given (to the client or ``with_options``): a ValueError
+    naming the problem, never the value (extra headers often carry credentials)."""
+    with pytest.raises(ValueError, match="header") as caught:
+        Client("http://127.0.0.1:1", headers=headers)
+    assert "HARDENING" not in str(caught.value) + repr(caught.value)
+    with Client("http://127.0.0.1:1") as client, pytest.raises(ValueError, match="header") as late:
+        client.with_options(headers=headers)
+    assert "HARDENING" not in str(late.value) + repr(late.value)
+
+
+def test_an_unsendable_header_never_leaks_through_a_connection_error() -> None:
+    """Defence in depth: should httpx refuse a header at send time (an ``http_client`` brought
+    with its own headers), the ``APIConnectionError`` text, its cause and its printed traceback
+    keep the header value out."""
+    fake = FakeServer()
+    with (
+        fake.serve() as url,
+        httpx.Client(headers={"X-Api-Key": WRONG_KEY + "\r\nX: y"}) as http,
+        Client(url, http_client=http, max_retries=0) as client,
+        pytest.raises(APIConnectionError) as caught,
+    ):
+        client.list_stores()
+    error = caught.value
+    texts = [str(error), repr(error), "".join(traceback.format_exception(error))]
+    texts += [str(error.__cause__), repr(error.__cause__)]
+    for text in texts:
+        assert WRONG_KEY not in text, text[:400]
+    assert "header" in str(error)
