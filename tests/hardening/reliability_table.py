@@ -102,6 +102,16 @@ def rows(figures: dict[str, dict[str, Any]]) -> list[tuple[str, str, str]]:
             f"{_get(figures, 'concurrency', 'rows_duplicated')}",
             "retries off",
         ),
+        (
+            "Concurrent writers under random faults: writes / ok / refused / ambiguous",
+            f"{_get(figures, 'faults_concurrent', 'writes'):,} / "
+            f"{_get(figures, 'faults_concurrent', 'ok'):,} / "
+            f"{_get(figures, 'faults_concurrent', 'refused')} / "
+            f"{_get(figures, 'faults_concurrent', 'ambiguous')}",
+            f"lost {_get(figures, 'faults_concurrent', 'writes_lost')}, "
+            f"duplicated {_get(figures, 'faults_concurrent', 'writes_duplicated')} "
+            "(test_hardening_concurrency.py)",
+        ),
         ("Malformed inputs tried (raw socket)", f"{malformed:,}", "test_hardening_socket_fuzz.py"),
         (
             "Generated requests (schemathesis), of which schema-violating",

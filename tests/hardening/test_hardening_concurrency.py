@@ -7,16 +7,26 @@ a second attempt would show up as a failure instead of being papered over.
 from __future__ import annotations
 
 import asyncio
+import random
 import threading
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hardening_report import ReliabilityFigures
 
-from durable_stores_client import AsyncClient, Client, ConflictError, DurableStoresError
+from durable_stores_client import (
+    APIConnectionError,
+    APIError,
+    AsyncClient,
+    Client,
+    ConflictError,
+    DurableStoresError,
+    RetryPolicy,
+)
 from durable_stores_client.fake import FakeServer
 
 SECTION = "concurrency"
@@ -24,6 +34,7 @@ THREADS = 8
 ROWS_PER_THREAD = 60
 TASKS = 200
 ROWS_PER_TASK = 3
+SEED = 20260216
 
 
 @dataclass
@@ -163,3 +174,122 @@ def test_racing_creators_of_one_name_get_one_store(served: Served) -> None:
         names = Counter(store.name for store in client.list_stores())
     assert names["race"] == 1
     assert names["ensured"] == 1
+
+
+def test_concurrent_writers_under_random_faults_keep_writes_exactly_once(
+    served: Served, reliability_figures: ReliabilityFigures
+) -> None:
+    """100 asyncio tasks and 4 threads write while a seeded injector keeps queueing 503s, 429s,
+    short delays and dropped connections for any operation. Who gets which fault is up to the
+    scheduler, so each call is judged by what it reports: a success is present exactly once, a
+    write refused with 503/429 is absent, an ambiguous failure (dropped) is at most once."""
+    rng = random.Random(SEED)
+    stop = threading.Event()
+    injected = Counter[str]()
+
+    def injector() -> None:
+        while not stop.is_set():
+            roll = rng.random()
+            if roll < 0.35:
+                served.fake.inject("*", status=503, times=rng.choice([1, 2]))
+                injected["503"] += 1
+            elif roll < 0.6:
+                served.fake.inject("*", status=429, retry_after=rng.choice([0, 1]))
+                injected["429"] += 1
+            elif roll < 0.8:
+                served.fake.inject("*", disconnect=True)
+                injected["disconnect"] += 1
+            else:
+                served.fake.inject("*", delay=0.005)
+                injected["delay"] += 1
+            stop.wait(0.004)
+
+    async def no_sleep(_seconds: float) -> None:
+        await asyncio.sleep(0)
+
+    policy = RetryPolicy(sleep=lambda _s: None, async_sleep=no_sleep)
+    outcomes: dict[str, str] = {}
+    lock = threading.Lock()
+    sql = "INSERT INTO rows (writer, token) VALUES (?, ?)"
+
+    def record(token: str, outcome: str) -> None:
+        with lock:
+            outcomes[token] = outcome
+
+    def judge(error: DurableStoresError) -> str:
+        if isinstance(error, APIError) and error.status_code in {429, 503}:
+            return "refused"
+        assert isinstance(error, APIConnectionError), repr(error)
+        return "ambiguous"
+
+    def thread_writer(number: int) -> None:
+        with Client(served.url, max_retries=2, retry_policy=policy) as client:
+            for row in range(40):
+                token = f"ft{number}-{row}"
+                try:
+                    client.execute_store(served.store_id, sql=sql, params=["thread", token])
+                    record(token, "ok")
+                except DurableStoresError as error:
+                    record(token, judge(error))
+
+    async def task_writers() -> None:
+        async with AsyncClient(served.url, max_retries=2, retry_policy=policy) as client:
+
+            async def task(number: int) -> None:
+                for row in range(3):
+                    token = f"fa{number}-{row}"
+                    try:
+                        await client.execute_store(served.store_id, sql=sql, params=["task", token])
+                        record(token, "ok")
+                    except DurableStoresError as error:
+                        record(token, judge(error))
+
+            await asyncio.gather(*(task(n) for n in range(100)))
+
+    injecting = threading.Thread(target=injector)
+    threads = [threading.Thread(target=thread_writer, args=(n,)) for n in range(4)]
+    injecting.start()
+    for thread in threads:
+        thread.start()
+    try:
+        asyncio.run(task_writers())
+    finally:
+        for thread in threads:
+            thread.join(timeout=60)
+        stop.set()
+        injecting.join(timeout=10)
+    with Client(served.url, max_retries=0) as client:
+        rows = _drain_and_read(client, served)
+    present = Counter(row["token"] for row in rows if row["token"].startswith("f"))
+    duplicated = sum(n - 1 for n in present.values() if n > 1)
+    lost = [t for t, outcome in outcomes.items() if outcome == "ok" and t not in present]
+    refused_applied = [t for t, o in outcomes.items() if o == "refused" and t in present]
+    phantom = [t for t in present if t not in outcomes or outcomes[t] == "refused"]
+    counts = Counter(outcomes.values())
+    for name, value in {
+        "writes": len(outcomes),
+        "faults_queued": sum(injected.values()),
+        "ok": counts["ok"],
+        "refused": counts["refused"],
+        "ambiguous": counts["ambiguous"],
+        "writes_lost": len(lost),
+        "writes_duplicated": duplicated,
+    }.items():
+        reliability_figures.add("faults_concurrent", name, value)
+    assert len(outcomes) == 4 * 40 + 100 * 3
+    assert counts["ok"] > 0
+    assert counts["refused"] + counts["ambiguous"] > 0, "no fault ever hit a write"
+    assert duplicated == 0
+    assert not lost, lost[:5]
+    assert not refused_applied, refused_applied[:5]
+    assert not phantom, phantom[:5]
+
+
+def _drain_and_read(client: Client, served: Served) -> list[dict[str, Any]]:
+    """Read every row once the injector's leftover faults are used up."""
+    for _ in range(5000):
+        try:
+            return client.query_store(served.store_id, sql="SELECT token FROM rows").rows
+        except DurableStoresError:
+            continue
+    raise AssertionError("faults never drained")
