@@ -53,7 +53,11 @@ def rows(figures: dict[str, dict[str, Any]]) -> list[tuple[str, str, str]]:
             f"{faults.get('calls_with_a_fault', 0):,} ({faults.get('fault_rate', 0):.0%} planned)",
             fault_src,
         ),
-        ("Faults injected (failed attempts)", f"{faults.get('faults_injected', 0):,}", breakdown),
+        (
+            "Faults injected (attempts given one)",
+            f"{faults.get('faults_injected', 0):,}",
+            breakdown,
+        ),
         ("Retries taken", f"{faults.get('retries_taken', 0):,}", fault_src),
         ("Requests sent", f"{faults.get('requests_sent', 0):,}", fault_src),
         ("Writes reported successful", f"{faults.get('writes_reported_ok', 0):,}", fault_src),
