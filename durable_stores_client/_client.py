@@ -108,9 +108,7 @@ class _Attempts:
                 if not was_not_applied(error, None):
                     self.ambiguous = True
                 return delay
-        failure = connection_error(
-            error, call, self.options.display_url, self.api_key, self.attempt
-        )
+        failure = connection_error(error, call, self.options.base_url, self.api_key, self.attempt)
         if isinstance(error, httpx.LocalProtocolError):
             # Its text quotes the illegal header, which may be a credential.
             raise failure from None
@@ -313,6 +311,8 @@ class Client:
     Args:
         base_url: The server's root URL. Default: ``DURABLE_STORES_BASE_URL``,
             then ``AGENTKERNEL_BASE_URL``, then ``http://localhost:18888``.
+            Credentials in it (``user:password@``) are refused: pass the
+            API key as ``api_key``.
         api_key: Sent as ``Authorization: Bearer <api_key>``. Default:
             ``DURABLE_STORES_API_KEY``, then ``AGENTKERNEL_API_KEY``, then none.
             A :class:`UserWarning` is emitted when it would be sent over plain
@@ -334,7 +334,7 @@ class Client:
         TypeError: An argument has the wrong type, or both ``http_client`` and
             ``transport`` are given.
         ValueError: An argument has an unusable value (for example a base URL
-            that is not http or https).
+            that is not http or https, or has credentials in it).
     """
 
     _options: ClientOptions
@@ -451,7 +451,7 @@ class Client:
 
     def __repr__(self) -> str:
         """Show the base URL only (never the API key)."""
-        return f"{type(self).__name__}(base_url={self._options.display_url!r})"
+        return f"{type(self).__name__}(base_url={self._options.base_url!r})"
 
     def _send(self, call: PreparedCall) -> Any:
         options = self._options
@@ -798,7 +798,7 @@ class AsyncClient:
 
     def __repr__(self) -> str:
         """Show the base URL only (never the API key)."""
-        return f"{type(self).__name__}(base_url={self._options.display_url!r})"
+        return f"{type(self).__name__}(base_url={self._options.base_url!r})"
 
     async def _send(self, call: PreparedCall) -> Any:
         options = self._options

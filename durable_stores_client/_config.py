@@ -22,7 +22,7 @@ from typing import Any
 import attrs
 import httpx
 
-from ._redaction import redact_text
+from ._redaction import MASK, redact_text
 from ._retry import RetryPolicy
 from ._version import __version__
 
@@ -67,7 +67,6 @@ class ClientOptions:
         retry_policy: Backoff timing, sleeping and jitter.
         base_headers: Every fixed header (User-Agent, Accept, Authorization,
             extra headers), precomputed so a request only copies it.
-        display_url: ``base_url`` with any password in it masked.
     """
 
     base_url: str
@@ -77,7 +76,6 @@ class ClientOptions:
     headers: dict[str, str]
     retry_policy: RetryPolicy
     base_headers: dict[str, str] = attrs.field(repr=False)
-    display_url: str
 
 
 def _from_env(names: tuple[str, ...], environ: Mapping[str, str]) -> str | None:
@@ -88,27 +86,48 @@ def _from_env(names: tuple[str, ...], environ: Mapping[str, str]) -> str | None:
     return None
 
 
-def _check_base_url(base_url: object) -> tuple[str, str]:
-    """Validate a base URL; return it without trailing slash, and its display form."""
+def _check_base_url(base_url: object, source: str = "base_url") -> str:
+    """Validate a base URL; return it without a trailing slash.
+
+    Args:
+        base_url: The URL.
+        source: Where it came from, for error messages (``base_url`` or the
+            environment variable's name).
+    """
     if not isinstance(base_url, str):
         raise TypeError(f"base_url must be a string such as {DEFAULT_BASE_URL!r}")
     text = base_url.strip().rstrip("/")
     try:
         url = httpx.URL(text)
     except httpx.InvalidURL as exc:
-        raise ValueError(f"base_url {base_url!r} is not a valid URL: {exc}") from None
+        raise ValueError(
+            f"{source} {_mask_url(text)!r} is not a valid URL: {redact_text(str(exc))}"
+        ) from None
+    if url.userinfo:
+        # httpx would send them as Basic auth, replacing the Bearer header:
+        # the API key would silently not be sent. Never echo them.
+        raise ValueError(
+            f"{source} must not contain credentials (user:password@ before the host); "
+            f"give the server's URL without them, and pass the API key as api_key= or "
+            f"in {ENV_API_KEY[0]}"
+        )
     if url.scheme not in ("http", "https") or not url.host:
         raise ValueError(
-            f"base_url must be an http:// or https:// URL with a host, such as "
+            f"{source} must be an http:// or https:// URL with a host, such as "
             f"{DEFAULT_BASE_URL!r}; got {_mask_url(text)!r}"
         )
     if url.query or url.fragment:
-        raise ValueError("base_url must not have a query string or fragment")
-    return text, _mask_url(text)
+        raise ValueError(f"{source} must not have a query string or fragment")
+    return text
 
 
 def _mask_url(text: str) -> str:
-    return redact_text(text) if "@" in text else text
+    """Mask everything before the last ``@`` of an unusable URL (it may be a password)."""
+    if "@" not in text:
+        return text
+    head, _, rest = text.rpartition("@")
+    scheme, separator, _ = head.partition("://")
+    return f"{scheme}{separator}{MASK}@{rest}" if separator else f"{MASK}@{rest}"
 
 
 def _check_timeout(timeout: object) -> httpx.Timeout:
@@ -252,9 +271,16 @@ def resolve_options(
         ValueError: An argument has the right type but an unusable value.
     """
     env = os.environ if environ is None else environ
+    source = "base_url"
     if base_url is None:
-        base_url = _from_env(ENV_BASE_URL, env) or DEFAULT_BASE_URL
-    url, display_url = _check_base_url(base_url)
+        for name in ENV_BASE_URL:
+            base_url = _from_env((name,), env)
+            if base_url is not None:
+                source = f"the base URL from {name}"
+                break
+        else:
+            base_url = DEFAULT_BASE_URL
+    url = _check_base_url(base_url, source)
     if api_key is not None:
         key: str | None = _check_api_key(api_key)
     else:
@@ -273,7 +299,6 @@ def resolve_options(
         headers=extra_headers,
         retry_policy=policy,
         base_headers=build_headers(key, extra_headers),
-        display_url=display_url,
     )
     if key is not None:
         parsed = httpx.URL(url)

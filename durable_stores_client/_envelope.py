@@ -145,14 +145,14 @@ def protocol_error(
 
 
 def connection_error(
-    error: Exception, call: PreparedCall, display_url: str, api_key: str | None, attempts: int
+    error: Exception, call: PreparedCall, base_url: str, api_key: str | None, attempts: int
 ) -> APIConnectionError:
     """Build the error for a request that got no answer.
 
     Args:
         error: The ``httpx`` exception (chain it as the cause).
         call: The call.
-        display_url: The base URL, password masked.
+        base_url: The base URL (never has credentials: they are refused).
         api_key: Masked in the text.
         attempts: How many attempts were made.
     """
@@ -162,7 +162,7 @@ def connection_error(
     else:
         detail = redact_text(str(error) or type(error).__name__, (api_key,))
     tries = "" if attempts == 1 else f" after {attempts} attempts"
-    where = f"{call.method} {display_url}{call.path}"
+    where = f"{call.method} {base_url}{call.path}"
     if isinstance(error, httpx.TimeoutException):
         return APITimeoutError(
             f"{call.operation} failed: {where} timed out{tries} ({type(error).__name__}: {detail})"

@@ -195,16 +195,59 @@ def test_no_warning_for_tls_loopback_or_no_key(
 
 def test_repr_shows_the_base_url_only(client_class: type[Client] | type[AsyncClient]) -> None:
     client = client_class(
-        "https://user:pa55word@stores.example.com/api",
+        "https://stores.example.com/api",
         api_key="sk-live-abcdef123456",
         headers={"X-Secret-Token": "hdr-secret-999"},
     )
     text = repr(client)
-    assert text.startswith(f"{client_class.__name__}(base_url='https://user:")
-    assert "stores.example.com/api" in text
-    for secret in ("pa55word", "sk-live-abcdef123456", "hdr-secret-999"):
-        assert secret not in text
+    assert text == f"{client_class.__name__}(base_url='https://stores.example.com/api')"
+    for secret in ("sk-live-abcdef123456", "hdr-secret-999"):
         assert secret not in str(client)
+
+
+@pytest.mark.parametrize(
+    "base_url",
+    [
+        "https://user:pa55word@stores.example.com/api",
+        "https://:pa55word@stores.example.com",
+        "https://pa55word@stores.example.com",
+        "ftp://user:pa55word@files.example",
+    ],
+)
+@pytest.mark.parametrize("api_key", ["sk-live-abcdef123456", None])
+@pytest.mark.parametrize("source", ["argument", "DURABLE_STORES_BASE_URL", "AGENTKERNEL_BASE_URL"])
+def test_credentials_in_the_base_url_are_refused(
+    monkeypatch: pytest.MonkeyPatch,
+    client_class: type[Client] | type[AsyncClient],
+    base_url: str,
+    api_key: str | None,
+    source: str,
+) -> None:
+    # httpx would turn them into Basic auth, replacing the Bearer header: the
+    # API key would silently not be sent, and the contract only knows Bearer.
+    if source != "argument":
+        monkeypatch.setenv(source, base_url)
+    with pytest.raises(ValueError, match="must not contain credentials") as caught:
+        client_class(base_url if source == "argument" else None, api_key=api_key)
+    text = str(caught.value)
+    assert "api_key=" in text
+    assert "DURABLE_STORES_API_KEY" in text
+    if source != "argument":
+        assert source in text
+    for secret in ("pa55word", "sk-live-abcdef123456"):
+        assert secret not in text
+
+
+@pytest.mark.parametrize(
+    "base_url",
+    ["user:pa55word@stores.example.com", "https:/u:pa55word@h", "https://u:pa55word@h:port"],
+)
+def test_a_malformed_base_url_with_an_at_sign_is_not_echoed_whole(
+    client_class: type[Client] | type[AsyncClient], base_url: str
+) -> None:
+    with pytest.raises(ValueError, match=r"http:// or https://|not a valid URL") as caught:
+        client_class(base_url)
+    assert "pa55word" not in str(caught.value)
 
 
 def test_sync_client_context_manager_closes_its_own_pool() -> None:
