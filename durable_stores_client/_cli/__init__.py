@@ -6,8 +6,10 @@ function ``(argparse.Namespace) -> int``. Registering must stay cheap: heavy
 imports (the fake server, the contract suite, the client) happen inside the
 handler, so ``durable-stores --help`` starts fast.
 
-Exit codes: 0 success, 1 an API or connection error, 2 a usage error. Errors print
-one line (``durable-stores: error: ...``) on stderr, never a traceback.
+Exit codes: 0 success, 1 an API or connection error, 2 a usage error (including an
+argument the client refuses before sending, such as a blank name), 130 interrupted,
+141 a closed pipe. Errors print one line (``durable-stores: error: ...``, a connection
+failure adds a hint) on stderr, never a traceback.
 
 The global options ``--base-url``, ``--api-key``, ``--timeout`` and ``--output`` work
 before the subcommand, and (for the client-facing subcommands, which add them through
@@ -70,9 +72,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args, extras = parser.parse_known_args(argv)
     except SystemExit as exc:  # --help, --version and argparse usage errors
         return exc.code if isinstance(exc.code, int) else 2
+    if extras:
+        _error(f"{_subcommand_prog(args)}: error: unrecognized arguments: {' '.join(extras)}")
+        if getattr(args, "subcommand", None) == "command":
+            _error("  (put -- before Redis arguments that start with a dash: STORE -- ARG ...)")
+        return 2
     handler = args.handler
     try:
         code: int = handler(args)
@@ -100,6 +107,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         _error(message)
         return 1
+    except ValueError as exc:  # an argument the client refused before sending anything
+        _error(f"{_subcommand_prog(args)}: error: {exc}")
+        return 2
     return code
 
 

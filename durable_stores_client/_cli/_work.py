@@ -68,7 +68,8 @@ def register(subparsers: Any) -> None:
 def _add_sql_arguments(parser: argparse.ArgumentParser) -> None:
     add_store_argument(parser)
     parser.add_argument("sql", metavar="SQL", help="one SQL statement; ? marks a parameter")
-    parser.add_argument("params", metavar="PARAM", nargs="*", help=_PARAMS_HELP)
+    # default=[]: without a default, argparse lists a missing nargs="*" as required.
+    parser.add_argument("params", metavar="PARAM", nargs="*", default=[], help=_PARAMS_HELP)
     parser.add_argument("--params", dest="params_json", metavar="JSON", help=_PARAMS_JSON_HELP)
 
 
@@ -124,6 +125,8 @@ def _print_redis_value(value: Any) -> None:
         for index, item in enumerate(value, start=1):
             print(f"{index}) {cell(item, null='(nil)')}")
     elif isinstance(value, dict):
+        if not value:
+            print("(empty hash)")
         for key, item in value.items():
             print(f"{key}: {cell(item, null='(nil)')}")
     else:

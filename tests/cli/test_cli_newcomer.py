@@ -1,0 +1,68 @@
+"""Mistakes a newcomer makes on the command line: one clear line on stderr, never a traceback."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+
+def _one_clean_error(run: Any, code: int) -> list[str]:
+    assert run.code == code, (run.out, run.err)
+    assert run.out == ""
+    assert "Traceback" not in run.err
+    return run.err.splitlines()
+
+
+def test_blank_store_name_is_a_usage_error(cli: Any) -> None:
+    run = cli("stores", "create", "   ", "--kind", "sqlite")
+    lines = _one_clean_error(run, 2)
+    assert lines == ["durable-stores stores create: error: store name must not be blank"]
+
+
+def test_blank_sql_is_a_usage_error(cli: Any) -> None:
+    assert cli("stores", "create", "memory", "--kind", "sqlite").code == 0
+    lines = _one_clean_error(cli("query", "memory", " "), 2)
+    assert lines == ["durable-stores query: error: query_store() sql must not be blank"]
+
+
+def test_empty_store_argument_is_a_usage_error(cli: Any) -> None:
+    lines = _one_clean_error(cli("stores", "get", ""), 2)
+    assert len(lines) == 1
+    assert lines[0].startswith("durable-stores stores get: error: store_id must be")
+
+
+def test_missing_sql_does_not_call_the_optional_params_required(cli: Any) -> None:
+    run = cli("query", "memory")
+    assert run.code == 2
+    assert run.err.splitlines()[-1].endswith("the following arguments are required: SQL")
+
+
+def test_a_dash_argument_to_command_gets_a_hint(cli: Any) -> None:
+    lines = _one_clean_error(cli("command", "cache", "SET", "key", "-x"), 2)
+    assert lines[0] == "durable-stores command: error: unrecognized arguments: -x"
+    assert "put -- before Redis arguments that start with a dash" in lines[1]
+
+
+def test_unknown_option_names_the_subcommand(cli: Any) -> None:
+    lines = _one_clean_error(cli("stores", "list", "--colour"), 2)
+    assert lines == ["durable-stores stores list: error: unrecognized arguments: --colour"]
+
+
+def test_an_empty_hash_says_so(cli: Any) -> None:
+    pytest.importorskip("fakeredis")
+    assert cli("stores", "create", "cache", "--kind", "redis").code == 0
+    run = cli("command", "cache", "HGETALL", "nothing", "-o", "table")
+    assert run.code == 0
+    assert run.out == "(empty hash)\n"
+
+
+def test_connection_refused_is_one_error_and_a_hint(cli: Any) -> None:
+    run = cli("stores", "list", base_url="http://127.0.0.1:9")
+    lines = _one_clean_error(run, 1)
+    assert lines[0].startswith("durable-stores: error: list_stores failed: GET http://127.0.0.1:9")
+    assert "Connection refused" in lines[0] or "ConnectError" in lines[0]
+    assert lines[1:] == [
+        "  (is a Durable Stores server running at http://127.0.0.1:9? "
+        "Set --base-url or DURABLE_STORES_BASE_URL.)"
+    ]
