@@ -43,7 +43,8 @@ def test_demo_on_the_embedded_fake(capsys: pytest.CaptureFixture[str]) -> None:
     assert "messages table intact with 4 rows" in out
     assert "user: Around 1500 EUR, and I'm vegetarian." in out
     assert "budget_eur=1800" in out
-    assert re.search(r"done: \d+ requests in \d+\.\d ms", out)
+    assert "2 stores on the server: demo-agent-memory, demo-agent-cache" in out
+    assert re.search(r"done: 26 requests in \d+\.\d ms \(\d+\.\d ms with start-up\)\.", out)
 
 
 def test_demo_without_fakeredis_runs_the_rest(
@@ -81,6 +82,8 @@ def test_demo_failure_on_a_server_exits_1_and_cleans_up(
     captured = capsys.readouterr()
     assert "engine on fire" in captured.err
     assert "Traceback" not in captured.err
+    # The step that failed says so instead of showing a timing as if it had worked.
+    assert re.search(r"^\[ 5\] read the conversation back\s+failed$", captured.out, re.M)
     assert "clean up" in captured.out
     assert fake.stores == []
 
