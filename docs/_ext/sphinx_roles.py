@@ -1,0 +1,45 @@
+"""A griffe extension for the API reference: Sphinx roles in docstrings become inline code.
+
+The package's docstrings are Google style, but some refer to other objects the Sphinx way
+(``:class:`RetryPolicy```, ``:meth:`~Client.with_options```). mkdocstrings renders those
+literally (":class:RetryPolicy"), so this rewrites each one to inline code before the
+docstrings are parsed: ``RetryPolicy``, ``with_options`` (a leading ``~`` keeps only the
+last dotted part, as in Sphinx).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import griffe
+
+_ROLE = re.compile(r":(?:py:)?(?:class|meth|func|attr|data|mod|exc|obj|const):`(~?)([^`]+)`")
+
+
+def _code(match: re.Match[str]) -> str:
+    tilde, target = match.groups()
+    return f"`{target.rsplit('.', 1)[-1] if tilde else target}`"
+
+
+def rewrite(text: str) -> str:
+    """Return ``text`` with every Sphinx cross-reference role turned into inline code."""
+    return _ROLE.sub(_code, text)
+
+
+class SphinxRolesToCode(griffe.Extension):
+    """Rewrite Sphinx roles in every docstring of the loaded package."""
+
+    def on_package(self, *, pkg: griffe.Module, **kwargs: Any) -> None:
+        """Walk the package once it is loaded."""
+        self._walk(pkg, set())
+
+    def _walk(self, obj: griffe.Object, seen: set[str]) -> None:
+        if obj.path in seen:
+            return
+        seen.add(obj.path)
+        if obj.docstring is not None:
+            obj.docstring.value = rewrite(obj.docstring.value)
+        for member in obj.members.values():
+            if not member.is_alias:
+                self._walk(member, seen)  # type: ignore[arg-type]

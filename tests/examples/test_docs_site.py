@@ -1,0 +1,95 @@
+"""The documentation site: navigation, and an API reference that renders cleanly."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import durable_stores_client
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCS = ROOT / "docs"
+
+_spec = importlib.util.spec_from_file_location("sphinx_roles", DOCS / "_ext" / "sphinx_roles.py")
+assert _spec
+assert _spec.loader
+sphinx_roles = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(sphinx_roles)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (":class:`RetryPolicy`", "`RetryPolicy`"),
+        ("see :meth:`~Client.with_options` and :func:`run`", "see `with_options` and `run`"),
+        (":exc:`httpx.ConnectError`", "`httpx.ConnectError`"),
+        (":data:`~durable_stores_client.DEFAULT_TIMEOUT`.", "`DEFAULT_TIMEOUT`."),
+        (":py:attr:`Store.id`", "`Store.id`"),
+        ("plain `code` and ``literal`` stay", "plain `code` and ``literal`` stay"),
+    ],
+)
+def test_sphinx_roles_become_inline_code(text: str, expected: str) -> None:
+    assert sphinx_roles.rewrite(text) == expected
+
+
+def _nav_pages() -> list[str]:
+    text = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    nav = text.split("\nnav:\n", 1)[1]
+    return re.findall(r":\s*([\w/-]+\.md)\s*$", nav, re.M)
+
+
+def test_every_page_is_in_the_nav_once() -> None:
+    pages = _nav_pages()
+    assert len(pages) == len(set(pages)), "a page is listed twice in mkdocs.yml's nav"
+    on_disk = {str(path.relative_to(DOCS)) for path in DOCS.rglob("*.md")}
+    on_disk -= {name for name in on_disk if name.startswith("_")}
+    assert set(pages) == on_disk
+    assert pages[:2] == ["index.md", "quickstart.md"]  # home, then the quick start
+    assert pages[-1] == "changelog.md"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    pytest.importorskip("mkdocs")
+    pytest.importorskip("mkdocstrings")
+    out = tmp_path_factory.mktemp("site")
+    done = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env={"NO_MKDOCS_2_WARNING": "1", "PATH": "/usr/bin:/bin"},
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return out
+
+
+REFERENCE_PAGES = ["clients", "models", "exceptions", "fake", "contract"]
+
+
+@pytest.mark.parametrize("page", REFERENCE_PAGES)
+def test_reference_page_renders_without_sphinx_roles_or_private_names(
+    site: Path, page: str
+) -> None:
+    html = (site / "reference" / page / "index.html").read_text(encoding="utf-8")
+    article = html[html.index("<article") : html.index("</article>")]
+    text = re.sub(r"<[^>]+>", "", article)
+    assert not re.search(r":(class|meth|func|attr|data|exc|mod|obj):", text)
+    assert "durable_stores_client._" not in text  # private module paths
+
+
+def test_reference_documents_every_public_client_name(site: Path) -> None:
+    text = "".join(
+        (site / "reference" / page / "index.html").read_text(encoding="utf-8")
+        for page in REFERENCE_PAGES
+    )
+    public = [name for name in durable_stores_client.__all__ if not name.startswith("__")]
+    missing = [name for name in public if f'id="durable_stores_client.{name}"' not in text]
+    assert missing == []
