@@ -127,3 +127,57 @@ def test_docs_python_block_runs(
         monkeypatch.delenv(name, raising=False)
     with FakeServer().patch():
         exec(compile(code, f"{page.name}:{line}", "exec"), {"__name__": "__docs__"})
+
+
+def test_readme_tour_prints_what_its_comments_say(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("fakeredis")
+    for name in _ENV_NAMES:
+        monkeypatch.delenv(name, raising=False)
+    (line, tour), *_ = _python_blocks(ROOT / "README.md")
+    fake = FakeServer()
+    with fake.patch():
+        exec(compile(tour, f"README.md:{line}", "exec"), {"__name__": "__docs__"})
+        exec(compile(tour, f"README.md:{line}", "exec"), {"__name__": "__docs__"})  # rerun
+    assert capsys.readouterr().out.splitlines() == [
+        "1",
+        "1",
+        "404 Store not found",
+        "2",  # the same stores again: one more note, one more visit
+        "2",
+        "404 Store not found",
+    ]
+    assert sorted(store.name for store in fake.stores) == ["agent-cache", "agent-memory"]
+
+
+#: docs/testing.md's blocks are self-contained (some serve the fake over real HTTP, which
+#: patching would intercept); a block of pytest tests runs under pytest, with the plugin.
+_TESTING_BLOCKS = _python_blocks(ROOT / "docs" / "testing.md")
+
+
+def test_testing_page_has_its_blocks() -> None:
+    assert len(_TESTING_BLOCKS) >= 8
+    assert sum("def test_" in code for _, code in _TESTING_BLOCKS) == 1
+
+
+@pytest.mark.parametrize(
+    ("line", "code"), _TESTING_BLOCKS, ids=[f"testing.md:{line}" for line, _ in _TESTING_BLOCKS]
+)
+def test_testing_page_block_runs(
+    line: int, code: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    pytest.importorskip("fakeredis")
+    for name in _ENV_NAMES:
+        monkeypatch.delenv(name, raising=False)
+    if "def test_" not in code:
+        exec(compile(code, f"testing.md:{line}", "exec"), {"__name__": "__docs__"})
+        return
+    (tmp_path / "test_docs_testing_page.py").write_text(code, encoding="utf-8")
+    done = _run(
+        ["-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "asyncio", str(tmp_path)],
+        _env(),
+    )
+    tests = code.count("def test_")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert re.search(rf"\b{tests} passed\b", done.stdout), done.stdout
