@@ -31,7 +31,7 @@ from ._config import (
     derive_options,
     resolve_options,
 )
-from ._envelope import connection_error, decode
+from ._envelope import connection_error, decode, undecodable_body_error
 from ._exceptions import ConflictError, NotFoundError
 from ._logging import logger, setup_from_env
 from ._retry import (
@@ -113,6 +113,23 @@ class _Attempts:
             # Its text quotes the illegal header, which may be a credential.
             raise failure from None
         raise failure from error
+
+    def after_body_error(self, error: BaseException, response: httpx.Response) -> float:
+        """Like :meth:`after_error`, for an error while reading the answer's body.
+
+        The server answered: a body that cannot be decoded (``httpx.DecodingError``)
+        is a :class:`ProtocolError`, never retried (a corrupt body is usually
+        deterministic, and a write may have been applied). Anything that is
+        not an ``httpx.RequestError`` is raised as it is.
+        """
+        if isinstance(error, httpx.DecodingError):
+            if self.log:
+                self._log(_DEBUG, "%s %s -> %s (attempt %d, %.1f ms)", type(error).__name__)
+            failure = undecodable_body_error(response, self.call, error, self.api_key)
+            raise failure from error
+        if isinstance(error, httpx.RequestError):
+            return self.after_error(error)
+        raise error
 
     def finish(self, response: httpx.Response) -> Any:
         """Turn the final answer into the call's result, or raise its error."""
@@ -460,13 +477,19 @@ class Client:
         delay: float | None
         while True:
             try:
-                response = self._http.send(request)
+                response = self._http.send(request, stream=True)
             except httpx.RequestError as error:
                 delay = attempts.after_error(error)
             else:
-                delay = attempts.after_answer(response)
-                if delay is None:
-                    return attempts.finish(response)
+                try:
+                    response.read()
+                except BaseException as error:
+                    response.close()
+                    delay = attempts.after_body_error(error, response)
+                else:
+                    delay = attempts.after_answer(response)
+                    if delay is None:
+                        return attempts.finish(response)
             options.retry_policy.sleep(delay)
 
     def list_stores(self) -> list[Store]:
@@ -807,13 +830,19 @@ class AsyncClient:
         delay: float | None
         while True:
             try:
-                response = await self._http.send(request)
+                response = await self._http.send(request, stream=True)
             except httpx.RequestError as error:
                 delay = attempts.after_error(error)
             else:
-                delay = attempts.after_answer(response)
-                if delay is None:
-                    return attempts.finish(response)
+                try:
+                    await response.aread()
+                except BaseException as error:
+                    await response.aclose()
+                    delay = attempts.after_body_error(error, response)
+                else:
+                    delay = attempts.after_answer(response)
+                    if delay is None:
+                        return attempts.finish(response)
             await options.retry_policy.async_sleep(delay)
 
     async def list_stores(self) -> list[Store]:

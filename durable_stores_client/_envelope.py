@@ -29,7 +29,7 @@ from ._redaction import redact_text
 if TYPE_CHECKING:
     from ._requests import PreparedCall
 
-__all__ = ["connection_error", "decode", "protocol_error"]
+__all__ = ["connection_error", "decode", "protocol_error", "undecodable_body_error"]
 
 #: How much of a bad body a ProtocolError quotes.
 EXCERPT_CHARS = 200
@@ -169,4 +169,34 @@ def connection_error(
         )
     return APIConnectionError(
         f"{call.operation} failed: {where} got no answer{tries} ({type(error).__name__}: {detail})"
+    )
+
+
+def undecodable_body_error(
+    response: httpx.Response, call: PreparedCall, error: Exception, api_key: str | None
+) -> ProtocolError:
+    """Build the :class:`ProtocolError` for an answer whose body could not be decoded.
+
+    The server answered (status and headers arrived) but its body does not
+    match its ``Content-Encoding`` (``httpx.DecodingError``, for example a
+    corrupt gzip stream). The excerpt is empty: no decoded body exists.
+
+    Args:
+        response: The answer (closed; its body unread).
+        call: The call it answers.
+        error: The ``httpx.DecodingError`` (chain it as the cause).
+        api_key: Masked in the text.
+    """
+    status = response.status_code
+    headers = response.headers
+    content_type = headers.get("content-type")
+    encoding = headers.get("content-encoding")
+    detail = redact_text(str(error) or type(error).__name__, (api_key,))
+    text = (
+        f"{call.operation} failed: {call.method} {call.path} -> HTTP {status} "
+        f"(content-type {content_type or 'missing'}, content-encoding {encoding or 'missing'}): "
+        f"the body could not be decoded ({type(error).__name__}: {detail})"
+    )
+    return ProtocolError(
+        text, status_code=status, content_type=content_type, excerpt="", response=response
     )

@@ -157,8 +157,9 @@ class ProtocolError(DurableStoresError):
     """The answer was not the envelope the contract promises.
 
     Raised for bodies that are not JSON, JSON of the wrong shape,
-    ``"success": false`` on a 2xx status, and data that does not match the
-    operation's result.
+    ``"success": false`` on a 2xx status, data that does not match the
+    operation's result, and bodies that cannot be decoded as their
+    ``Content-Encoding`` says (then ``excerpt`` is empty). Never retried.
 
     Attributes:
         status_code: The HTTP status of the answer.

@@ -417,6 +417,8 @@ def test_the_sync_and_async_loops_mirror_each_other_line_by_line() -> None:
         line.replace("async def", "def")
         .replace("await ", "")
         .replace("retry_policy.async_sleep", "retry_policy.sleep")
+        .replace(".aread()", ".read()")
+        .replace(".aclose()", ".close()")
         for line in inspect.getsource(AsyncClient._send).splitlines()
     ]
     assert async_lines == sync_lines

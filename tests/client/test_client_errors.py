@@ -271,3 +271,66 @@ async def test_the_default_timeout_is_30_seconds_and_5_to_connect(
     await api.list_stores()
     timeout = route.calls.last.request.extensions["timeout"]
     assert timeout == {"connect": 5.0, "read": 30.0, "write": 30.0, "pool": 30.0}
+
+
+_OPERATIONS: dict[str, tuple[str, str, Any]] = {
+    "list_stores": ("GET", "/stores", lambda api: api.list_stores()),
+    "get_store": ("GET", f"/stores/{STORE_ID}", lambda api: api.get_store(STORE_ID)),
+    "delete_store": ("DELETE", f"/stores/{STORE_ID}", lambda api: api.delete_store(STORE_ID)),
+    "query_store": (
+        "POST",
+        f"/stores/{STORE_ID}/query",
+        lambda api: api.query_store(STORE_ID, sql="SELECT 1"),
+    ),
+    "create_store": ("POST", "/stores", lambda api: api.create_store(name="n", kind="sqlite")),
+    "execute_store": (
+        "POST",
+        f"/stores/{STORE_ID}/execute",
+        lambda api: api.execute_store(STORE_ID, sql="DELETE FROM t"),
+    ),
+    "command_store": (
+        "POST",
+        f"/stores/{STORE_ID}/command",
+        lambda api: api.command_store(STORE_ID, command=["PING"]),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(_OPERATIONS))
+@pytest.mark.parametrize("status", [200, 503])
+async def test_a_body_that_cannot_be_decompressed_is_a_protocol_error_never_retried(
+    make_api: Any, waits: list[float], name: str, status: int
+) -> None:
+    # The server answered (status and headers arrived), so this is not a
+    # connection error; a corrupt body is deterministic, so no retry either.
+    # (Not respx: its router decodes the body itself, before the client reads it.)
+    method, path, call = _OPERATIONS[name]
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(
+            status,
+            headers={"content-type": "application/json", "content-encoding": "gzip"},
+            stream=httpx.ByteStream(b"this is not gzip at all"),
+        )
+
+    api = make_api(transport=httpx.MockTransport(handler))
+    with pytest.raises(ProtocolError) as info:
+        await call(api)
+    exc = info.value
+    assert [(request.method, request.url.path) for request in seen] == [(method, path)]
+    assert waits == []
+    assert exc.status_code == status
+    assert exc.content_type == "application/json"
+    assert exc.excerpt == ""
+    assert isinstance(exc.__cause__, httpx.DecodingError)
+    text = str(exc)
+    assert f"{name} failed: {method} {path} -> HTTP {status}" in text
+    assert "content-type application/json" in text
+    assert "content-encoding gzip" in text
+    assert "could not be decoded" in text
+    assert "got no answer" not in text
+    assert exc.response is not None
+    assert exc.response.headers["content-encoding"] == "gzip"
+    assert exc.response.is_closed
