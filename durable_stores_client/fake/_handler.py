@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import unquote
 
-from .._redaction import MASK, is_secret_key
+from .._redaction import MASK, SECRET_KEY_MARKERS, is_secret_key
 from ._engines import EngineError, StoreClosed
 from ._engines.redis import RedisEngine
 from ._engines.sqlite import SqliteEngine
@@ -273,6 +273,34 @@ def _masked_headers(headers: Headers) -> dict[str, str]:
     return {name: MASK if _is_secret_header(name) else value for name, value in headers.items()}
 
 
+_SECRET_MARKERS = tuple(marker.encode() for marker in SECRET_KEY_MARKERS)
+
+
+def _mask_secrets(value: Any) -> Any:
+    if type(value) is dict:
+        return {
+            key: MASK if is_secret_key(key) else _mask_secrets(item) for key, item in value.items()
+        }
+    if type(value) is list:
+        return [_mask_secrets(item) for item in value]
+    return value
+
+
+def _logged(raw: bytes, value: Any) -> Any:
+    """A parsed body as the request log keeps it: values under credential keys masked.
+
+    Bodies parse at most MAX_JSON_DEPTH deep, so the copy's recursion is bounded.
+    A body whose bytes name no credential marker (nor a ``\\u`` escape that could
+    spell one) is kept as is, without a copy.
+    """
+    if type(value) is not dict and type(value) is not list:
+        return value
+    lowered = raw.lower()
+    if b"\\u" not in lowered and not any(marker in lowered for marker in _SECRET_MARKERS):
+        return value
+    return _mask_secrets(value)
+
+
 def _body_for_log(body: bytes) -> Any:
     if not body:
         return None
@@ -386,7 +414,7 @@ class Handler:
                 path=exchange.path,
                 operation=exchange.operation,
                 store_id=exchange.store_id,
-                body=body,
+                body=_logged(exchange.body, body),
                 status=status,
                 headers=_masked_headers(headers),
                 idempotency_key=headers.get("idempotency-key"),

@@ -65,7 +65,10 @@ class RecordedRequest:
             ``"command"``, ``"health"``), or ``None`` for an unknown route.
         store_id: The decoded store id from the path, or ``None``.
         body: The request body parsed as JSON, or ``None`` when the body was
-            empty or not valid JSON. Credentials are masked in the repr only.
+            empty or not valid JSON. Values under credential keys (names
+            containing ``password``, ``secret`` or ``token``, at any depth) are
+            masked as ``"***"``, so the log is safe to print or dump; the
+            store's record (``FakeServer.stores``) keeps the real config.
         status: The status the fake answered, or ``None`` when no answer was
             sent (an injected disconnect, or a client that gave up during an
             injected delay).
