@@ -1,0 +1,402 @@
+"""Edge cases of the contract found by a clause-by-clause audit of the fake.
+
+Each test names the clause of ``CONTRACT.md`` it pins down; docs/contract.md's
+"Coverage" table points here for the clauses the contract suite cannot verify
+over the wire (ties in timestamps, UUIDv7 monotonicity, constant-time compare).
+"""
+
+from __future__ import annotations
+
+import hmac
+import itertools
+import json
+import uuid
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import httpx
+import pytest
+from fake_helpers import create, err, ok, open_front_end
+
+from durable_stores_client.fake import FakeServer
+from durable_stores_client.fake import _handler as fake_handler
+from durable_stores_client.fake import _ids as fake_ids
+from durable_stores_client.fake._engines.redis import _to_json as redis_to_json
+
+T0 = datetime(2026, 2, 16, 10, 0, tzinfo=timezone.utc)
+LIMIT = 16 * 1024 * 1024
+
+
+def _names(records: list[dict[str, Any]]) -> list[str]:
+    return [r["name"] for r in records]
+
+
+# -- GET /stores: newest first, at most 200 ---------------------------------------------------
+
+
+def test_list_is_the_200_newest_with_ties_in_creation_order(front_end: str) -> None:
+    # 250 stores, five per timestamp: ties are the rule, not the exception.
+    stamps = (T0 + timedelta(microseconds=n // 5) for n in itertools.count())
+    fake = FakeServer(clock=lambda: next(stamps))
+    with open_front_end(front_end, fake) as http:
+        for n in range(250):
+            create(http, f"s{n:03}")
+        listed = ok(http.get("/stores"))
+
+    # created_at descending; among equal created_at, the store created later first.
+    assert _names(listed) == [f"s{n:03}" for n in range(249, 49, -1)]
+    assert len(listed) == 200
+    stamps_listed = [r["created_at"] for r in listed]
+    assert stamps_listed == sorted(stamps_listed, reverse=True)
+    assert len(fake.stores) == 250  # the cap is the list's, not the state's
+
+
+def test_list_orders_by_created_at_even_when_the_clock_goes_back() -> None:
+    moments = iter([T0, T0 - timedelta(seconds=5), T0 + timedelta(seconds=5), T0])
+    fake = FakeServer(clock=lambda: next(moments))
+    with httpx.Client(base_url="http://f", transport=fake.transport()) as http:
+        for name in ("a", "b-earlier", "c-latest", "d-tie-with-a"):
+            create(http, name)
+        listed = ok(http.get("/stores"))
+    assert _names(listed) == ["c-latest", "d-tie-with-a", "a", "b-earlier"]
+
+
+def test_list_stays_capped_after_deletes_and_shows_older_stores_again() -> None:
+    fake = FakeServer()
+    with httpx.Client(base_url="http://f", transport=fake.transport()) as http:
+        ids = [create(http, f"s{n:03}") for n in range(202)]
+        assert _names(ok(http.get("/stores")))[-1] == "s002"
+        ok(http.delete(f"/stores/{ids[-1]}"))
+        listed = ok(http.get("/stores"))
+    assert len(listed) == 200
+    assert _names(listed)[0] == "s200"
+    assert _names(listed)[-1] == "s001"
+
+
+# -- ids: UUIDv7 --------------------------------------------------------------------------------
+
+
+def _check_uuid7(text: str) -> uuid.UUID:
+    value = uuid.UUID(text)
+    assert str(value) == text  # lowercase, hyphenated, canonical
+    assert value.version == 7
+    assert value.variant == uuid.RFC_4122  # variant bits 10
+    return value
+
+
+def test_ids_are_uuid7_and_monotonic_within_one_millisecond(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    now_ns = 1_771_236_000_123_456_789
+    monkeypatch.setattr(fake_ids.time, "time_ns", lambda: now_ns)
+    generate = fake_ids.UUID7Generator()
+    # More ids than the 12-bit sequence holds in one millisecond.
+    ids = [generate() for _ in range(5000)]
+    values = [_check_uuid7(i) for i in ids]
+    assert ids == sorted(ids)  # text order is creation order
+    assert len(set(ids)) == len(ids)
+    millis = [v.int >> 80 for v in values]
+    assert millis[0] == now_ns // 1_000_000
+    assert millis == sorted(millis)
+    assert millis[-1] - millis[0] <= 2  # overflow borrows the next millisecond, no more
+
+
+def test_ids_stay_monotonic_when_the_clock_steps_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    times = iter([2_000_000_000_000_000_000, 1_999_999_999_000_000_000, 2_000_000_000_000_000_000])
+    monkeypatch.setattr(fake_ids.time, "time_ns", lambda: next(times))
+    generate = fake_ids.UUID7Generator()
+    first, second, third = generate(), generate(), generate()
+    assert first < second < third
+    for text in (first, second, third):
+        _check_uuid7(text)
+
+
+def test_ids_of_created_stores_are_uuid7_in_creation_order(http: httpx.Client) -> None:
+    ids = [create(http, f"s{n}") for n in range(20)]
+    for text in ids:
+        _check_uuid7(text)
+    assert ids == sorted(ids)
+
+
+# -- auth: constant-time compare ----------------------------------------------------------------
+
+
+def test_keys_are_compared_with_hmac_compare_digest(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[tuple[bytes, bytes]] = []
+    original = hmac.compare_digest
+
+    def compare(a: bytes, b: bytes) -> bool:
+        seen.append((a, b))
+        return original(a, b)
+
+    monkeypatch.setattr(fake_handler.hmac, "compare_digest", compare)
+    fake = FakeServer(api_key="right-key-123")
+    with httpx.Client(base_url="http://f", transport=fake.transport()) as http:
+        err(
+            http.get("/stores", headers={"authorization": "Bearer wrong"}),
+            401,
+            "Invalid bearer token",
+        )
+        ok(http.get("/stores", headers={"authorization": "Bearer right-key-123"}))
+    assert seen == [(b"wrong", b"right-key-123"), (b"right-key-123", b"right-key-123")]
+
+
+# -- query / execute bodies ---------------------------------------------------------------------
+
+
+def test_numbered_params_bind_by_number_and_may_repeat(http: httpx.Client) -> None:
+    sid = create(http)
+    body = {"sql": "SELECT ?2 AS b, ?1 AS a, ?1 AS again", "params": ["x", "y"]}
+    data = ok(http.post(f"/stores/{sid}/query", json=body))
+    assert data == {
+        "columns": ["b", "a", "again"],
+        "rows": [{"b": "y", "a": "x", "again": "x"}],
+        "row_count": 1,
+    }
+    ok(http.post(f"/stores/{sid}/execute", json={"sql": "CREATE TABLE t (a, b)"}))
+    insert = {"sql": "INSERT INTO t (b, a) VALUES (?2, ?1)", "params": [1, 2]}
+    assert ok(http.post(f"/stores/{sid}/execute", json=insert)) == {
+        "rows_affected": 1,
+        "last_insert_rowid": 1,
+    }
+    rows = ok(http.post(f"/stores/{sid}/query", json={"sql": "SELECT a, b FROM t"}))["rows"]
+    assert rows == [{"a": 1, "b": 2}]  # by number: in order it would be a=2, b=1
+    # Too few params is the engine's complaint, naming the step.
+    text = err(http.post(f"/stores/{sid}/query", json={"sql": "SELECT ?3", "params": [1]}), 400)
+    assert text.startswith("failed executing store query: ")
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"sql": 5}, "Invalid JSON: invalid type: integer `5`, expected a string at field `sql`"),
+        ({"sql": None}, "Invalid JSON: invalid type: null, expected a string at field `sql`"),
+        (
+            {"sql": "SELECT ?", "params": "x"},
+            'Invalid JSON: invalid type: string "x", expected a sequence at field `params`',
+        ),
+        (
+            {"sql": "SELECT ?", "params": {"1": 2}},
+            "Invalid JSON: invalid type: map, expected a sequence at field `params`",
+        ),
+        # A blank sql with bad params: the body's types first, as a JSON decoder does.
+        (
+            {"sql": " ", "params": 1},
+            "Invalid JSON: invalid type: integer `1`, expected a sequence at field `params`",
+        ),
+        ({"sql": " ", "params": None}, "sql is required"),
+    ],
+)
+@pytest.mark.parametrize("operation", ["query", "execute"])
+def test_wrong_types_in_sql_bodies_are_invalid_json(
+    fake: FakeServer, operation: str, body: dict[str, Any], message: str
+) -> None:
+    with httpx.Client(base_url="http://f", transport=fake.transport()) as http:
+        sid = create(http)
+        err(http.post(f"/stores/{sid}/{operation}", json=body), 400, message)
+        # The same on an unknown store: the body is validated before the lookup.
+        err(http.post(f"/stores/{uuid.uuid4()}/{operation}", json=body), 400, message)
+
+
+@pytest.mark.parametrize(
+    ("command", "message"),
+    [
+        (
+            ["SET", "k", 5],
+            "Invalid JSON: invalid type: integer `5`, expected a string at field `command[2]`",
+        ),
+        (
+            ["SET", "k", True],
+            "Invalid JSON: invalid type: boolean `true`, expected a string at field `command[2]`",
+        ),
+        (
+            ["SET", None],
+            "Invalid JSON: invalid type: null, expected a string at field `command[1]`",
+        ),
+        (
+            "SET k v",
+            'Invalid JSON: invalid type: string "SET k v", expected a sequence of strings '
+            "at field `command`",
+        ),
+        ([], "command must not be empty"),
+    ],
+)
+def test_command_elements_must_be_strings_and_nothing_runs(
+    fake: FakeServer, command: Any, message: str
+) -> None:
+    with httpx.Client(base_url="http://f", transport=fake.transport()) as http:
+        sid = create(http, kind="redis")
+        err(http.post(f"/stores/{sid}/command", json={"command": command}), 400, message)
+        assert ok(http.post(f"/stores/{sid}/command", json={"command": ["DBSIZE"]})) == {
+            "result": 0
+        }
+
+
+def test_redis_resp3_replies_map_as_the_contract_says() -> None:
+    # map to object, double to number, boolean to bool (RESP3 only: a RESP2 connection
+    # never returns them, so the contract suite cannot reach them over the wire).
+    reply = {b"field": [1.5, True, None, b"\xff", {b"x", b"y"}], 7: b"OK"}
+    mapped = redis_to_json(reply)
+    assert mapped["field"][:4] == [1.5, True, None, "/w=="]
+    assert sorted(mapped["field"][4]) == ["x", "y"]
+    assert mapped["7"] == "OK"
+    assert redis_to_json(float("inf")) is None  # no JSON for it: null, never a crash
+
+
+# -- the 16 MiB limit ---------------------------------------------------------------------------
+
+
+def _padded_create(size: int) -> bytes:
+    head = b'{"name": "big", "kind": "sqlite", "padding": "'
+    tail = b'"}'
+    return head + b"x" * (size - len(head) - len(tail)) + tail
+
+
+def test_a_body_of_exactly_16_mib_is_accepted_one_byte_more_is_413(http: httpx.Client) -> None:
+    headers = {"content-type": "application/json"}
+    over = http.post("/stores", content=_padded_create(LIMIT + 1), headers=headers)
+    err(over, 413, f"Request body exceeds the maximum size of {LIMIT} bytes")
+    at_limit = http.post("/stores", content=_padded_create(LIMIT), headers=headers)
+    assert ok(at_limit, 201)["name"] == "big"
+    assert _names(ok(http.get("/stores"))) == ["big"]
+
+
+# -- idempotency keys ---------------------------------------------------------------------------
+
+
+def test_same_key_and_body_on_another_path_is_409(http: httpx.Client) -> None:
+    first, second = create(http, "a"), create(http, "b")
+    for sid in (first, second):
+        ok(http.post(f"/stores/{sid}/execute", json={"sql": "CREATE TABLE t (x)"}))
+    body = {"sql": "INSERT INTO t VALUES (1)"}
+    headers = {"Idempotency-Key": "same"}
+    ok(http.post(f"/stores/{first}/execute", json=body, headers=headers))
+    text = err(http.post(f"/stores/{second}/execute", json=body, headers=headers), 409)
+    assert "Idempotency-Key" in text
+    count = {"sql": "SELECT count(*) AS n FROM t"}
+    assert ok(http.post(f"/stores/{second}/query", json=count))["rows"] == [{"n": 0}]
+
+
+def test_replay_after_the_store_was_deleted_answers_the_first_answer(http: httpx.Client) -> None:
+    headers = {"Idempotency-Key": "create-once"}
+    body = {"name": "gone-later", "kind": "sqlite"}
+    first = http.post("/stores", json=body, headers=headers)
+    record = ok(first, 201)
+    ok(http.delete(f"/stores/{record['id']}"))
+
+    replay = http.post("/stores", json=body, headers=headers)
+
+    # The first answer, status included, and no store made again.
+    assert ok(replay, 201) == record
+    assert replay.headers["idempotent-replayed"] == "true"
+    assert "idempotent-replayed" not in first.headers
+    assert ok(http.get("/stores")) == []
+    err(http.get(f"/stores/{record['id']}"), 404, "Store not found")
+
+
+def test_keys_are_global_to_the_fake_across_front_ends_and_clients() -> None:
+    # The fake has at most one API key, so "per key" and "global" are the same: one
+    # cache for the whole fake, whichever front end or client sends the key.
+    fake = FakeServer(api_key="only-key-1")
+    auth = {"authorization": "Bearer only-key-1", "Idempotency-Key": "shared"}
+    body = {"name": "s", "kind": "redis"}
+    with open_front_end("transport", fake) as in_process:
+        created = ok(in_process.post("/stores", json=body, headers=auth), 201)
+    with open_front_end("http", fake) as over_http:
+        replay = over_http.post("/stores", json=body, headers=auth)
+        assert ok(replay, 201) == created
+        other = {"name": "t", "kind": "redis"}
+        err(over_http.post("/stores", json=other, headers=auth), 409)
+    assert [s.name for s in fake.stores] == ["s"]
+
+
+def test_reset_forgets_idempotency_keys_and_faults(fake: FakeServer) -> None:
+    headers = {"Idempotency-Key": "before-reset"}
+    with httpx.Client(base_url="http://f", transport=fake.transport()) as http:
+        ok(http.post("/stores", json={"name": "a", "kind": "sqlite"}, headers=headers), 201)
+        fake.inject("list", status=503, times=5)
+        fake.reset()
+        # Another body under the same key: a new request now, not a 409.
+        ok(http.post("/stores", json={"name": "b", "kind": "sqlite"}, headers=headers), 201)
+        assert _names(ok(http.get("/stores"))) == ["b"]
+
+
+# -- the request log ----------------------------------------------------------------------------
+
+
+def test_the_request_log_never_holds_config_secrets(front_end: str) -> None:
+    fake = FakeServer(api_key="log-key-123")
+    config = {
+        "host": "db",
+        "password": "hunter2-pw",
+        "password_secret": "vault-ref-9",
+        "tls": {"client_token": "tok-77"},
+        "dbname": "app",
+    }
+    secrets = ("hunter2-pw", "vault-ref-9", "tok-77", "log-key-123")
+    with open_front_end(front_end, fake) as http:
+        auth = {"authorization": "Bearer log-key-123"}
+        body = {"name": "pg", "kind": "postgres", "config": config}
+        ok(http.post("/stores", json=body, headers=auth), 201)
+        # Escaped key names are still credentials once parsed.
+        escaped = b'{"name": "pg2", "kind": "redis", "config": {"pass\\u0077ord": "hunter2-pw"}}'
+        ok(http.post("/stores", content=escaped, headers=auth), 201)
+        # A refused create is logged too.
+        err(http.post("/stores", json={**body, "kind": "oracle"}, headers=auth), 400)
+    logged = json.dumps([[r.body, dict(r.headers)] for r in fake.requests])
+    assert not any(secret in logged for secret in secrets)
+    assert not any(secret in repr(fake.requests) for secret in secrets)
+    first = fake.requests[0].body
+    assert first["config"] == {
+        "host": "db",
+        "password": "***",
+        "password_secret": "***",
+        "tls": {"client_token": "***"},
+        "dbname": "app",
+    }
+    # The store itself keeps the real config: that is what the wire answers.
+    assert fake.stores[0].config == config
+
+
+def test_bodies_without_credentials_are_logged_as_sent(fake: FakeServer) -> None:
+    with fake.client() as client:
+        client.create_store(name="plain", kind="redis", config={"host": "h", "port": 6379})
+    assert fake.requests[0].body == {
+        "name": "plain",
+        "kind": "redis",
+        "config": {"host": "h", "port": 6379},
+    }
+
+
+# -- inject --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"times": 0}, "times must be a positive integer, got 0"),
+        ({"times": -2}, "times must be a positive integer, got -2"),
+        ({"times": True}, "times must be a positive integer, got True"),
+        ({"operation": "select"}, "unknown operation 'select': use one of list, create, get"),
+        ({"operation": "health"}, "unknown operation 'health'"),
+    ],
+)
+def test_inject_refuses_bad_arguments_clearly(
+    fake: FakeServer, kwargs: dict[str, Any], message: str
+) -> None:
+    operation = kwargs.pop("operation", "list")
+    with pytest.raises(ValueError, match=message.replace("(", r"\(")) as info:
+        fake.inject(operation, status=503, **kwargs)
+    assert "Traceback" not in str(info.value)
+    with fake.client(max_retries=0) as client:
+        assert client.list_stores() == []  # nothing was injected
+
+
+def test_a_delay_over_real_http_is_waited_then_answered(fake: FakeServer) -> None:
+    # The network front end honours delay= (it sleeps before answering, in its own thread).
+    # No timing threshold: the answer arrives and the request is logged as not a fault.
+    fake.inject("list", delay=0.05)
+    with fake.serve() as url, httpx.Client(base_url=url) as http:
+        assert ok(http.get("/stores")) == []
+    (request,) = fake.requests
+    assert (request.operation, request.status, request.fault) == ("list", 200, False)
