@@ -62,7 +62,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--include-large",
         action="store_true",
-        help="also run the check that sends a 16 MiB body (expects 413)",
+        help="also run the heavy checks: 16 MiB bodies at and over the limit, 201 stores listed",
     )
     parser.add_argument(
         "--select",

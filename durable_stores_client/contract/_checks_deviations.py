@@ -31,6 +31,28 @@ def _duplicate_name(ctx: CheckContext) -> None:
     ctx.expect_error(response, 409, "Store name already exists")
 
 
+@check(
+    "stores.create.secret-config-kept",
+    "Secret-backed credentials (password_secret) are kept opaque in config, as given",
+    level=Level.RECOMMENDED,
+    kinds=("redis",),
+)
+def _secret_config_kept(ctx: CheckContext) -> None:
+    config = {**ctx.target.config_for("redis"), "password_secret": "contract-secret-ref"}
+    response = ctx.request(
+        "POST", "/stores", json={"name": ctx.name(), "kind": "redis", "config": config}
+    )
+    record = ctx.expect_success(response, None)
+    diffs = ctx.diffs(response)
+    diffs.field("data.config", record, "config", config)
+    diffs.raise_if_any()
+    response = ctx.request("GET", ctx.store_path(record["id"]))
+    data = ctx.expect_success(response, 200)
+    diffs = ctx.diffs(response)
+    diffs.field("data.config", data, "config", config)
+    diffs.raise_if_any()
+
+
 def _key() -> str:
     return f"contract-{secrets.token_hex(8)}"
 

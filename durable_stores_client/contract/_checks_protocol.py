@@ -97,6 +97,28 @@ def _body_too_large(ctx: CheckContext) -> None:
     ctx.expect_error(response, 413, _TOO_LARGE)
 
 
+@check(
+    "routes.body-at-limit",
+    "A body of exactly 16 MiB (16777216 bytes) is accepted: only a body over the limit is 413",
+    kinds=("sqlite",),
+    large=True,
+)
+def _body_at_limit(ctx: CheckContext) -> None:
+    # A create whose unknown "padding" field (ignored, as the contract says) fills the
+    # body to the limit exactly; any 2xx will do (the status is another check's clause).
+    name = ctx.name("limit")
+    head = f'{{"name": "{name}", "kind": "sqlite", "padding": "'.encode()
+    tail = b'"}'
+    body = head + b"x" * (MAX_BODY - len(head) - len(tail)) + tail
+    response = ctx.request(
+        "POST", "/stores", content=body, headers={"content-type": "application/json"}
+    )
+    record = ctx.expect_success(response, None)
+    diffs = ctx.diffs(response)
+    diffs.field("data.name", record, "name", name)
+    diffs.raise_if_any()
+
+
 # -- authentication ---------------------------------------------------------------
 
 

@@ -131,16 +131,23 @@ def _empty(ctx: CheckContext) -> None:
 
 @check(
     "redis.command.strings-only",
-    "Every command element must be a JSON string: a number or a missing command is a 400",
+    "Every command element must be a JSON string: a number, a non-array or a missing command "
+    'is 400 "Invalid JSON: ..." and runs nothing',
     kinds=_REDIS,
 )
 def _strings_only(ctx: CheckContext) -> None:
     store = ctx.create_store("redis")
     key = ctx.redis_key(store["id"], "typed")
     path = ctx.store_path(store["id"], "command")
-    ctx.expect_error(ctx.request("POST", path, json={"command": ["SET", key, 5]}), 400)
-    ctx.expect_error(ctx.request("POST", path, json={"command": "PING"}), 400)
-    ctx.expect_error(ctx.request("POST", path, json={}), 400, prefix="Invalid JSON: ")
+    for body in (
+        {"command": ["SET", key, 5]},
+        {"command": ["SET", key, None]},
+        {"command": ["SET", key, ["v"]]},
+        {"command": "PING"},
+        {},
+    ):
+        ctx.expect_error(ctx.request("POST", path, json=body), 400, prefix="Invalid JSON: ")
+    _expect_result(ctx, store["id"], None, "GET", key)
 
 
 @check(

@@ -103,7 +103,8 @@ def _insert(ctx: CheckContext) -> None:
 
 @check(
     "sql.execute.rows-affected",
-    "execute of UPDATE and DELETE answers the number of rows they changed",
+    "execute of UPDATE and DELETE answers the number of rows they changed, and "
+    "last_insert_rowid 0 (present for SQLite; 0 when nothing was inserted)",
     kinds=_SQLITE,
 )
 def _rows_affected(ctx: CheckContext) -> None:
@@ -117,12 +118,9 @@ def _rows_affected(ctx: CheckContext) -> None:
         response, data = _execute(ctx, store["id"], sql, [2] if "?" in sql else None)
         diffs = ctx.diffs(response)
         diffs.field("data.rows_affected", data, "rows_affected", expected)
-        diffs.require(
-            isinstance(data, dict) and isinstance(data.get("last_insert_rowid"), int),
-            "data.last_insert_rowid",
-            "an integer (always present for SQLite)",
-            data.get("last_insert_rowid", "omitted") if isinstance(data, dict) else data,
-        )
+        # Present although nothing was inserted, and 0 then: not the rowid of an
+        # earlier insert on the same connection.
+        diffs.field("data.last_insert_rowid", data, "last_insert_rowid", 0)
         diffs.raise_if_any()
 
 
@@ -131,6 +129,30 @@ def _execute_blank(ctx: CheckContext) -> None:
     store = ctx.create_store("sqlite")
     path = ctx.store_path(store["id"], "execute")
     ctx.expect_error(ctx.request("POST", path, json={"sql": " \n "}), 400, "sql is required")
+
+
+@check(
+    "sql.execute.invalid-body",
+    "An execute body that is not JSON, lacks sql, or has sql or params of the wrong type: "
+    '400 "Invalid JSON: ..."',
+    kinds=_SQLITE,
+)
+def _execute_invalid(ctx: CheckContext) -> None:
+    store = ctx.create_store("sqlite")
+    path = ctx.store_path(store["id"], "execute")
+    response = ctx.request(
+        "POST", path, content=b'{"sql": ', headers={"content-type": "application/json"}
+    )
+    ctx.expect_error(response, 400, prefix="Invalid JSON: ")
+    bodies: tuple[dict[str, Any], ...] = (
+        {"params": []},
+        {"sql": 42},
+        {"sql": ["CREATE TABLE contract_never (x)"]},
+        {"sql": "CREATE TABLE contract_never (x)", "params": "not-an-array"},
+        {"sql": "CREATE TABLE contract_never (x)", "params": {"1": "x"}},
+    )
+    for body in bodies:
+        ctx.expect_error(ctx.request("POST", path, json=body), 400, prefix="Invalid JSON: ")
 
 
 @check(
@@ -256,7 +278,8 @@ def _query_blank(ctx: CheckContext) -> None:
 
 @check(
     "sql.query.invalid-body",
-    'A query body that is not JSON, or lacks sql: 400 "Invalid JSON: ..."',
+    "A query body that is not JSON, lacks sql, or has sql or params of the wrong type: "
+    '400 "Invalid JSON: ..."',
     kinds=_SQLITE,
 )
 def _query_invalid(ctx: CheckContext) -> None:
@@ -267,8 +290,12 @@ def _query_invalid(ctx: CheckContext) -> None:
     )
     ctx.expect_error(response, 400, prefix="Invalid JSON: ")
     ctx.expect_error(ctx.request("POST", path, json={"params": []}), 400, prefix="Invalid JSON: ")
-    response = ctx.request("POST", path, json={"sql": "SELECT ?", "params": "not-an-array"})
-    ctx.expect_error(response, 400, prefix="Invalid JSON: ")
+    for body in (
+        {"sql": 42},
+        {"sql": "SELECT ?", "params": "not-an-array"},
+        {"sql": "SELECT ?", "params": {"1": "x"}},
+    ):
+        ctx.expect_error(ctx.request("POST", path, json=body), 400, prefix="Invalid JSON: ")
 
 
 @check(
@@ -368,6 +395,7 @@ _FROM_JSON: tuple[tuple[str, Any, str, Any, str], ...] = (
     ("bool", True, "integer", 1, "true/false to 1/0"),
     ("integer", -9007199254740993, "integer", -9007199254740993, "integer to INTEGER"),
     ("float", 0.25, "real", 0.25, "float to REAL"),
+    ("float-whole", 2.0, "real", 2, "a float with no fraction (2.0) to REAL, not INTEGER"),
     ("text", "naïve 🙂", "text", "naïve 🙂", "string to TEXT"),
     ("array", [1, "two", None, True], "text", [1, "two", None, True], "array to JSON TEXT"),
     ("object", {"a": {"b": [1, 2]}}, "text", {"a": {"b": [1, 2]}}, "object to JSON TEXT"),
@@ -395,9 +423,19 @@ def _from_json_check(
             diffs.equal("data.rows", [{"t": sqlite_type, "v": back}], shown)
         elif suffix == "bool":
             diffs.equal("data.rows", [{"t": "integer", "v": 1}, {"t": "integer", "v": 0}], rows)
+        elif suffix == "float-whole":
+            # Any JSON number reads back (2 or 2.0); the stored type is what matters.
+            shown = [{"t": r.get("t"), "v": _number(r.get("v"))} for r in rows]
+            diffs.equal("data.rows", [{"t": sqlite_type, "v": back}], shown)
         else:
             diffs.equal("data.rows", [{"t": sqlite_type, "v": back}], rows)
         diffs.raise_if_any()
+
+
+def _number(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 def _parsed(value: Any) -> Any:

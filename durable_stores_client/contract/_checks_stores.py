@@ -77,6 +77,16 @@ def _create_201(ctx: CheckContext) -> None:
 def _record_fields(ctx: CheckContext) -> None:
     name = ctx.name()
     record = ctx.create_store("sqlite", name=name)
+    diffs = ctx.diffs(request="POST /stores")
+    diffs.require("sandbox" not in record, "data.sandbox", "omitted", record.get("sandbox"))
+    diffs.raise_if_any()
+    listing = ctx.request("GET", "/stores")
+    listed = ctx.expect_success(listing, 200)
+    diffs = ctx.diffs(listing)
+    for entry in listed if isinstance(listed, list) else ():
+        if isinstance(entry, dict) and entry.get("id") == record["id"]:
+            diffs.require("sandbox" not in entry, "data[].sandbox", "omitted", entry.get("sandbox"))
+    diffs.raise_if_any()
     response = ctx.request("GET", ctx.store_path(record["id"]))
     data = ctx.expect_success(response, 200)
     diffs = ctx.diffs(response)
@@ -134,6 +144,32 @@ def _timestamps(ctx: CheckContext) -> None:
 )
 def _sqlite_default_path(ctx: CheckContext) -> None:
     response = ctx.request("POST", "/stores", json={"name": ctx.name(), "kind": "sqlite"})
+    record = ctx.expect_success(response, None)
+    diffs = ctx.diffs(response)
+    config = record.get("config") if isinstance(record, dict) else None
+    store_id = record.get("id") if isinstance(record, dict) else None
+    if diffs.require(isinstance(config, dict), "data.config", "a JSON object", config):
+        assert isinstance(config, dict)
+        diffs.require(set(config) == {"path"}, "data.config keys", '["path"]', sorted(config))
+        path = str(config.get("path", "")).replace("\\", "/")
+        diffs.require(
+            path.endswith(f"stores/{store_id}.db"),
+            "data.config.path",
+            f'a path ending in "stores/{store_id}.db"',
+            config.get("path"),
+        )
+    diffs.raise_if_any()
+
+
+@check(
+    "stores.create.sqlite-config-replaced",
+    'A sqlite store created with a config that has no "path" gets config replaced by '
+    '{"path": "<data root>/stores/<id>.db"} (other keys dropped)',
+    kinds=("sqlite",),
+)
+def _sqlite_config_replaced(ctx: CheckContext) -> None:
+    body = {"name": ctx.name(), "kind": "sqlite", "config": {"contract_marker": "replaced"}}
+    response = ctx.request("POST", "/stores", json=body)
     record = ctx.expect_success(response, None)
     diffs = ctx.diffs(response)
     config = record.get("config") if isinstance(record, dict) else None
@@ -363,6 +399,57 @@ def _list_newest_first(ctx: CheckContext) -> None:
         "order",
         "created_at descending",
         [s.get("created_at") for s in data if isinstance(s, dict)][:6],
+    )
+    diffs.raise_if_any()
+
+
+#: How many stores ``GET /stores`` answers at most.
+LIST_LIMIT = 200
+
+
+@check(
+    "stores.list.at-most-200",
+    "GET /stores answers at most 200 records: with more stores, exactly the 200 newest, "
+    "newest first",
+    kinds=("sqlite",),
+    large=True,
+)
+def _list_at_most_200(ctx: CheckContext) -> None:
+    # The run's stores are the server's newest (run it against a quiet server), so
+    # after LIST_LIMIT + 1 creates the list is the last LIST_LIMIT of them.
+    made = [ctx.create_store("sqlite", name=ctx.name("cap")) for _ in range(LIST_LIMIT + 1)]
+    created = [record["id"] for record in made]
+    response = ctx.request("GET", "/stores")
+    data = ctx.expect_success(response, 200)
+    diffs = ctx.diffs(response)
+    if not diffs.require(isinstance(data, list), "data", "an array of store records", data):
+        diffs.raise_if_any()
+    records = [s for s in data if isinstance(s, dict)]
+    ids = [s.get("id") for s in records]
+    diffs.equal("data length", LIST_LIMIT, len(data))
+    ours = set(created)
+    foreign = [i for i in ids if i not in ours]
+    diffs.require(not foreign, "data", f"only the {LIST_LIMIT} stores created last", foreign[:3])
+    keys = [_timestamp_key(str(s.get("created_at", ""))) for s in records]
+    diffs.require(
+        keys == sorted(keys, reverse=True),
+        "order",
+        "created_at descending",
+        [s.get("created_at") for s in records][:6],
+    )
+    # Left out may only be stores no newer than every one listed (ties tolerated).
+    oldest_listed = min(keys, default=())
+    newer_left_out = [
+        record["name"]
+        for record in made
+        if record["id"] not in ids
+        and _timestamp_key(str(record.get("created_at", ""))) > oldest_listed
+    ]
+    diffs.require(
+        not newer_left_out,
+        "data",
+        "the store created first left out, no newer one",
+        newer_left_out[:3],
     )
     diffs.raise_if_any()
 

@@ -113,7 +113,8 @@ class Check:
             returns on success and raises `CheckFailed` or `CheckSkipped`.
         needs_api_key: Only meaningful when the server enforces an API key and the
             run knows it (auth checks).
-        large: Sends a large body (16 MiB); runs only when the run opts in.
+        large: A heavy check (it sends a 16 MiB body, or creates 201 stores);
+            runs only when the run opts in (``--include-large``).
     """
 
     id: str

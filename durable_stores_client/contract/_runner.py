@@ -23,6 +23,14 @@ if TYPE_CHECKING:
 __all__ = ["ContractRunner", "run_contract"]
 
 
+#: What each heavy (``large``) check does, for the reason it is skipped.
+_HEAVY = {
+    "routes.body-too-large": "sends a 16 MiB body",
+    "routes.body-at-limit": "sends a 16 MiB body",
+    "stores.list.at-most-200": "creates 201 stores",
+}
+
+
 class ContractRunner:
     """Runs checks against one target and deletes every store they create.
 
@@ -33,7 +41,8 @@ class ContractRunner:
 
     Args:
         target: The server to verify.
-        include_large: Also run checks that send large bodies (16 MiB).
+        include_large: Also run the heavy checks: those that send 16 MiB bodies
+            or create more than 200 stores.
 
     Attributes:
         prefix: The unique name prefix of every store this run creates
@@ -80,7 +89,7 @@ class ContractRunner:
         if check.needs_api_key and self.target.api_key is None:
             return "needs the server's API key (--api-key) to verify authentication"
         if check.large and not self.include_large:
-            return "sends a 16 MiB body; opt in with --include-large"
+            return f"{_HEAVY.get(check.id, 'a heavy check')}; opt in with --include-large"
         return None
 
     def run_check(self, check: Check) -> CheckResult:
@@ -236,7 +245,7 @@ def run_contract(
         target: The server to verify.
         checks: The checks to run (default: all, see `select_checks`).
         strict: Judge the report strictly: recommended clauses count too.
-        include_large: Also run the checks that send 16 MiB.
+        include_large: Also run the heavy checks (16 MiB bodies, 201 stores).
         on_result: Called with each result as soon as it is known.
 
     Example:

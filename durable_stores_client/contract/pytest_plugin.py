@@ -20,7 +20,8 @@ Options (each with an environment variable, used when the option is not given):
 - ``--durable-stores-contract-strict`` / ``DURABLE_STORES_CONTRACT_STRICT=1``:
   recommended clauses fail instead of xfail.
 - ``--durable-stores-contract-include-large`` /
-  ``DURABLE_STORES_CONTRACT_INCLUDE_LARGE=1``: also send the 16 MiB body.
+  ``DURABLE_STORES_CONTRACT_INCLUDE_LARGE=1``: also run the heavy checks (16 MiB
+  bodies, 201 stores).
 """
 
 from __future__ import annotations
@@ -82,7 +83,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--durable-stores-contract-include-large",
         action="store_true",
         default=False,
-        help=f"also run the check that sends 16 MiB (or ${_LARGE}=1)",
+        help=f"also run the heavy checks: 16 MiB bodies, 201 stores (or ${_LARGE}=1)",
     )
 
 

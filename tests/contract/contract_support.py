@@ -195,3 +195,115 @@ def crash_on_invalid_utf8(request: httpx.Request) -> httpx.Request | httpx.Respo
     except UnicodeDecodeError:
         return answer(500, {"success": False, "error": "internal server error"})
     return request
+
+
+# -- variants found by the clause-by-clause audit ------------------------------------------
+
+
+def _json_body(request: httpx.Request) -> Any:
+    try:
+        return json.loads(request.content)
+    except ValueError:
+        return None
+
+
+def _with_json(request: httpx.Request, body: Any) -> httpx.Request:
+    headers = {k: v for k, v in request.headers.items() if k.lower() != "content-length"}
+    return httpx.Request(request.method, request.url, headers=headers, json=body)
+
+
+def sqlite_config_merged(request: httpx.Request, response: httpx.Response) -> httpx.Response:
+    """Keep the given config keys next to the default path (the contract says: replaced)."""
+    sent = _json_body(request)
+    if (
+        request.method == "POST"
+        and request.url.path == "/stores"
+        and response.status_code == 201
+        and isinstance(sent, dict)
+        and isinstance(sent.get("config"), dict)
+        and "path" not in sent["config"]
+    ):
+        body = body_of(response)
+        body["data"]["config"] = {**sent["config"], **body["data"]["config"]}
+        return answer(201, body)
+    return response
+
+
+def stale_last_insert_rowid(request: httpx.Request, response: httpx.Response) -> httpx.Response:
+    """Answer the connection's last rowid after an UPDATE or DELETE (not 0)."""
+    sent = _json_body(request)
+    parts = path_parts(request)
+    if (
+        len(parts) == 3
+        and parts[2] == "execute"
+        and response.status_code == 200
+        and isinstance(sent, dict)
+        and str(sent.get("sql", "")).lstrip().upper().startswith(("UPDATE", "DELETE"))
+    ):
+        body = body_of(response)
+        body["data"]["last_insert_rowid"] = 3
+        return answer(200, body)
+    return response
+
+
+def command_elements_coerced(request: httpx.Request) -> httpx.Request:
+    """Turn non-string command elements into strings instead of refusing them."""
+    sent = _json_body(request)
+    parts = path_parts(request)
+    if len(parts) == 3 and parts[2] == "command" and isinstance(sent, dict):
+        command = sent.get("command")
+        if isinstance(command, list) and any(not isinstance(c, str) for c in command):
+            return _with_json(request, {"command": [json.dumps(c) for c in command]})
+    return request
+
+
+def sql_numbers_coerced(request: httpx.Request) -> httpx.Request:
+    """Accept a number as sql (turned into text) instead of refusing the body."""
+    sent = _json_body(request)
+    parts = path_parts(request)
+    sql_route = len(parts) == 3 and parts[2] in ("query", "execute")
+    if sql_route and isinstance(sent, dict) and type(sent.get("sql")) is int:
+        return _with_json(request, {**sent, "sql": f"SELECT {sent['sql']}"})
+    return request
+
+
+def params_object_as_values(request: httpx.Request) -> httpx.Request:
+    """Accept params given as an object (its values, in order) instead of refusing it."""
+    sent = _json_body(request)
+    parts = path_parts(request)
+    sql_route = len(parts) == 3 and parts[2] in ("query", "execute")
+    if sql_route and isinstance(sent, dict) and isinstance(sent.get("params"), dict):
+        return _with_json(request, {**sent, "params": list(sent["params"].values())})
+    return request
+
+
+def secret_config_dropped(request: httpx.Request, response: httpx.Response) -> httpx.Response:
+    """Drop password_secret from records (agentkernel today ignores it)."""
+    body = body_of(response)
+    if response.is_success and isinstance(body, dict):
+        records = body.get("data")
+        for record in records if isinstance(records, list) else [records]:
+            if isinstance(record, dict) and isinstance(record.get("config"), dict):
+                record["config"].pop("password_secret", None)
+        return answer(response.status_code, body)
+    return response
+
+
+def limit_inclusive(request: httpx.Request) -> httpx.Request | httpx.Response:
+    """413 for a body of exactly 16 MiB (the contract: only over it)."""
+    if len(request.content) >= 16 * 1024 * 1024:
+        error = "Request body exceeds the maximum size of 16777216 bytes"
+        return answer(413, {"success": False, "error": error})
+    return request
+
+
+def list_variant(fake: FakeServer, pick: Callable[[list[Any]], list[Any]]) -> ResponseHook:
+    """Answer GET /stores with ``pick(records oldest first)`` instead of the 200 newest."""
+
+    def hook(request: httpx.Request, response: httpx.Response) -> httpx.Response:
+        if request.method == "GET" and request.url.path == "/stores" and response.is_success:
+            records = [r.to_dict() for r in fake.stores]
+            return answer(200, {"success": True, "data": pick(records)})
+        return response
+
+    return hook

@@ -29,6 +29,7 @@ _ROW_READERS = {
     "sqlite.from-json.bool",
     "sqlite.from-json.integer",
     "sqlite.from-json.float",
+    "sqlite.from-json.float-whole",
     "sqlite.from-json.text",
     "sqlite.from-json.array",
     "sqlite.from-json.object",
@@ -68,6 +69,7 @@ VARIANTS: dict[str, tuple[Hooks, set[str]]] = {
             "auth.right-key",
             "client.stores",
             "client.round-trip",
+            "stores.create.secret-config-kept",  # it reads the record back too
         },
     ),
     "data: null instead of omitted on 404": (
@@ -121,6 +123,30 @@ VARIANTS: dict[str, tuple[Hooks, set[str]]] = {
         lambda fake: {"request": broken.crash_on_invalid_utf8},
         {"routes.malformed-bodies"},
     ),
+    "sqlite config merged with the default path, not replaced": (
+        lambda fake: {"response": broken.sqlite_config_merged},
+        {"stores.create.sqlite-config-replaced"},
+    ),
+    "a stale last_insert_rowid after UPDATE and DELETE": (
+        lambda fake: {"response": broken.stale_last_insert_rowid},
+        {"sql.execute.rows-affected"},
+    ),
+    "non-string command elements coerced": (
+        lambda fake: {"request": broken.command_elements_coerced},
+        {"redis.command.strings-only"},
+    ),
+    "a number accepted as sql": (
+        lambda fake: {"request": broken.sql_numbers_coerced},
+        {"sql.query.invalid-body", "sql.execute.invalid-body"},
+    ),
+    "params given as an object accepted": (
+        lambda fake: {"request": broken.params_object_as_values},
+        {"sql.query.invalid-body", "sql.execute.invalid-body"},
+    ),
+    "password_secret dropped from config (agentkernel today)": (
+        lambda fake: {"response": broken.secret_config_dropped},
+        {"stores.create.secret-config-kept"},
+    ),
 }
 
 
@@ -134,6 +160,43 @@ def test_broken_variant_fails_exactly_the_right_checks(fake: FakeServer, variant
     assert set(report.failed_ids) == expected
     assert not report.ok
     assert fake.stores == []  # clean-up works against broken servers too
+
+
+def _all_but_oldest_200(records: list[Any]) -> list[Any]:
+    return records[::-1]  # every store, newest first: no cap
+
+
+def _oldest_200(records: list[Any]) -> list[Any]:
+    return records[:200][::-1]  # LIMIT before ORDER BY: the first 200 ever made
+
+
+HEAVY_VARIANTS: dict[str, tuple[Hooks, set[str]]] = {
+    "413 for a body of exactly 16 MiB": (
+        lambda fake: {"request": broken.limit_inclusive},
+        {"routes.body-at-limit"},
+    ),
+    "the list not capped at 200": (
+        lambda fake: {"response": broken.list_variant(fake, _all_but_oldest_200)},
+        {"stores.list.at-most-200"},
+    ),
+    "the list holds the oldest 200": (
+        lambda fake: {"response": broken.list_variant(fake, _oldest_200)},
+        {"stores.list.at-most-200"},
+    ),
+}
+
+
+@pytest.mark.parametrize("variant", list(HEAVY_VARIANTS))
+def test_broken_variant_fails_the_heavy_checks(fake: FakeServer, variant: str) -> None:
+    hooks, expected = HEAVY_VARIANTS[variant]
+    transport = broken.Broken(fake.transport(), **hooks(fake))
+    checks = select_checks(["routes.body-*", "stores.list.*"])
+
+    report = run_contract(broken.target_for(transport), checks, include_large=True)
+
+    assert set(report.failed_ids) == expected
+    assert not report.skipped
+    assert fake.stores == []
 
 
 def test_a_recommended_failure_warns_unless_strict(fake: FakeServer) -> None:
@@ -210,3 +273,24 @@ def test_a_server_echoing_secrets_has_them_masked_in_the_report(fake: FakeServer
     assert report.failed
     assert any("***" in text for text in texts)
     assert not any(broken.API_KEY in text or "hunter2" in text for text in texts)
+
+
+def test_records_with_unknown_fields_pass_and_survive_the_client(fake: FakeServer) -> None:
+    # A newer server adding record fields keeps the contract ("unknown fields must
+    # survive"): no check may fail, and client.round-trip proves the client keeps them.
+    def add_fields(request: httpx.Request, response: httpx.Response) -> httpx.Response:
+        body = broken.body_of(response)
+        if not response.is_success or not isinstance(body, dict):
+            return response
+        data = body.get("data")
+        for record in data if isinstance(data, list) else [data]:
+            if isinstance(record, dict) and "created_at" in record:
+                record["region"] = "eu-1"
+                record["limits"] = {"max_bytes": 1024, "tags": ["a", None]}
+        return httpx.Response(response.status_code, json=body)
+
+    transport = broken.Broken(fake.transport(), response=add_fields)
+    report = run_contract(broken.target_for(transport), strict=True)
+
+    assert [(r.check.id, r.detail) for r in report.failed] == []
+    assert "client.round-trip" in {r.check.id for r in report.passed}

@@ -29,6 +29,7 @@ from durable_stores_client.contract._context import show
 #: multiple statements per call, which the contract does not pin down.
 RECOMMENDED = {
     "stores.create.duplicate-name-409",
+    "stores.create.secret-config-kept",
     "sql.query.read-only",
     "sql.multiple-statements",
     "idempotency.create-replay",
@@ -77,7 +78,11 @@ def test_the_catalogue_covers_every_route_and_area() -> None:
     }
     for operation in ("get", "delete", "query", "execute", "command"):
         assert get_check(f"stores.{operation}.unknown-id-404")
-    assert [c.id for c in CHECKS if c.large] == ["routes.body-too-large"]
+    assert [c.id for c in CHECKS if c.large] == [
+        "routes.body-too-large",
+        "routes.body-at-limit",
+        "stores.list.at-most-200",
+    ]
 
 
 def test_select_checks_by_glob_and_prefix() -> None:

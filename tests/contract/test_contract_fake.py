@@ -108,8 +108,8 @@ def test_whole_suite_strict_against_fake_server_subprocess(
     failed = [r for r in report["results"] if r["outcome"] == "failed"]
     skipped = [r["id"] for r in report["results"] if r["outcome"] == "skipped"]
     assert failed == []
-    # Only the 16 MiB check is skipped: it is opt-in (run in-process above).
-    assert skipped == ["routes.body-too-large"]
+    # Only the heavy checks are skipped: they are opt-in (run in-process above).
+    assert skipped == [c.id for c in CHECKS if c.large]
     assert code == 0
     assert out.rstrip().endswith(": OK")
     with Client(url, api_key=API_KEY, max_retries=0) as client:
@@ -124,7 +124,8 @@ def test_default_kinds_and_no_key_skip_with_reasons(fake: FakeServer) -> None:
 
     assert reasons["postgres.query.result"] == ("needs postgres stores; add postgres to --kinds")
     assert reasons["auth.wrong-key"].startswith("needs the server's API key (--api-key)")
-    assert reasons["routes.body-too-large"].endswith("opt in with --include-large")
+    assert reasons["routes.body-too-large"] == "sends a 16 MiB body; opt in with --include-large"
+    assert reasons["stores.list.at-most-200"] == "creates 201 stores; opt in with --include-large"
     assert reasons["client.async"] == (
         "the target has a transport but no async_transport for AsyncClient"
     )
