@@ -9,7 +9,7 @@ handler, so ``durable-stores --help`` starts fast.
 Exit codes: 0 success, 1 an API or connection error, 2 a usage error (including an
 argument the client refuses before sending, such as a blank name), 130 interrupted,
 141 a closed pipe. Errors print one line (``durable-stores: error: ...``, a connection
-failure adds a hint) on stderr, never a traceback.
+failure or a refused API key adds a hint) on stderr, never a traceback.
 
 The global options ``--base-url``, ``--api-key``, ``--timeout`` and ``--output`` work
 before the subcommand, and (for the client-facing subcommands, which add them through
@@ -25,7 +25,7 @@ import os
 import sys
 from typing import TYPE_CHECKING
 
-from .. import APIConnectionError, APITimeoutError, DurableStoresError
+from .. import APIConnectionError, APITimeoutError, AuthenticationError, DurableStoresError
 from .._version import __version__
 from ._common import StoreLookupError, UsageError, add_global_options, describe_server
 
@@ -100,6 +100,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = f"durable-stores: error: {exc}"
         if isinstance(exc, APITimeoutError):
             message += "\n  (the server did not answer in time; --timeout SECONDS waits longer)"
+        elif isinstance(exc, AuthenticationError):
+            message += "\n  (pass the server's API key with --api-key or DURABLE_STORES_API_KEY)"
         elif isinstance(exc, APIConnectionError):
             message += (
                 f"\n  (is a Durable Stores server running at {describe_server(args)}? "

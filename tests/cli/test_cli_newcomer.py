@@ -66,3 +66,19 @@ def test_connection_refused_is_one_error_and_a_hint(cli: Any) -> None:
         "  (is a Durable Stores server running at http://127.0.0.1:9? "
         "Set --base-url or DURABLE_STORES_BASE_URL.)"
     ]
+
+
+def test_a_refused_api_key_says_how_to_pass_one(capsys: pytest.CaptureFixture[str]) -> None:
+    from durable_stores_client._cli import main
+    from durable_stores_client.fake import FakeServer
+
+    with FakeServer(api_key="right-key").serve() as url:
+        capsys.readouterr()
+        code = main(["--base-url", url, "--api-key", "wrong-key", "stores", "list"])
+    out, err = capsys.readouterr()
+    assert (code, out) == (1, "")
+    assert err.splitlines() == [
+        "durable-stores: error: list_stores failed: GET /stores -> HTTP 401: Invalid bearer token",
+        "  (pass the server's API key with --api-key or DURABLE_STORES_API_KEY)",
+    ]
+    assert "wrong-key" not in err
