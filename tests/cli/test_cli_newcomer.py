@@ -6,6 +6,9 @@ from typing import Any
 
 import pytest
 
+from durable_stores_client._cli import main
+from durable_stores_client.fake import FakeServer
+
 
 def _one_clean_error(run: Any, code: int) -> list[str]:
     assert run.code == code, (run.out, run.err)
@@ -69,9 +72,6 @@ def test_connection_refused_is_one_error_and_a_hint(cli: Any) -> None:
 
 
 def test_a_refused_api_key_says_how_to_pass_one(capsys: pytest.CaptureFixture[str]) -> None:
-    from durable_stores_client._cli import main
-    from durable_stores_client.fake import FakeServer
-
     with FakeServer(api_key="right-key").serve() as url:
         capsys.readouterr()
         code = main(["--base-url", url, "--api-key", "wrong-key", "stores", "list"])
