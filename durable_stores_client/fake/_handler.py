@@ -120,6 +120,20 @@ def _route(method: str, path: str) -> tuple[str | None, str | None]:
     return None, store_id
 
 
+#: What the server's ``str::trim`` removes: Unicode ``White_Space``. Python's
+#: ``str.strip()`` also removes U+001C..U+001F, which the server keeps.
+_WHITE_SPACE = (
+    "\t\n\x0b\x0c\r \x85\xa0\u1680"
+    + "".join(chr(c) for c in range(0x2000, 0x200B))
+    + "\u2028\u2029\u202f\u205f\u3000"
+)
+
+
+def _trim(text: str) -> str:
+    """``text`` trimmed as the server trims it (Rust's ``str::trim``)."""
+    return text.strip(_WHITE_SPACE)
+
+
 def _describe(value: Any) -> str:
     """serde-like description of a JSON value, for ``invalid type`` messages."""
     if value is None:
@@ -224,7 +238,7 @@ def _sql_request(obj: dict[str, Any]) -> tuple[str, list[Any]]:
         params = []
     elif type(params) is not list:
         raise _field_type_error("params", params, "a sequence")
-    if not sql.strip():
+    if not _trim(sql):
         raise BadRequest("sql is required")
     return sql, params
 
@@ -256,7 +270,7 @@ def _create_request(obj: dict[str, Any]) -> tuple[str, str, str | None, dict[str
         config = {}
     elif type(config) is not dict:
         raise _field_type_error("config", config, "a JSON object")
-    name = name.strip()
+    name = _trim(name)
     if not name:
         raise BadRequest("name is required")
     return name, kind, sandbox, config

@@ -73,6 +73,33 @@ def test_list_stays_capped_after_deletes_and_shows_older_stores_again() -> None:
     assert _names(listed)[-1] == "s001"
 
 
+# -- names: trimmed as the server trims ---------------------------------------------------------
+
+
+def test_names_and_sql_are_trimmed_of_unicode_white_space_only(http: httpx.Client) -> None:
+    # The server trims with Rust's str::trim (Unicode White_Space); Python's str.strip()
+    # would also drop the information separators U+001C..U+001F.
+    sid = create(http, "\u3000\u2029 spaced\t\xa0\u205f")
+    assert ok(http.get(f"/stores/{sid}"))["name"] == "spaced"
+    kept = ok(http.post("/stores", json={"name": "\x1fsep\x1c ", "kind": "redis"}), 201)
+    assert kept["name"] == "\x1fsep\x1c"
+    err(http.post("/stores", json={"name": "\u2003\n", "kind": "redis"}), 400, "name is required")
+    err(http.post(f"/stores/{sid}/query", json={"sql": "\u3000\r\n"}), 400, "sql is required")
+    text = err(http.post(f"/stores/{sid}/query", json={"sql": "\x1f"}), 400)
+    assert text.startswith("failed executing store query: ")
+
+
+def test_duplicate_names_compare_trimmed_and_free_up_on_delete(http: httpx.Client) -> None:
+    sid = create(http, "taken")
+    err(
+        http.post("/stores", json={"name": " taken\n", "kind": "redis"}),
+        409,
+        "Store name already exists",
+    )
+    ok(http.delete(f"/stores/{sid}"))
+    create(http, "taken")
+
+
 # -- ids: UUIDv7 --------------------------------------------------------------------------------
 
 
