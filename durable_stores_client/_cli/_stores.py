@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .. import NotFoundError
 from ._common import (
     UsageError,
     add_store_argument,
@@ -149,10 +150,19 @@ def _get(args: argparse.Namespace) -> int:
 def _delete(args: argparse.Namespace) -> int:
     with make_client(args) as client:
         store_id = resolve_store_id(client, args.store)
-        client.delete_store(store_id, missing_ok=args.missing_ok)
+        try:
+            client.delete_store(store_id)
+        except NotFoundError:
+            if not args.missing_ok:
+                raise
+            deleted = False  # --missing-ok: say so, rather than claim a deletion
+        else:
+            deleted = True
     fmt = output_format(args)
-    if fmt == "table":
+    if fmt != "table":
+        emit_json({"id": store_id, "deleted": deleted}, fmt)
+    elif deleted:
         print(f"deleted store {args.store}" + (f" ({store_id})" if store_id != args.store else ""))
     else:
-        emit_json({"id": store_id, "deleted": True}, fmt)
+        print(f"no store {args.store}: nothing to delete")
     return 0

@@ -239,7 +239,12 @@ def test_delete_by_name_and_missing_ok(cli: Any, fake: FakeServer) -> None:
     again = cli("stores", "delete", "gone")
     assert again.code == 1
     assert "Store not found" in again.err
-    assert cli("stores", "delete", "gone", "--missing-ok").code == 0
+    missing = cli("stores", "delete", "gone", "--missing-ok", "-o", "table")
+    assert (missing.code, missing.out) == (0, "no store gone: nothing to delete\n")
+    assert cli("stores", "delete", "gone", "--missing-ok").json() == {
+        "id": "gone",
+        "deleted": False,
+    }
 
 
 def test_delete_prints_json_when_piped(cli: Any) -> None:
