@@ -43,6 +43,16 @@ def test_url_serves_the_same_fake(durable_stores_url, durable_stores_fake):
         client.create_store(name="over-http", kind="sqlite")
     assert [s.name for s in durable_stores_fake.stores] == ["over-http"]
     assert httpx.get(durable_stores_url + "/health").json()["data"] == "ok"
+
+
+async def test_async_client_over_the_url(durable_stores_url, durable_stores_fake):
+    async with AsyncClient(base_url=durable_stores_url) as client:
+        store = await client.create_store(name="async-over-http", kind="redis")
+        await client.command_store(store.id, command=["SET", "k", "v"])
+        result = await client.command_store(store.id, command=["GET", "k"])
+    assert result.result == "v"
+    assert [s.name for s in durable_stores_fake.stores] == ["async-over-http"]
+    assert [r.operation for r in durable_stores_fake.requests] == ["create", "command", "command"]
 """
 
 
@@ -51,7 +61,68 @@ def test_fixtures_work_in_a_user_test_file(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_inprocess(
         "-p", "no:cacheprovider", "-o", "asyncio_mode=auto", *LOOP_SCOPE
     )
-    result.assert_outcomes(passed=5)
+    result.assert_outcomes(passed=6)
+
+
+CONTRACT_USER_TESTS = """
+from durable_stores_client.contract import pytest_checks
+
+test_contract = pytest_checks(["health", "stores.get", "sql.query.params"])
+"""
+
+
+def test_fixtures_and_the_contract_plugin_in_one_user_project(pytester: pytest.Pytester) -> None:
+    # A user's project: tests on the fixtures, plus the contract suite aimed by its
+    # command-line option at a URL (here the fake, served by this outer test).
+    from durable_stores_client.contract import select_checks
+    from durable_stores_client.fake import FakeServer
+
+    pytester.makepyfile(test_user=USER_TESTS, test_user_contract=CONTRACT_USER_TESTS)
+    checks = select_checks(["health", "stores.get", "sql.query.params"])
+    served = FakeServer(api_key="plugin-key-123")
+    with served.serve() as url:
+        result = pytester.runpytest_inprocess(
+            "-p",
+            "no:cacheprovider",
+            "-o",
+            "asyncio_mode=auto",
+            *LOOP_SCOPE,
+            "--durable-stores-contract-url",
+            url,
+            "--durable-stores-contract-api-key",
+            "plugin-key-123",
+        )
+    result.assert_outcomes(passed=6 + len(checks))
+    assert served.stores == []  # the contract run deleted what it made
+    assert {r.operation for r in served.requests} >= {"health", "create", "get", "delete", "query"}
+
+
+def test_the_contract_suite_against_a_fake_served_for_the_session(
+    pytester: pytest.Pytester,
+) -> None:
+    # durable_stores_url is per test; the contract target is per session, so a
+    # conftest serves its own fake for the session (documented in docs/testing.md).
+    pytester.makeconftest(
+        """
+import pytest
+
+from durable_stores_client.contract import Target
+from durable_stores_client.fake import FakeServer
+
+
+@pytest.fixture(scope="session")
+def durable_stores_contract_target():
+    fake = FakeServer()
+    with fake.serve() as url:
+        yield Target(url)
+    assert fake.stores == [], "the contract run left stores behind"
+"""
+    )
+    pytester.makepyfile(test_user_contract=CONTRACT_USER_TESTS)
+    from durable_stores_client.contract import select_checks
+
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider", *LOOP_SCOPE)
+    result.assert_outcomes(passed=len(select_checks(["health", "stores.get", "sql.query.params"])))
 
 
 def test_fixtures_work_with_strict_asyncio_mode(pytester: pytest.Pytester) -> None:
