@@ -26,7 +26,8 @@ class StoreLookupError(Exception):
     """A STORE argument that names no store, or more than one; exits with code 1."""
 
 
-def _positive_float(text: str) -> float:
+def positive_seconds(text: str) -> float:
+    """An argparse type: a number of seconds above 0."""
     try:
         value = float(text)
     except ValueError:
@@ -65,7 +66,7 @@ def add_global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> No
     group.add_argument(
         "--timeout",
         metavar="SECONDS",
-        type=_positive_float,
+        type=positive_seconds,
         default=default(None),
         help="request timeout in seconds, for each of connect, read and write "
         "(default: 30, and 5 to connect)",

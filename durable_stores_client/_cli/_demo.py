@@ -12,6 +12,7 @@ the demo then says how to enable that part and runs the rest.
 
 from __future__ import annotations
 
+import argparse
 import sys
 import time
 import uuid
@@ -19,10 +20,9 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TextIO
 
 from .. import BadRequestError
-from ._common import global_options_parent, make_client
+from ._common import make_client, positive_seconds
 
 if TYPE_CHECKING:
-    import argparse
     from collections.abc import Iterator
 
     from .. import Client
@@ -47,7 +47,28 @@ def register(subparsers: Any) -> None:
             "key still comes from --api-key or the environment). The stores it creates get "
             "unique names on a real server and are deleted at the end."
         ),
-        parents=[global_options_parent()],
+    )
+    # Its own connection options (not the global ones): their help must say that the
+    # embedded fake is the default, and --output would do nothing here.
+    group = demo.add_argument_group("connection options")
+    group.add_argument(
+        "--base-url",
+        metavar="URL",
+        default=argparse.SUPPRESS,
+        help="run against the server at URL instead of the embedded fake",
+    )
+    group.add_argument(
+        "--api-key",
+        metavar="KEY",
+        default=argparse.SUPPRESS,
+        help="that server's API key (default: $DURABLE_STORES_API_KEY, then $AGENTKERNEL_API_KEY)",
+    )
+    group.add_argument(
+        "--timeout",
+        metavar="SECONDS",
+        type=positive_seconds,
+        default=argparse.SUPPRESS,
+        help="request timeout in seconds (default: 30, and 5 to connect)",
     )
     demo.set_defaults(handler=run)
 

@@ -130,3 +130,22 @@ def test_demo_ignores_a_base_url_in_the_environment(
     monkeypatch.setenv("DURABLE_STORES_BASE_URL", "http://127.0.0.1:9")  # nothing listens
     assert main(["demo"]) == 0
     assert "running against the embedded fake server" in capsys.readouterr().out
+
+
+def test_demo_help_lists_only_options_that_matter(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--help"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "--base-url URL run against the server at URL instead of the embedded fake" in out
+    assert "--output" not in out  # the transcript is text, whatever the format asked for
+    assert "$DURABLE_STORES_BASE_URL" not in out  # ignored by the demo, so not a default
+
+
+def test_demo_base_url_before_the_subcommand_also_counts(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    pytest.importorskip("fakeredis")
+    fake = FakeServer()
+    with fake.serve() as url:
+        assert main(["--base-url", url, "demo", "--timeout", "10"]) == 0
+    assert f"running against the server at {url}" in capsys.readouterr().out
+    assert fake.stores == []
