@@ -1,10 +1,13 @@
-"""A griffe extension for the API reference: Sphinx roles in docstrings become inline code.
+"""A griffe extension for the API reference: the package's Sphinx habits, rendered.
 
 The package's docstrings are Google style, but some refer to other objects the Sphinx way
 (``:class:`RetryPolicy```, ``:meth:`~Client.with_options```). mkdocstrings renders those
 literally (":class:RetryPolicy"), so this rewrites each one to inline code before the
 docstrings are parsed: ``RetryPolicy``, ``with_options`` (a leading ``~`` keeps only the
 last dotted part, as in Sphinx).
+
+Module constants are documented with ``#:`` comments above them, which griffe does not
+read; an attribute without a docstring gets its ``#:`` comment as one.
 """
 
 from __future__ import annotations
@@ -38,8 +41,25 @@ class SphinxRolesToCode(griffe.Extension):
         if obj.path in seen:
             return
         seen.add(obj.path)
+        if obj.docstring is None and obj.is_attribute:
+            comment = _comment_above(obj)
+            if comment:
+                obj.docstring = griffe.Docstring(comment, parent=obj)
         if obj.docstring is not None:
             obj.docstring.value = rewrite(obj.docstring.value)
         for member in obj.members.values():
             if not member.is_alias:
                 self._walk(member, seen)  # type: ignore[arg-type]
+
+
+def _comment_above(obj: griffe.Object) -> str:
+    """The ``#:`` comment lines right above an attribute's assignment, joined."""
+    if not obj.lineno:
+        return ""
+    lines = obj.module.lines
+    index = obj.lineno - 2
+    words: list[str] = []
+    while index >= 0 and lines[index].strip().startswith("#:"):
+        words.insert(0, lines[index].strip()[2:].strip())
+        index -= 1
+    return " ".join(words)
