@@ -111,3 +111,14 @@ def test_reference_documents_every_public_name(site: Path) -> None:
     assert missing == []
     # Module constants carry their ``#:`` comment as their description.
     assert "Where the agentkernel daemon listens by default." in text
+
+
+@pytest.mark.parametrize("cls", [durable_stores_client.Client, durable_stores_client.AsyncClient])
+def test_client_reference_shows_every_public_method(site: Path, cls: type) -> None:
+    html = (site / "reference" / "clients" / "index.html").read_text(encoding="utf-8")
+    public = [name for name in dir(cls) if not name.startswith("_")]
+    assert {"with_options", "base_url", "list_stores", "ensure_store"} <= set(public)
+    missing = [
+        name for name in public if f'id="durable_stores_client.{cls.__name__}.{name}"' not in html
+    ]
+    assert missing == []  # inherited from a shared base class or not
