@@ -193,6 +193,45 @@ def test_numbered_params_bind_by_number_and_may_repeat(http: httpx.Client) -> No
     assert text.startswith("failed executing store query: ")
 
 
+def test_last_insert_rowid_is_0_when_nothing_was_inserted(http: httpx.Client) -> None:
+    sid = create(http)
+
+    def execute(sql: str) -> Any:
+        return ok(http.post(f"/stores/{sid}/execute", json={"sql": sql}))
+
+    execute("CREATE TABLE t (k TEXT PRIMARY KEY, v)")
+    execute("CREATE TABLE log (m)")
+    assert execute("INSERT INTO t VALUES ('a', 1), ('b', 1)")["last_insert_rowid"] == 2
+    upsert = "INSERT INTO t VALUES ('{}', 2) ON CONFLICT(k) DO UPDATE SET v = excluded.v"
+    # SQLite itself keeps reporting rowid 2 after each of these; the contract says 0.
+    assert execute(upsert.format("a")) == {"rows_affected": 1, "last_insert_rowid": 0}
+    assert execute("UPDATE t SET v = 3") == {"rows_affected": 2, "last_insert_rowid": 0}
+    execute("CREATE TRIGGER audit AFTER UPDATE ON t BEGIN INSERT INTO log VALUES ('u'); END")
+    assert execute("UPDATE t SET v = 4 WHERE k = 'a'")["last_insert_rowid"] == 0
+    assert execute("INSERT OR IGNORE INTO t VALUES ('a', 5)")["last_insert_rowid"] == 0
+    # An upsert that inserts reports the new row.
+    assert execute(upsert.format("c")) == {"rows_affected": 1, "last_insert_rowid": 3}
+    # A RETURNING insert refused (and rolled back) does not confuse the next call.
+    refused = http.post(
+        f"/stores/{sid}/execute", json={"sql": "INSERT INTO t VALUES ('d', 1) RETURNING k"}
+    )
+    err(refused, 400)
+    assert execute(upsert.format("a"))["last_insert_rowid"] == 0
+    assert execute(upsert.format("e"))["last_insert_rowid"] == 4
+    # Nor does a rowid reused after its row was deleted.
+    reused = execute("INSERT INTO t VALUES ('y', 1)")["last_insert_rowid"]
+    execute("DELETE FROM t WHERE k = 'y'")
+    assert execute(upsert.format("y2"))["last_insert_rowid"] == reused
+    # And the store's schema shows nothing of how the fake gets there.
+    tables = {"sql": "SELECT name FROM sqlite_temp_master UNION SELECT name FROM sqlite_master"}
+    assert {r["name"] for r in ok(http.post(f"/stores/{sid}/query", json=tables))["rows"]} == {
+        "t",
+        "log",
+        "audit",
+        "sqlite_autoindex_t_1",
+    }
+
+
 @pytest.mark.parametrize(
     ("body", "message"),
     [

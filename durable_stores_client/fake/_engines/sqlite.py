@@ -14,7 +14,9 @@ anyway, each statement carries a unique trailing comment.
 
 In ``execute`` mode the authorizer refuses transaction control and attaching
 other database files (``ATTACH``, ``VACUUM INTO``), and notes whether the
-statement inserts, so ``last_insert_rowid`` is 0 when nothing was inserted.
+statement inserts (and updates), so ``last_insert_rowid`` is 0 when nothing was
+inserted: SQLite's own value keeps the previous insert's rowid after an UPDATE,
+an upsert that only updated, or an insert done by a trigger.
 Statements that return rows are refused; a statement that might write and
 return rows (``RETURNING``) runs inside a savepoint that is rolled back when
 it is refused, so a refused call changes nothing.
@@ -95,6 +97,16 @@ _ATTACH_MESSAGE = (
 )
 
 
+# Statements that leave SQLite's last_insert_rowid at 0 and change nothing else.
+_RESET_ROWID = (
+    "SAVEPOINT durable_stores_fake_rowid",
+    "CREATE TEMP TABLE durable_stores_fake_rowid (x)",
+    "INSERT INTO durable_stores_fake_rowid (rowid) VALUES (0)",
+    "ROLLBACK TO durable_stores_fake_rowid",
+    "RELEASE durable_stores_fake_rowid",
+)
+
+
 def _pragma_reads(name: str | None, argument: str | None) -> bool:
     lowered = (name or "").lower()
     if argument is None:
@@ -125,6 +137,10 @@ class SqliteEngine:
         self._report_rowid = report_last_insert_rowid
         self._denial: str | None = None
         self._inserted = False
+        self._updated = False
+        # sqlite3_last_insert_rowid after the previous execute: only execute can
+        # insert, so this is the value a statement that inserts nothing leaves.
+        self._last_rowid = 0
         self._vacuum = False
         self._statements = 0
         conn = sqlite3.connect(
@@ -187,6 +203,10 @@ class SqliteEngine:
             if arg1 not in _SCHEMA_TABLES:
                 self._inserted = True
             return _OK
+        if action == sqlite3.SQLITE_UPDATE:
+            if arg1 not in _SCHEMA_TABLES:
+                self._updated = True
+            return _OK
         if action == sqlite3.SQLITE_ATTACH:
             if arg1 == "":  # VACUUM attaches a temporary database first
                 self._vacuum = True
@@ -235,14 +255,21 @@ class SqliteEngine:
         bound = _bind(params, prefix)
         if self._translate:
             sql = translate_placeholders(sql)
+        lowered = sql.lower()
         # Only a statement that might both write and return rows needs the savepoint.
-        guarded = "returning" in sql.lower()
+        guarded = "returning" in lowered
+        # An upsert that inserts may reuse the previous insert's rowid (after that row
+        # was deleted, or rolled back): start from 0 so an insert always shows.
+        upsert = "conflict" in lowered
         with self._lock:
             conn = self._open()
             sql, suffix = self._fresh(sql)
             self._denial = None
             self._inserted = False
+            self._updated = False
             self._vacuum = False
+            if upsert and self._last_rowid:
+                self._reset_last_rowid(conn)
             if guarded:
                 conn.execute("SAVEPOINT durable_stores_fake").close()
             self._mode = _EXECUTE
@@ -265,20 +292,25 @@ class SqliteEngine:
             except (sqlite3.Error, sqlite3.Warning, ValueError, OverflowError) as exc:
                 if guarded:
                     self._undo(conn)
+                self._reset_last_rowid(conn)
                 raise self._engine_error(prefix, exc, suffix) from None
             except EngineError:
                 if guarded:
                     self._undo(conn)
+                self._reset_last_rowid(conn)
                 raise
             if guarded:
                 conn.execute("RELEASE durable_stores_fake").close()
             self._rollback_stray_transaction(conn)
-            inserted = self._inserted
+            before, self._last_rowid = self._last_rowid, last_rowid or 0
+            inserted = self._inserted and rows_affected > 0 and bool(last_rowid)
+            if inserted and self._updated and last_rowid == before:
+                # An upsert that only updated, or an UPDATE whose trigger inserted:
+                # SQLite leaves the previous insert's rowid, but nothing was inserted.
+                inserted = False
         result: dict[str, Any] = {"rows_affected": max(rows_affected, 0)}
         if self._report_rowid:
-            result["last_insert_rowid"] = (
-                last_rowid if inserted and rows_affected > 0 and last_rowid else 0
-            )
+            result["last_insert_rowid"] = last_rowid if inserted else 0
         return result
 
     def close(self) -> None:
@@ -311,6 +343,16 @@ class SqliteEngine:
         if "one statement at a time" in text:
             return EngineError(f"{prefix}: only one SQL statement is allowed per call")
         return EngineError(f"{prefix}: {text}")
+
+    def _reset_last_rowid(self, conn: sqlite3.Connection) -> None:
+        """Set SQLite's ``last_insert_rowid`` to 0 (Python cannot call the C API for it).
+
+        An insert sets it and a rollback keeps it, so a throwaway insert of rowid 0
+        into a temporary table, rolled back with the table, leaves exactly 0.
+        """
+        for statement in _RESET_ROWID:
+            conn.execute(statement).close()
+        self._last_rowid = 0
 
     @staticmethod
     def _undo(conn: sqlite3.Connection) -> None:
