@@ -13,10 +13,13 @@ the demo then says how to enable that part and runs the rest.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import shutil
 import sys
 import time
 import uuid
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from .. import BadRequestError
@@ -159,10 +162,31 @@ def run(args: argparse.Namespace, *, out: TextIO | None = None) -> int:
         f"done: {transcript.requests} requests in {transcript.step_ms:.1f} ms "
         f"({transcript.total_ms():.1f} ms with start-up)."
     )
-    transcript.say(
-        "next: `durable-stores --help`, `python examples/quickstart.py`, docs/quickstart.md"
-    )
+    transcript.say(f"next: {_next_steps()}")
     return 0
+
+
+def _next_steps() -> str:
+    """Where to go from here, as commands that work from the current directory."""
+    python = Path(sys.executable)
+    steps = [f"`{_shortest(python.with_name('durable-stores'), 'durable-stores')} --help`"]
+    if Path("examples", "quickstart.py").is_file():  # run from a clone of the repository
+        steps.append(f"`{_shortest(python, 'python')} examples/quickstart.py`")
+    if Path("docs", "quickstart.md").is_file():
+        steps.append("docs/quickstart.md")
+    return ", ".join(steps)
+
+
+def _shortest(program: Path, name: str) -> str:
+    """``name`` when the PATH finds ``program`` by it, else a path (relative when shorter)."""
+    found = shutil.which(name)
+    if found and Path(found).resolve() == program.resolve():
+        return name
+    if not program.exists():  # not installed next to the interpreter: trust the PATH
+        return name
+    with contextlib.suppress(ValueError):
+        return str(program.relative_to(Path.cwd()))
+    return str(program)
 
 
 def _walkthrough(client: Client, t: Transcript, *, redis_ok: bool, unique: bool) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -149,3 +150,19 @@ def test_demo_base_url_before_the_subcommand_also_counts(
         assert main(["--base-url", url, "demo", "--timeout", "10"]) == 0
     assert f"running against the server at {url}" in capsys.readouterr().out
     assert fake.stores == []
+
+
+def test_demo_next_steps_fit_where_it_runs(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    pytest.importorskip("fakeredis")
+    monkeypatch.chdir(Path(__file__).resolve().parents[2])  # a clone of the repository
+    assert main(["demo"]) == 0
+    last = capsys.readouterr().out.splitlines()[-1]
+    assert last.startswith("next: `")
+    assert " examples/quickstart.py`, docs/quickstart.md" in last
+    monkeypatch.chdir(tmp_path)  # anywhere else: no repository files to point at
+    assert main(["demo"]) == 0
+    last = capsys.readouterr().out.splitlines()[-1]
+    assert last.startswith("next: `")
+    assert last.endswith("durable-stores --help`")
