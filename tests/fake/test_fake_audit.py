@@ -232,6 +232,27 @@ def test_last_insert_rowid_is_0_when_nothing_was_inserted(http: httpx.Client) ->
     }
 
 
+def test_a_failing_rowid_reset_never_fails_the_call(
+    fake: FakeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from durable_stores_client.fake._engines import sqlite as sqlite_engine
+
+    broken_reset = ("SAVEPOINT durable_stores_fake_rowid", "SELECT * FROM no_such_table")
+    monkeypatch.setattr(sqlite_engine, "_RESET_ROWID", broken_reset)
+    with httpx.Client(base_url="http://f", transport=fake.transport()) as http:
+        sid = create(http)
+        path = f"/stores/{sid}/execute"
+        ok(http.post(path, json={"sql": "CREATE TABLE t (k PRIMARY KEY)"}))
+        ok(http.post(path, json={"sql": "INSERT INTO t VALUES ('a')"}))
+        upsert = {"sql": "INSERT INTO t VALUES ('b') ON CONFLICT(k) DO NOTHING"}
+        assert ok(http.post(path, json=upsert)) == {"rows_affected": 1, "last_insert_rowid": 2}
+        err(http.post(path, json={"sql": "INSERT INTO missing VALUES (1)"}), 400)
+        # No transaction was left open by the failed reset: later calls still commit.
+        ok(http.post(path, json={"sql": "INSERT INTO t VALUES ('c')"}))
+        count = {"sql": "SELECT count(*) AS n FROM t"}
+        assert ok(http.post(f"/stores/{sid}/query", json=count))["rows"] == [{"n": 3}]
+
+
 @pytest.mark.parametrize(
     ("body", "message"),
     [

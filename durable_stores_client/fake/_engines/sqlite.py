@@ -29,6 +29,7 @@ follow), which is tokenizer-exact: a ``;`` inside a string literal is text.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import math
 import sqlite3
@@ -350,8 +351,15 @@ class SqliteEngine:
         An insert sets it and a rollback keeps it, so a throwaway insert of rowid 0
         into a temporary table, rolled back with the table, leaves exactly 0.
         """
-        for statement in _RESET_ROWID:
-            conn.execute(statement).close()
+        try:
+            for statement in _RESET_ROWID:
+                conn.execute(statement).close()
+        except sqlite3.Error:
+            # Best effort (it touches only the temp schema): never turn the caller's
+            # answer into a failure; leave no transaction open.
+            with contextlib.suppress(sqlite3.Error):
+                self._rollback_stray_transaction(conn)
+            return
         self._last_rowid = 0
 
     @staticmethod
