@@ -71,6 +71,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     141 the reader of standard output went away (a closed pipe).
     """
     parser = build_parser()
+    if not (sys.argv[1:] if argv is None else argv):
+        parser.print_help(sys.stderr)  # no command at all: show them all, not just usage
+        return 2
     try:
         args, extras = parser.parse_known_args(argv)
     except SystemExit as exc:  # --help, --version and argparse usage errors

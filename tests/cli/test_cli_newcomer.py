@@ -82,3 +82,12 @@ def test_a_refused_api_key_says_how_to_pass_one(capsys: pytest.CaptureFixture[st
         "  (pass the server's API key with --api-key or DURABLE_STORES_API_KEY)",
     ]
     assert "wrong-key" not in err
+
+
+def test_no_command_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith("usage: durable-stores")
+    for command in ("stores", "query", "execute", "command", "demo", "fake-server", "contract"):
+        assert f"\n    {command} " in err
