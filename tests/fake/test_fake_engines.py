@@ -201,6 +201,41 @@ def test_connection_state_commands_are_refused_and_do_not_leak(
     assert ok(http.post(f"/stores/{sid}/command", json={"command": ["GET", "k"]}))["result"] == "v"
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["BLPOP", "q", "0"],
+        ["brpop", "q1", "q2", "0.0"],
+        ["BRPOPLPUSH", "q", "dst", "0"],
+        ["BLMOVE", "q", "dst", "LEFT", "RIGHT", "0"],
+        ["BZPOPMIN", "z", "0"],
+        ["BLMPOP", "0", "1", "q", "LEFT"],
+        ["BZMPOP", "0", "1", "z", "MIN"],
+        ["XREAD", "BLOCK", "0", "STREAMS", "s", "$"],
+        ["XREADGROUP", "GROUP", "g", "c", "block", "0", "STREAMS", "s", ">"],
+    ],
+)
+def test_commands_that_would_block_forever_are_refused(
+    http: httpx.Client, command: list[str]
+) -> None:
+    """A blocking command with no timeout would hang the call (and a server thread) for good."""
+    sid = create(http, "r", "redis")
+    text = err(http.post(f"/stores/{sid}/command", json={"command": command}), 400)
+    assert text.startswith(f"failed executing store command: {command[0].upper()} ")
+    assert "block forever" in text
+    ok(http.post(f"/stores/{sid}/command", json={"command": ["RPUSH", "q", "v"]}))
+    assert ok(http.post(f"/stores/{sid}/command", json={"command": ["LPOP", "q"]}))["result"] == "v"
+
+
+def test_blocking_commands_with_a_timeout_run(http: httpx.Client) -> None:
+    sid = create(http, "r", "redis")
+    ok(http.post(f"/stores/{sid}/command", json={"command": ["RPUSH", "q", "v"]}))
+    popped = ok(http.post(f"/stores/{sid}/command", json={"command": ["BLPOP", "q", "0.05"]}))
+    assert popped["result"] == ["q", "v"]
+    empty = ok(http.post(f"/stores/{sid}/command", json={"command": ["BLPOP", "q", "0.05"]}))
+    assert empty["result"] is None
+
+
 def test_a_statement_run_by_execute_is_still_refused_by_query(http: httpx.Client) -> None:
     """Prepared-statement reuse must never let a write through the read-only endpoint."""
     sid = create(http)

@@ -51,6 +51,37 @@ _CONNECTION_COMMANDS = frozenset(
 )
 
 
+# Blocking commands, and where their timeout is: the last argument, the first
+# argument, or the value after a BLOCK option. A timeout of 0 means "wait
+# forever", which would hang the call and hold a server thread for good: the
+# fake refuses it. Any other timeout blocks for as long as asked, like Redis.
+_TIMEOUT_LAST = frozenset(
+    {"BLPOP", "BRPOP", "BRPOPLPUSH", "BLMOVE", "BZPOPMIN", "BZPOPMAX", "WAIT", "WAITAOF"}
+)
+_TIMEOUT_FIRST = frozenset({"BLMPOP", "BZMPOP"})
+_TIMEOUT_AFTER_BLOCK = frozenset({"XREAD", "XREADGROUP"})
+
+
+def _blocks_forever(name: str, args: Sequence[str]) -> bool:
+    """Whether the command ``name`` with ``args`` would wait with no timeout."""
+    timeout: str | None = None
+    if name in _TIMEOUT_LAST and len(args) > 1:
+        timeout = args[-1]
+    elif name in _TIMEOUT_FIRST and len(args) > 1:
+        timeout = args[1]
+    elif name in _TIMEOUT_AFTER_BLOCK:
+        upper = [arg.upper() for arg in args]
+        if "BLOCK" in upper:
+            at = upper.index("BLOCK")
+            timeout = args[at + 1] if at + 1 < len(args) else None
+    if timeout is None:
+        return False
+    try:
+        return float(timeout) == 0.0
+    except ValueError:
+        return False  # fakeredis answers its own error for a malformed timeout
+
+
 def _import_fakeredis() -> Any:
     return importlib.import_module("fakeredis")
 
@@ -85,6 +116,11 @@ class RedisEngine:
             raise EngineError(
                 f"failed executing store command: {name} changes the connection's state and is "
                 "not available through the command endpoint (each call is independent)"
+            )
+        if _blocks_forever(name, args):
+            raise EngineError(
+                f"failed executing store command: {name} with timeout 0 would block forever; "
+                "give it a timeout"
             )
         client = self._connect()
         try:
