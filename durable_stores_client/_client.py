@@ -2,8 +2,10 @@
 
 Request building (:mod:`._requests`), answer decoding (:mod:`._envelope`) and
 retry decisions (:mod:`._retry`, through :class:`_Attempts`) are plain code
-shared by both clients; :meth:`Client._send` and :meth:`AsyncClient._send`
-mirror each other line by line and differ only in ``await``.
+shared by both clients; so are settings, pool ownership, ``with_options`` and
+the repr (:class:`_BaseClient`). :meth:`Client._send` and
+:meth:`AsyncClient._send` mirror each other line by line and differ only in
+``await``.
 
 Connection pool ownership: a client that creates its ``httpx`` client (no
 ``http_client=`` argument) owns it and closes it in ``close()`` / ``aclose()``.
@@ -18,7 +20,7 @@ from __future__ import annotations
 import functools
 import logging
 import time
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import httpx
 
@@ -53,6 +55,11 @@ __all__ = ["AsyncClient", "Client"]
 
 _ClientT = TypeVar("_ClientT", bound="Client")
 _AsyncClientT = TypeVar("_AsyncClientT", bound="AsyncClient")
+_SelfT = TypeVar("_SelfT", bound="_BaseClient[Any, Any]")
+# Named for how they read in the clients' signatures: httpx.Client or
+# httpx.AsyncClient, and the transport class that goes with it.
+HttpxClient = TypeVar("HttpxClient", httpx.Client, httpx.AsyncClient)
+HttpxTransport = TypeVar("HttpxTransport", httpx.BaseTransport, httpx.AsyncBaseTransport)
 
 #: ``with_options`` arguments left out keep their value.
 _UNSET: Any = object()
@@ -302,21 +309,136 @@ def _find_store(stores: list[Store], name: str, kind: str) -> Store | None:
     return None
 
 
-def _check_http_client(http_client: object, transport: object, expected: type[Any]) -> None:
-    if http_client is not None:
-        if transport is not None:
+class _BaseClient(Generic[HttpxClient, HttpxTransport]):
+    """What :class:`Client` and :class:`AsyncClient` share: everything but I/O.
+
+    Settings, the connection pool and who owns it, the request builder, the
+    properties, ``with_options`` and the repr. Each subclass adds only its
+    I/O loop (``_send``), closing, the context manager protocol and the
+    operations, awaitable or not.
+    """
+
+    #: The ``httpx`` client class a pool of our own is made of.
+    _http_class: type[Any]
+    #: The transport class ``transport=`` must be, and what to say otherwise.
+    _transport_class: type[Any]
+    _other_flavour: str
+
+    _options: ClientOptions
+    _http: HttpxClient
+    _owns_http: bool
+    _builder: _RequestBuilder
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        *,
+        api_key: str | None = None,
+        timeout: TimeoutTypes = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        headers: Mapping[str, str] | None = None,
+        http_client: HttpxClient | None = None,
+        transport: HttpxTransport | None = None,
+        retry_policy: RetryPolicy | None = None,
+    ) -> None:
+        http_class = self._http_class
+        transport_class = self._transport_class
+        if http_client is not None:
+            if transport is not None:
+                raise TypeError(
+                    "pass either http_client= or transport=, not both "
+                    "(give the transport to your httpx client instead)"
+                )
+            if not isinstance(http_client, http_class):
+                raise TypeError(
+                    f"http_client must be an httpx.{http_class.__qualname__}, "
+                    f"got {type(http_client).__name__}"
+                )
+        if transport is not None and not isinstance(transport, transport_class):
             raise TypeError(
-                "pass either http_client= or transport=, not both "
-                "(give the transport to your httpx client instead)"
+                f"transport must be an httpx.{transport_class.__qualname__} for "
+                f"{type(self).__name__} ({self._other_flavour})"
             )
-        if not isinstance(http_client, expected):
-            raise TypeError(
-                f"http_client must be an {expected.__module__}.{expected.__qualname__}, "
-                f"got {type(http_client).__name__}"
+        options = self._options = resolve_options(
+            base_url=base_url,
+            api_key=api_key,
+            timeout=timeout,
+            max_retries=max_retries,
+            headers=headers,
+            retry_policy=retry_policy,
+            # The plain-http warning points at the user's Client(...) call.
+            stacklevel=2,
+        )
+        setup_from_env(stacklevel=2)
+        owned = http_client is None
+        self._owns_http = owned
+        if http_client is None:
+            http_client = http_class(
+                transport=transport, timeout=options.timeout, headers=options.base_headers
             )
+        self._http = http_client
+        # What the pool was built with: requests using the same need not repeat it.
+        self._builder = _RequestBuilder(
+            http_client,
+            options,
+            owned=owned,
+            pool_headers=options.base_headers if owned else None,
+            pool_timeout=options.timeout if owned else None,
+        )
+
+    @property
+    def base_url(self) -> str:
+        """The server's root URL, without a trailing slash."""
+        return self._options.base_url
+
+    @property
+    def timeout(self) -> httpx.Timeout:
+        """The timeout every request uses."""
+        return self._options.timeout
+
+    @property
+    def max_retries(self) -> int:
+        """Retries after the first attempt."""
+        return self._options.max_retries
+
+    def with_options(
+        self: _SelfT,
+        *,
+        timeout: TimeoutTypes = _UNSET,
+        max_retries: int = _UNSET,
+        headers: Mapping[str, str] | None = _UNSET,
+        retry_policy: RetryPolicy = _UNSET,
+    ) -> _SelfT:
+        """Return a client with some settings changed that shares this one's connection pool.
+
+        Settings left out keep their value; ``headers`` are merged over the
+        current extra headers. The new client, of the same class, does not
+        own the pool: closing it does nothing to the pool, and it stops
+        working once this client is closed.
+
+        Example:
+            >>> patient = client.with_options(timeout=120, max_retries=5)
+        """
+        derived = object.__new__(type(self))
+        derived._options = derive_options(
+            self._options,
+            timeout=timeout,
+            max_retries=max_retries,
+            headers=headers,
+            retry_policy=retry_policy,
+            unset=_UNSET,
+        )
+        derived._http = self._http
+        derived._owns_http = False
+        derived._builder = self._builder.derive(derived._options)
+        return derived
+
+    def __repr__(self) -> str:
+        """Show the base URL only (never the API key)."""
+        return f"{type(self).__name__}(base_url={self._options.base_url!r})"
 
 
-class Client:
+class Client(_BaseClient[httpx.Client, httpx.BaseTransport]):
     """A synchronous client for the Durable Stores API.
 
     Example:
@@ -340,10 +462,10 @@ class Client:
         max_retries: Retries after the first attempt (default 2); see
             :class:`RetryPolicy` for what is retried and how long it waits.
         headers: Extra headers for every request (override the defaults).
-        http_client: Your own :class:`httpx.Client` (for proxies, TLS,
+        http_client (httpx.Client | None): Your own :class:`httpx.Client` (for proxies, TLS,
             limits); it is never closed by this client.
-        transport: An :class:`httpx.BaseTransport` for the client's own
-            ``httpx.Client`` (tests: ``httpx.MockTransport``, the fake).
+        transport (httpx.BaseTransport | None): An :class:`httpx.BaseTransport` for the
+            client's own ``httpx.Client`` (tests: ``httpx.MockTransport``, the fake).
         retry_policy: Backoff timing and the sleep / jitter seams; default
             :class:`RetryPolicy()`.
 
@@ -354,99 +476,9 @@ class Client:
             that is not http or https, or has credentials in it).
     """
 
-    _options: ClientOptions
-    _http: httpx.Client
-    _owns_http: bool
-    _builder: _RequestBuilder
-
-    def __init__(
-        self,
-        base_url: str | None = None,
-        *,
-        api_key: str | None = None,
-        timeout: TimeoutTypes = DEFAULT_TIMEOUT,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        headers: Mapping[str, str] | None = None,
-        http_client: httpx.Client | None = None,
-        transport: httpx.BaseTransport | None = None,
-        retry_policy: RetryPolicy | None = None,
-    ) -> None:
-        _check_http_client(http_client, transport, httpx.Client)
-        if transport is not None and not isinstance(transport, httpx.BaseTransport):
-            raise TypeError(
-                "transport must be an httpx.BaseTransport for Client "
-                "(use AsyncClient with an httpx.AsyncBaseTransport)"
-            )
-        self._options = resolve_options(
-            base_url=base_url,
-            api_key=api_key,
-            timeout=timeout,
-            max_retries=max_retries,
-            headers=headers,
-            retry_policy=retry_policy,
-        )
-        setup_from_env()
-        self._owns_http = http_client is None
-        self._http = http_client or httpx.Client(
-            transport=transport,
-            timeout=self._options.timeout,
-            headers=self._options.base_headers,
-        )
-        # What the pool was built with: requests using the same need not repeat it.
-        self._builder = _RequestBuilder(
-            self._http,
-            self._options,
-            owned=http_client is None,
-            pool_headers=None if http_client else self._options.base_headers,
-            pool_timeout=None if http_client else self._options.timeout,
-        )
-
-    @property
-    def base_url(self) -> str:
-        """The server's root URL, without a trailing slash."""
-        return self._options.base_url
-
-    @property
-    def timeout(self) -> httpx.Timeout:
-        """The timeout every request uses."""
-        return self._options.timeout
-
-    @property
-    def max_retries(self) -> int:
-        """Retries after the first attempt."""
-        return self._options.max_retries
-
-    def with_options(
-        self,
-        *,
-        timeout: TimeoutTypes = _UNSET,
-        max_retries: int = _UNSET,
-        headers: Mapping[str, str] | None = _UNSET,
-        retry_policy: RetryPolicy = _UNSET,
-    ) -> Client:
-        """Return a client with some settings changed that shares this one's connection pool.
-
-        Settings left out keep their value; ``headers`` are merged over the
-        current extra headers. The new client does not own the pool: closing
-        it does nothing to the pool, and it stops working once this client is
-        closed.
-
-        Example:
-            >>> patient = client.with_options(timeout=120, max_retries=5)
-        """
-        derived: Client = object.__new__(type(self))
-        derived._options = derive_options(
-            self._options,
-            timeout=timeout,
-            max_retries=max_retries,
-            headers=headers,
-            retry_policy=retry_policy,
-            unset=_UNSET,
-        )
-        derived._http = self._http
-        derived._owns_http = False
-        derived._builder = self._builder.derive(derived._options)
-        return derived
+    _http_class = httpx.Client
+    _transport_class = httpx.BaseTransport
+    _other_flavour = "use AsyncClient with an httpx.AsyncBaseTransport"
 
     def close(self) -> None:
         """Close the connection pool if this client created it (idempotent)."""
@@ -465,10 +497,6 @@ class Client:
     ) -> None:
         """Close the client."""
         self.close()
-
-    def __repr__(self) -> str:
-        """Show the base URL only (never the API key)."""
-        return f"{type(self).__name__}(base_url={self._options.base_url!r})"
 
     def _send(self, call: PreparedCall) -> Any:
         options = self._options
@@ -684,7 +712,7 @@ class Client:
             return found
 
 
-class AsyncClient:
+class AsyncClient(_BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport]):
     """An asynchronous client for the Durable Stores API.
 
     The same operations, arguments and behaviour as :class:`Client`, awaited.
@@ -701,10 +729,10 @@ class AsyncClient:
         timeout: As for :class:`Client`.
         max_retries: As for :class:`Client`.
         headers: As for :class:`Client`.
-        http_client: Your own :class:`httpx.AsyncClient`; never closed by
-            this client.
-        transport: An :class:`httpx.AsyncBaseTransport` for the client's own
-            ``httpx.AsyncClient``.
+        http_client (httpx.AsyncClient | None): Your own :class:`httpx.AsyncClient`; never
+            closed by this client.
+        transport (httpx.AsyncBaseTransport | None): An :class:`httpx.AsyncBaseTransport` for
+            the client's own ``httpx.AsyncClient``.
         retry_policy: As for :class:`Client` (its ``async_sleep`` is used).
 
     Raises:
@@ -713,93 +741,9 @@ class AsyncClient:
         ValueError: An argument has an unusable value.
     """
 
-    _options: ClientOptions
-    _http: httpx.AsyncClient
-    _owns_http: bool
-    _builder: _RequestBuilder
-
-    def __init__(
-        self,
-        base_url: str | None = None,
-        *,
-        api_key: str | None = None,
-        timeout: TimeoutTypes = DEFAULT_TIMEOUT,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        headers: Mapping[str, str] | None = None,
-        http_client: httpx.AsyncClient | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-        retry_policy: RetryPolicy | None = None,
-    ) -> None:
-        _check_http_client(http_client, transport, httpx.AsyncClient)
-        if transport is not None and not isinstance(transport, httpx.AsyncBaseTransport):
-            raise TypeError(
-                "transport must be an httpx.AsyncBaseTransport for AsyncClient "
-                "(use Client with an httpx.BaseTransport)"
-            )
-        self._options = resolve_options(
-            base_url=base_url,
-            api_key=api_key,
-            timeout=timeout,
-            max_retries=max_retries,
-            headers=headers,
-            retry_policy=retry_policy,
-        )
-        setup_from_env()
-        self._owns_http = http_client is None
-        self._http = http_client or httpx.AsyncClient(
-            transport=transport,
-            timeout=self._options.timeout,
-            headers=self._options.base_headers,
-        )
-        # What the pool was built with: requests using the same need not repeat it.
-        self._builder = _RequestBuilder(
-            self._http,
-            self._options,
-            owned=http_client is None,
-            pool_headers=None if http_client else self._options.base_headers,
-            pool_timeout=None if http_client else self._options.timeout,
-        )
-
-    @property
-    def base_url(self) -> str:
-        """The server's root URL, without a trailing slash."""
-        return self._options.base_url
-
-    @property
-    def timeout(self) -> httpx.Timeout:
-        """The timeout every request uses."""
-        return self._options.timeout
-
-    @property
-    def max_retries(self) -> int:
-        """Retries after the first attempt."""
-        return self._options.max_retries
-
-    def with_options(
-        self,
-        *,
-        timeout: TimeoutTypes = _UNSET,
-        max_retries: int = _UNSET,
-        headers: Mapping[str, str] | None = _UNSET,
-        retry_policy: RetryPolicy = _UNSET,
-    ) -> AsyncClient:
-        """Return a client with some settings changed that shares this one's connection pool.
-
-        As :meth:`Client.with_options`: the new client does not own the pool.
-        """
-        derived: AsyncClient = object.__new__(type(self))
-        derived._options = derive_options(
-            self._options,
-            timeout=timeout,
-            max_retries=max_retries,
-            headers=headers,
-            retry_policy=retry_policy,
-            unset=_UNSET,
-        )
-        derived._http = self._http
-        derived._owns_http = False
-        derived._builder = self._builder.derive(derived._options)
-        return derived
+    _http_class = httpx.AsyncClient
+    _transport_class = httpx.AsyncBaseTransport
+    _other_flavour = "use Client with an httpx.BaseTransport"
 
     async def aclose(self) -> None:
         """Close the connection pool if this client created it (idempotent)."""
@@ -818,10 +762,6 @@ class AsyncClient:
     ) -> None:
         """Close the client."""
         await self.aclose()
-
-    def __repr__(self) -> str:
-        """Show the base URL only (never the API key)."""
-        return f"{type(self).__name__}(base_url={self._options.base_url!r})"
 
     async def _send(self, call: PreparedCall) -> Any:
         options = self._options

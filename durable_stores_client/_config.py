@@ -164,13 +164,7 @@ def _check_headers(headers: object) -> dict[str, str]:
             raise TypeError("headers must map str names to str values")
         if not _is_token(name):
             raise ValueError(f"header name {name!r} is not a valid HTTP header name")
-        problem = _header_value_problem(value)
-        if problem is not None:
-            # Never the value itself: extra headers often carry credentials.
-            raise ValueError(
-                f"header {name!r} has a value with {problem}, "
-                "which cannot be sent in an HTTP header"
-            )
+        _refuse_unsendable(value, f"header {name!r} has a value with", "an HTTP header")
         checked[name] = value
     return checked
 
@@ -181,13 +175,9 @@ def _check_api_key(api_key: object, what: str = "api_key") -> str:
     key = api_key.strip()
     if not key:
         raise ValueError(f"{what} must not be empty; pass None to read it from the environment")
-    problem = _header_value_problem(key)
-    if problem is not None:
-        # Never the key itself, not even a part of it.
-        raise ValueError(
-            f"{what} contains {problem}, which cannot be sent in an Authorization header; "
-            "check how the key was read"
-        )
+    _refuse_unsendable(
+        key, f"{what} contains", "an Authorization header; check how the key was read"
+    )
     return key
 
 
@@ -201,16 +191,22 @@ def _is_token(text: str) -> bool:
     return bool(text) and all(char in _TOKEN_CHARS for char in text)
 
 
-def _header_value_problem(value: str) -> str | None:
-    """Say why ``value`` cannot be an HTTP header value (httpx sends ASCII), or None."""
+def _refuse_unsendable(value: str, subject: str, header: str) -> None:
+    """Raise a ValueError if ``value`` cannot be an HTTP header value (httpx sends ASCII).
+
+    The message is ``"<subject> <problem>, which cannot be sent in <header>"``;
+    it never quotes the value, not even a part of it: header values (the API
+    key, extra headers) often carry credentials.
+    """
     for char in value:
         code = ord(char)
         if code == 0x09 or 0x20 <= code <= 0x7E:
             continue
         if code > 0x7F:
-            return "a non-ASCII character"
-        return "a control character (a stray newline or NUL?)"
-    return None
+            problem = "a non-ASCII character"
+        else:
+            problem = "a control character (a stray newline or NUL?)"
+        raise ValueError(f"{subject} {problem}, which cannot be sent in {header}")
 
 
 def _is_loopback(host: str) -> bool:

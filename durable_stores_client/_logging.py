@@ -49,7 +49,7 @@ class _StderrHandler(logging.Handler):
 _handler: _StderrHandler | None = None
 
 
-def setup_from_env(environ: Mapping[str, str] | None = None) -> None:
+def setup_from_env(environ: Mapping[str, str] | None = None, *, stacklevel: int = 2) -> None:
     """Apply ``DURABLE_STORES_LOG`` (``debug`` or ``info``; unset or empty: leave logging alone).
 
     Installs one stderr handler on the ``durable_stores_client`` logger (once)
@@ -57,6 +57,7 @@ def setup_from_env(environ: Mapping[str, str] | None = None) -> None:
 
     Args:
         environ: The environment (default ``os.environ``).
+        stacklevel: The ``stacklevel`` of that warning, counted from the caller.
     """
     global _handler  # noqa: PLW0603 - one handler per process
     value = (os.environ if environ is None else environ).get(ENV_LOG, "").strip().lower()
@@ -67,7 +68,7 @@ def setup_from_env(environ: Mapping[str, str] | None = None) -> None:
         warnings.warn(
             f"{ENV_LOG}={value!r} is not 'debug' or 'info'; client logging stays off",
             UserWarning,
-            stacklevel=3,
+            stacklevel=stacklevel + 1,
         )
         return
     if _handler is None:
