@@ -85,6 +85,36 @@ def _create_replay(ctx: CheckContext) -> None:
 
 
 @check(
+    "idempotency.replay-after-delete",
+    "A create replayed after its store was deleted answers the first answer again (status "
+    "and record) and creates nothing",
+    level=Level.RECOMMENDED,
+    kinds=("sqlite",),
+)
+def _replay_after_delete(ctx: CheckContext) -> None:
+    name = ctx.name("idem-deleted")
+    headers = {"idempotency-key": _key()}
+    body = {"name": name, "kind": "sqlite"}
+    first = ctx.request("POST", "/stores", json=body, headers=headers)
+    record = ctx.expect_success(first, None)
+    if not isinstance(record, dict) or not isinstance(record.get("id"), str):
+        ctx.fail("data", "a store record with an id", record, request="POST /stores")
+    ctx.expect_success(ctx.request("DELETE", ctx.store_path(record["id"])), None)
+    second = ctx.request("POST", "/stores", json=body, headers=headers)
+    replayed = ctx.expect_success(second, None)
+    diffs = ctx.diffs(second)
+    diffs.equal("status (replayed)", first.status_code, second.status_code)
+    diffs.equal("data (replayed)", record, replayed)
+    diffs.raise_if_any()
+    listing = ctx.request("GET", "/stores")
+    stores = ctx.expect_success(listing, 200)
+    named = [s for s in stores if isinstance(s, dict) and s.get("name") == name]
+    diffs = ctx.diffs(listing)
+    diffs.equal(f"stores named {name} (none: the replay creates nothing)", 0, len(named))
+    diffs.raise_if_any()
+
+
+@check(
     "idempotency.key-reuse-conflict",
     "The same Idempotency-Key with a different body: 409",
     level=Level.RECOMMENDED,

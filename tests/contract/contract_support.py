@@ -307,3 +307,26 @@ def list_variant(fake: FakeServer, pick: Callable[[list[Any]], list[Any]]) -> Re
         return response
 
     return hook
+
+
+def rerun_when_the_store_is_gone(fake: FakeServer) -> dict[str, Any]:
+    """Honour Idempotency-Key on create only while the store it made still exists."""
+    made: dict[str, str] = {}
+
+    def on_request(request: httpx.Request) -> httpx.Request:
+        key = request.headers.get("idempotency-key")
+        if key in made and made[key] not in {s.id for s in fake.stores}:
+            # As a cache tied to the store would: the create runs again, under a new key.
+            headers = {k: v for k, v in request.headers.items() if k.lower() != "idempotency-key"}
+            headers["idempotency-key"] = f"{key}-again"
+            return httpx.Request("POST", request.url, headers=headers, content=request.content)
+        return request
+
+    def on_response(request: httpx.Request, response: httpx.Response) -> httpx.Response:
+        key = request.headers.get("idempotency-key")
+        body = body_of(response)
+        if key and request.url.path == "/stores" and response.status_code == 201:
+            made.setdefault(key, body["data"]["id"])
+        return response
+
+    return {"request": on_request, "response": on_response}

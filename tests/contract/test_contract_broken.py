@@ -108,6 +108,7 @@ VARIANTS: dict[str, tuple[Hooks, set[str]]] = {
             "idempotency.key-reuse-conflict",
             "idempotency.execute-replay",
             "idempotency.command-replay",
+            "idempotency.replay-after-delete",
         },
     ),
     "store lookup before body validation": (
@@ -142,6 +143,10 @@ VARIANTS: dict[str, tuple[Hooks, set[str]]] = {
     "params given as an object accepted": (
         lambda fake: {"request": broken.params_object_as_values},
         {"sql.query.invalid-body", "sql.execute.invalid-body"},
+    ),
+    "Idempotency-Key forgotten once the store is deleted": (
+        broken.rerun_when_the_store_is_gone,
+        {"idempotency.replay-after-delete"},
     ),
     "password_secret dropped from config (agentkernel today)": (
         lambda fake: {"response": broken.secret_config_dropped},

@@ -33,6 +33,7 @@ RECOMMENDED = {
     "sql.query.read-only",
     "sql.multiple-statements",
     "idempotency.create-replay",
+    "idempotency.replay-after-delete",
     "idempotency.key-reuse-conflict",
     "idempotency.execute-replay",
     "idempotency.command-replay",
