@@ -50,10 +50,10 @@ def _engine_checks(kind: str) -> None:
         diffs.raise_if_any()
         response, data = _sql(ctx, store["id"], "query", f"SELECT id, name FROM {table}")
         diffs = ctx.diffs(response)
-        diffs.equal(
+        diffs.fields(
             "data",
-            {"columns": ["id", "name"], "rows": [{"id": 1, "name": "alice"}], "row_count": 1},
             data,
+            {"columns": ["id", "name"], "rows": [{"id": 1, "name": "alice"}], "row_count": 1},
         )
         diffs.raise_if_any()
 

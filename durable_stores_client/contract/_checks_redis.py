@@ -27,7 +27,7 @@ def _command(ctx: CheckContext, store_id: str, *command: str) -> tuple[httpx.Res
 def _expect_result(ctx: CheckContext, store_id: str, expected: Any, *command: str) -> None:
     response, data = _command(ctx, store_id, *command)
     diffs = ctx.diffs(response)
-    diffs.equal(f"data ({command[0]})", {"result": expected}, data)
+    diffs.fields(f"data ({command[0]})", data, {"result": expected})
     diffs.raise_if_any()
 
 

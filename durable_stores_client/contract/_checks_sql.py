@@ -80,7 +80,7 @@ def _create_table(ctx: CheckContext) -> None:
     table = ctx.unique("t")
     response, data = _execute(ctx, store["id"], f"CREATE TABLE {table} (id INTEGER PRIMARY KEY)")
     diffs = ctx.diffs(response)
-    diffs.equal("data", {"rows_affected": 0, "last_insert_rowid": 0}, data)
+    diffs.fields("data", data, {"rows_affected": 0, "last_insert_rowid": 0})
     diffs.raise_if_any()
 
 
@@ -97,7 +97,7 @@ def _insert(ctx: CheckContext) -> None:
             ctx, store["id"], f"INSERT INTO {table} (name) VALUES (?)", [name]
         )
         diffs = ctx.diffs(response)
-        diffs.equal("data", {"rows_affected": 1, "last_insert_rowid": rowid}, data)
+        diffs.fields("data", data, {"rows_affected": 1, "last_insert_rowid": rowid})
         diffs.raise_if_any()
 
 
@@ -197,14 +197,14 @@ def _query_result(ctx: CheckContext) -> None:
     ctx.execute(store["id"], f"INSERT INTO {table} (name) VALUES ('alice'), ('bob')")
     response, data = _query(ctx, store["id"], f"SELECT id, name FROM {table} ORDER BY id")
     diffs = ctx.diffs(response)
-    diffs.equal(
+    diffs.fields(
         "data",
+        data,
         {
             "columns": ["id", "name"],
             "rows": [{"id": 1, "name": "alice"}, {"id": 2, "name": "bob"}],
             "row_count": 2,
         },
-        data,
     )
     diffs.raise_if_any()
 

@@ -90,6 +90,18 @@ class Diffs:
         actual = data.get(key, _MISSING) if isinstance(data, Mapping) else _MISSING
         return self.equal(what, expected, actual)
 
+    def fields(self, what: str, data: Any, expected: Mapping[str, Any]) -> bool:
+        """Compare the contract's keys of a result object; keys a server adds are fine.
+
+        Forward compatibility: a newer server may add fields to ``data`` (as to store
+        records); only the keys in ``expected`` are the contract's.
+        """
+        if not isinstance(data, Mapping):
+            self.add(what, show(dict(expected)), show(data))
+            return False
+        same = [self.field(f"{what}.{key}", data, key, value) for key, value in expected.items()]
+        return all(same)
+
     def require(self, condition: bool, what: str, expected: str, actual: Any) -> bool:
         """Record a difference unless ``condition`` holds (``expected`` is prose)."""
         if not condition:

@@ -299,3 +299,44 @@ def test_records_with_unknown_fields_pass_and_survive_the_client(fake: FakeServe
 
     assert [(r.check.id, r.detail) for r in report.failed] == []
     assert "client.round-trip" in {r.check.id for r in report.passed}
+
+
+def test_result_objects_with_more_fields_pass(fake: FakeServer) -> None:
+    # Forward compatibility, as for records: a server adding fields to query, execute
+    # and command results keeps the contract; only the contract's keys are judged.
+    def add_field(request: httpx.Request, response: httpx.Response) -> httpx.Response:
+        body = broken.body_of(response)
+        if len(broken.path_parts(request)) == 3 and response.status_code == 200:
+            body["data"]["elapsed_ms"] = 1
+            return httpx.Response(200, json=body)
+        return response
+
+    transport = broken.Broken(fake.transport(), response=add_field)
+    report = run_contract(broken.target_for(transport), strict=True)
+
+    assert [(r.check.id, r.detail) for r in report.failed] == []
+
+
+def test_a_result_missing_a_field_or_not_an_object_still_fails(fake: FakeServer) -> None:
+    def drop_row_count(request: httpx.Request, response: httpx.Response) -> httpx.Response:
+        body = broken.body_of(response)
+        parts = broken.path_parts(request)
+        if len(parts) == 3 and parts[2] == "query" and response.status_code == 200:
+            del body["data"]["row_count"]
+        if len(parts) == 3 and parts[2] == "command" and response.status_code == 200:
+            body["data"] = [body["data"]["result"]]
+        return httpx.Response(response.status_code, json=body)
+
+    transport = broken.Broken(fake.transport(), response=drop_row_count)
+    results = {
+        r.check.id: r
+        for r in run_contract(
+            broken.target_for(transport), select_checks(["sql.query.result", "redis.command.ok"])
+        ).failed
+    }
+    assert results["sql.query.result"].differences == (
+        Difference("data.row_count", "2", "omitted"),
+    )
+    assert results["redis.command.ok"].differences == (
+        Difference("data (SET)", '{"result": "OK"}', '["OK"]'),
+    )
