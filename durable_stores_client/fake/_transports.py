@@ -51,14 +51,25 @@ def _disconnected(exchange: Exchange, request: httpx.Request) -> httpx.RemotePro
     return httpx.RemoteProtocolError(_DISCONNECTED, request=request)
 
 
+def _wait(exchange: Exchange, request: httpx.Request) -> tuple[float, bool]:
+    """How long to wait for an injected delay, and whether the client times out first."""
+    limit = _read_timeout(request)
+    if limit is not None and exchange.delay > limit:
+        return limit, True
+    return exchange.delay, False
+
+
 def finish_sync(exchange: Exchange, request: httpx.Request) -> httpx.Response:
     """Honour a fault's delay and disconnect, then answer (blocking)."""
     if exchange.delay:
-        limit = _read_timeout(request)
-        if limit is not None and exchange.delay > limit:
-            time.sleep(limit)
+        seconds, times_out = _wait(exchange, request)
+        try:
+            time.sleep(seconds)
+        except BaseException:  # interrupted while waiting: the request was never answered
+            exchange.abandon()
+            raise
+        if times_out:
             raise _timed_out(exchange, request)
-        time.sleep(exchange.delay)
     if exchange.disconnect:
         raise _disconnected(exchange, request)
     return _response(exchange, request)
@@ -67,11 +78,14 @@ def finish_sync(exchange: Exchange, request: httpx.Request) -> httpx.Response:
 async def finish_async(exchange: Exchange, request: httpx.Request) -> httpx.Response:
     """Honour a fault's delay and disconnect, then answer (awaiting)."""
     if exchange.delay:
-        limit = _read_timeout(request)
-        if limit is not None and exchange.delay > limit:
-            await asyncio.sleep(limit)
+        seconds, times_out = _wait(exchange, request)
+        try:
+            await asyncio.sleep(seconds)
+        except BaseException:  # cancelled (a caller's deadline, a task cancelled): unanswered
+            exchange.abandon()
+            raise
+        if times_out:
             raise _timed_out(exchange, request)
-        await asyncio.sleep(exchange.delay)
     if exchange.disconnect:
         raise _disconnected(exchange, request)
     return _response(exchange, request)

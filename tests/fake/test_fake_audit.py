@@ -7,6 +7,7 @@ over the wire (ties in timestamps, UUIDv7 monotonicity, constant-time compare).
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import itertools
 import json
@@ -487,3 +488,24 @@ def test_a_delay_over_real_http_is_waited_then_answered(fake: FakeServer) -> Non
         assert ok(http.get("/stores")) == []
     (request,) = fake.requests
     assert (request.operation, request.status, request.fault) == ("list", 200, False)
+
+
+async def test_a_caller_cancelled_during_a_delay_is_logged_as_unanswered() -> None:
+    # An asyncio caller giving up (its own deadline, a cancelled task) while the fake
+    # waits out an injected delay: the request shows in the log, with status None.
+    fake = FakeServer()
+    fake.inject("list", delay=30)
+    async with httpx.AsyncClient(base_url="http://f", transport=fake.async_transport()) as http:
+        task = asyncio.ensure_future(http.get("/stores"))
+        for _ in range(1000):  # yield until the fake took the fault: the task is waiting
+            if not fake._state.faults:
+                break
+            await asyncio.sleep(0)
+        else:
+            pytest.fail("the request never reached the fake")
+        await asyncio.sleep(0)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert ok(await http.get("/stores")) == []
+    assert [(r.operation, r.status) for r in fake.requests] == [("list", None), ("list", 200)]
