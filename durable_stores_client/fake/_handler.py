@@ -216,6 +216,33 @@ def _parse_object(body: bytes) -> dict[str, Any]:
     return value
 
 
+#: The fields each POST route's body is decoded into (serde refuses duplicates of these).
+_BODY_FIELDS = {
+    "create": ("name", "kind", "sandbox", "config"),
+    "query": ("sql", "params"),
+    "execute": ("sql", "params"),
+    "command": ("command",),
+}
+
+
+def _reject_duplicate_fields(body: bytes, operation: str) -> None:
+    """Refuse a body naming one of the route's fields twice, as serde's derive does.
+
+    Python's json keeps the last value silently. The bytes are searched first, so
+    only a body that might repeat a field (or has a ``\\u`` escape) is decoded again.
+    """
+    fields = _BODY_FIELDS[operation]
+    # Field names are lowercase ASCII: only a \\u escape can spell one differently.
+    if b"\\u" not in body and not any(body.count(b'"%s"' % f.encode()) > 1 for f in fields):
+        return
+    pairs = json.loads(body.decode("utf-8"), object_pairs_hook=lambda items: items)
+    seen: set[str] = set()
+    for key, _value in pairs:
+        if key in fields and key in seen:
+            raise BadRequest(f"Invalid JSON: duplicate field `{key}`")
+        seen.add(key)
+
+
 def _field_type_error(field: str, value: Any, expected: str) -> BadRequest:
     return BadRequest(
         f"Invalid JSON: invalid type: {_describe(value)}, expected {expected} at field `{field}`"
@@ -538,6 +565,7 @@ class Handler:
                     return failure(404, "Store not found"), None
                 return success(200, "deleted"), None
             parsed = _parse_object(body)
+            _reject_duplicate_fields(body, operation)
             if operation == "create":
                 name, kind, sandbox, config = _create_request(parsed)
                 record = state.create(name, kind, sandbox, config)

@@ -101,6 +101,47 @@ def test_duplicate_names_compare_trimmed_and_free_up_on_delete(http: httpx.Clien
     create(http, "taken")
 
 
+# -- duplicate fields ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("route", "body", "field"),
+    [
+        ("/stores", b'{"name": "a", "kind": "sqlite", "name": "b"}', "name"),
+        ("/stores", b'{"name": "a", "kind": "sqlite", "k\\u0069nd": "redis"}', "kind"),
+        ("/stores", b'{"name": "a", "kind": "redis", "config": {}, "config": {"x": 1}}', "config"),
+        ("/stores/{id}/query", b'{"sql": "SELECT 1", "sql": "SELECT 2"}', "sql"),
+        (
+            "/stores/{id}/execute",
+            b'{"sql": "CREATE TABLE t (x)", "params": [], "params": [1]}',
+            "params",
+        ),
+        ("/stores/{id}/command", b'{"command": ["PING"], "command": ["DBSIZE"]}', "command"),
+    ],
+)
+def test_a_field_given_twice_is_invalid_json(
+    http: httpx.Client, fake: FakeServer, route: str, body: bytes, field: str
+) -> None:
+    sid = create(http, "existing", kind="redis" if "command" in route else "sqlite")
+    response = http.post(
+        route.format(id=sid), content=body, headers={"content-type": "application/json"}
+    )
+    err(response, 400, f"Invalid JSON: duplicate field `{field}`")
+    assert [s.name for s in fake.stores] == ["existing"]
+
+
+def test_repeated_names_elsewhere_are_fine(http: httpx.Client) -> None:
+    # A value equal to a field name, a nested key, or an unknown field twice: all accepted
+    # (serde ignores unknown fields; config is an opaque map, where the last value wins).
+    body = (
+        b'{"name": "name", "kind": "redis", "extra": 1, "extra": 2,'
+        b' "config": {"name": 1, "kind": 2, "k": 1, "k": 2}}'
+    )
+    response = http.post("/stores", content=body, headers={"content-type": "application/json"})
+    record = ok(response, 201)
+    assert (record["name"], record["config"]) == ("name", {"name": 1, "kind": 2, "k": 2})
+
+
 # -- ids: UUIDv7 --------------------------------------------------------------------------------
 
 
