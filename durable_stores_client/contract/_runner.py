@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -22,6 +22,10 @@ if TYPE_CHECKING:
 
 __all__ = ["ContractRunner", "run_contract"]
 
+
+#: How many stores ``GET /stores`` shows at most, and how often a sweep lists again.
+_LIST_LIMIT = 200
+_MAX_SWEEPS = 50
 
 #: What each heavy (``large``) check does, for the reason it is skipped.
 _HEAVY = {
@@ -170,25 +174,40 @@ class ContractRunner:
         """Delete every store this run created that still exists; return how many.
 
         Finds them by the ids the run recorded and by the run's name prefix, so a
-        store whose create answer could not be read is found too.
+        store whose create answer could not be read is found too. The list shows
+        only the 200 newest stores, so while a full listing still shows some of
+        the run's stores, it lists again after deleting them.
         """
-        leftovers = list(self._ledger.ids)
+        deleted = self._delete(list(self._ledger.ids))
+        tried: set[str] = set()
+        for _ in range(_MAX_SWEEPS):
+            records = self._list()
+            found = [
+                record["id"]
+                for record in records
+                if isinstance(record, dict)
+                and str(record.get("name", "")).startswith(self.prefix)
+                and isinstance(record.get("id"), str)
+                and record["id"] not in tried
+            ]
+            tried.update(found)
+            deleted += self._delete(found)
+            if not found or len(records) < _LIST_LIMIT:
+                break
+        return deleted
+
+    def _list(self) -> list[Any]:
         try:
             response = self._send("GET", "/stores")
             body = response.json() if response.is_success else None
         except (httpx.HTTPError, ValueError):
-            body = None
+            return []
         records = body.get("data") if isinstance(body, dict) else None
-        for record in records if isinstance(records, list) else []:
-            if (
-                isinstance(record, dict)
-                and str(record.get("name", "")).startswith(self.prefix)
-                and isinstance(record.get("id"), str)
-                and record["id"] not in leftovers
-            ):
-                leftovers.append(record["id"])
+        return records if isinstance(records, list) else []
+
+    def _delete(self, store_ids: list[str]) -> int:
         deleted = 0
-        for store_id in leftovers:
+        for store_id in store_ids:
             try:
                 response = self._send("DELETE", CheckContext.store_path(store_id))
             except httpx.HTTPError:

@@ -194,6 +194,21 @@ def test_sweep_deletes_stores_found_only_by_the_run_prefix(fake: FakeServer) -> 
     assert fake.stores == []
 
 
+def test_sweep_lists_again_while_the_run_has_stores_beyond_the_200_newest(
+    fake: FakeServer,
+) -> None:
+    target = target_for(fake.transport())
+    with fake.client(api_key=API_KEY) as client, ContractRunner(target) as runner:
+        old = client.create_store(name="contract-older-not-this-run", kind="sqlite")
+        # 450 stores of the run it never recorded (say, their create answers were lost),
+        # then 30 newer ones of someone else.
+        for n in range(450):
+            client.create_store(name=f"{runner.prefix}unseen-{n}", kind="redis")
+        others = [client.create_store(name=f"other-{n}", kind="redis").id for n in range(30)]
+        assert runner.sweep() == 450
+    assert [s.id for s in fake.stores] == [old.id, *others]
+
+
 def test_sweep_leaves_other_stores_alone(fake: FakeServer) -> None:
     with fake.client(api_key=API_KEY) as client:
         mine = client.create_store(name="contract-not-this-run", kind="sqlite")
