@@ -4,7 +4,8 @@ The package's docstrings are Google style, but some refer to other objects the S
 (``:class:`RetryPolicy```, ``:meth:`~Client.with_options```). mkdocstrings renders those
 literally (":class:RetryPolicy"), so this rewrites each one to inline code before the
 docstrings are parsed: ``RetryPolicy``, ``with_options`` (a leading ``~`` keeps only the
-last dotted part, as in Sphinx).
+last dotted part, as in Sphinx). A paragraph ending in reST's ``::`` literal-block marker
+ends in ``:`` instead, as Sphinx shows it.
 
 Module constants are documented with ``#:`` comments above them, which griffe does not
 read; an attribute without a docstring gets its ``#:`` comment as one.
@@ -25,9 +26,14 @@ def _code(match: re.Match[str]) -> str:
     return f"`{target.rsplit('.', 1)[-1] if tilde else target}`"
 
 
+#: reST's literal-block marker: a paragraph ending in "::" introduces an indented code
+#: block, and Sphinx shows the marker as ":" (Markdown already reads the indented block).
+_LITERAL_MARKER = re.compile(r"(\S)::$", re.M)
+
+
 def rewrite(text: str) -> str:
-    """Return ``text`` with every Sphinx cross-reference role turned into inline code."""
-    return _ROLE.sub(_code, text)
+    """Return ``text`` with Sphinx roles as inline code and ``::`` markers as ``:``."""
+    return _LITERAL_MARKER.sub(r"\1:", _ROLE.sub(_code, text))
 
 
 class SphinxRolesToCode(griffe.Extension):

@@ -31,6 +31,8 @@ _spec.loader.exec_module(sphinx_roles)
         (":data:`~durable_stores_client.DEFAULT_TIMEOUT`.", "`DEFAULT_TIMEOUT`."),
         (":py:attr:`Store.id`", "`Store.id`"),
         ("plain `code` and ``literal`` stay", "plain `code` and ``literal`` stay"),
+        ("replacing the seams::\n\n    waits = []", "replacing the seams:\n\n    waits = []"),
+        ("a::b and x = {'k':: 1}", "a::b and x = {'k':: 1}"),  # not at a line's end
     ],
 )
 def test_sphinx_roles_become_inline_code(text: str, expected: str) -> None:
@@ -82,6 +84,7 @@ def test_reference_page_renders_without_sphinx_roles_or_private_names(
     article = html[html.index("<article") : html.index("</article>")]
     text = re.sub(r"<[^>]+>", "", article)
     assert not re.search(r":(class|meth|func|attr|data|exc|mod|obj):", text)
+    assert not re.search(r"\w::\s*$", text, re.M)  # reST literal-block markers
     assert "durable_stores_client._" not in text  # private module paths
 
 
