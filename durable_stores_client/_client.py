@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 import logging
 import time
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 import httpx
 
@@ -45,7 +45,7 @@ from ._retry import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterator, Mapping
     from types import TracebackType
 
     from ._models import CommandResult, ExecuteResult, QueryResult, Store
@@ -77,12 +77,14 @@ class _Attempts:
     the answer is final and :meth:`finish` turns it into the result or error.
     """
 
-    __slots__ = ("ambiguous", "api_key", "attempt", "call", "log", "options", "started")
+    __slots__ = ("ambiguous", "api_key", "attempt", "call", "limit", "log", "options", "started")
 
     def __init__(self, call: PreparedCall, options: ClientOptions) -> None:
         self.call = call
         self.options = options
         self.api_key = options.api_key
+        #: Seconds one attempt may take in all, or None.
+        self.limit = options.attempt_limit
         self.attempt = 1
         # Did an earlier attempt fail in a way that may have reached the server?
         self.ambiguous = False
@@ -121,22 +123,19 @@ class _Attempts:
             raise failure from None
         raise failure from error
 
-    def after_body_error(self, error: BaseException, response: httpx.Response) -> float:
-        """Like :meth:`after_error`, for an error while reading the answer's body.
+    def check_body_error(self, error: BaseException, response: httpx.Response) -> None:
+        """Raise the final error for an answer whose body cannot be decoded.
 
         The server answered: a body that cannot be decoded (``httpx.DecodingError``)
         is a :class:`ProtocolError`, never retried (a corrupt body is usually
-        deterministic, and a write may have been applied). Anything that is
-        not an ``httpx.RequestError`` is raised as it is.
+        deterministic, and a write may have been applied). Any other error is
+        left to the caller to re-raise.
         """
         if isinstance(error, httpx.DecodingError):
             if self.log:
                 self._log(_DEBUG, "%s %s -> %s (attempt %d, %.1f ms)", type(error).__name__)
             failure = undecodable_body_error(response, self.call, error, self.api_key)
             raise failure from error
-        if isinstance(error, httpx.RequestError):
-            return self.after_error(error)
-        raise error
 
     def finish(self, response: httpx.Response) -> Any:
         """Turn the final answer into the call's result, or raise its error."""
@@ -200,6 +199,46 @@ class _Attempts:
                 "elapsed_ms": elapsed_ms,
             },
         )
+
+
+def _over_time_limit(limit: float, request: httpx.Request) -> httpx.ReadTimeout:
+    """The error for an attempt that outlived its time limit (retried like a read timeout)."""
+    return httpx.ReadTimeout(
+        f"no complete answer within {limit:g} s, the time limit of one attempt", request=request
+    )
+
+
+class _TimeLimitedStream(httpx.SyncByteStream):
+    """A response body that raises ``httpx.ReadTimeout`` once its attempt's time is up.
+
+    What bounds a synchronous attempt as a whole: httpx's own limits apply to
+    each network operation, so a server that keeps sending a byte now and
+    then is never cut off by them. Checked before each chunk is handed on.
+    """
+
+    __slots__ = ("_deadline", "_limit", "_request", "_stream")
+
+    def __init__(
+        self, stream: httpx.SyncByteStream, deadline: float, limit: float, request: httpx.Request
+    ) -> None:
+        self._stream = stream
+        self._deadline = deadline
+        self._limit = limit
+        self._request = request
+
+    def __iter__(self) -> Iterator[bytes]:
+        """Yield the body's chunks until the deadline passes."""
+        deadline = self._deadline
+        if time.monotonic() > deadline:
+            raise _over_time_limit(self._limit, self._request)
+        for chunk in self._stream:
+            if time.monotonic() > deadline:
+                raise _over_time_limit(self._limit, self._request)
+            yield chunk
+
+    def close(self) -> None:
+        """Close the underlying stream."""
+        self._stream.close()
 
 
 @functools.lru_cache(maxsize=1024)
@@ -456,9 +495,11 @@ class Client(_BaseClient[httpx.Client, httpx.BaseTransport]):
             ``DURABLE_STORES_API_KEY``, then ``AGENTKERNEL_API_KEY``, then none.
             A :class:`UserWarning` is emitted when it would be sent over plain
             http to a host that is not loopback.
-        timeout: Seconds (one limit for each phase), an :class:`httpx.Timeout`,
-            or None for no limit. Default: 30 s, 5 s to connect. Applies to
-            every request, also on a client given with ``http_client=``.
+        timeout: Seconds, an :class:`httpx.Timeout`, or None for no limit.
+            Bounds each phase (connect, pool, each write, each read) as httpx
+            does, and each attempt as a whole by the largest phase limit.
+            Default: 30 s per attempt, 5 s to connect. Applies to every
+            request, also on a client given with ``http_client=``.
         max_retries: Retries after the first attempt (default 2); see
             :class:`RetryPolicy` for what is retried and how long it waits.
         headers: Extra headers for every request (override the defaults).
@@ -505,20 +546,36 @@ class Client(_BaseClient[httpx.Client, httpx.BaseTransport]):
         delay: float | None
         while True:
             try:
-                response = self._http.send(request, stream=True)
+                response = self._exchange(request, attempts)
             except httpx.RequestError as error:
                 delay = attempts.after_error(error)
             else:
-                try:
-                    response.read()
-                except BaseException as error:
-                    response.close()
-                    delay = attempts.after_body_error(error, response)
-                else:
-                    delay = attempts.after_answer(response)
-                    if delay is None:
-                        return attempts.finish(response)
+                delay = attempts.after_answer(response)
+                if delay is None:
+                    return attempts.finish(response)
             options.retry_policy.sleep(delay)
+
+    def _exchange(self, request: httpx.Request, attempts: _Attempts) -> httpx.Response:
+        """One attempt: send, and read the whole answer within the attempt's time limit.
+
+        A blocking read cannot be interrupted, so the limit is checked as the
+        body's chunks arrive: a server that trickles the body is cut off; one
+        that trickles the status line and headers is bounded only by httpx's
+        per-operation limits.
+        """
+        limit = attempts.limit
+        started = time.monotonic()
+        response = self._http.send(request, stream=True)
+        if limit is not None:
+            stream = cast("httpx.SyncByteStream", response.stream)  # a sync transport's
+            response.stream = _TimeLimitedStream(stream, started + limit, limit, request)
+        try:
+            response.read()
+        except BaseException as error:
+            response.close()
+            attempts.check_body_error(error, response)
+            raise
+        return response
 
     def list_stores(self) -> list[Store]:
         """List stores, newest first (the server returns at most 200).
@@ -770,20 +827,35 @@ class AsyncClient(_BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport]):
         delay: float | None
         while True:
             try:
-                response = await self._http.send(request, stream=True)
+                response = await self._exchange(request, attempts)
             except httpx.RequestError as error:
                 delay = attempts.after_error(error)
             else:
-                try:
-                    await response.aread()
-                except BaseException as error:
-                    await response.aclose()
-                    delay = attempts.after_body_error(error, response)
-                else:
-                    delay = attempts.after_answer(response)
-                    if delay is None:
-                        return attempts.finish(response)
+                delay = attempts.after_answer(response)
+                if delay is None:
+                    return attempts.finish(response)
             await options.retry_policy.async_sleep(delay)
+
+    async def _exchange(self, request: httpx.Request, attempts: _Attempts) -> httpx.Response:
+        """One attempt: send, and read the whole answer, cancelled at the attempt's time limit."""
+        limit = attempts.limit
+        if limit is None:
+            return await self._send_and_read(request, attempts)
+        import anyio  # noqa: PLC0415 - only async users pay for importing anyio
+
+        with anyio.move_on_after(limit):
+            return await self._send_and_read(request, attempts)
+        raise _over_time_limit(limit, request)
+
+    async def _send_and_read(self, request: httpx.Request, attempts: _Attempts) -> httpx.Response:
+        response = await self._http.send(request, stream=True)
+        try:
+            await response.aread()
+        except BaseException as error:
+            await response.aclose()
+            attempts.check_body_error(error, response)
+            raise
+        return response
 
     async def list_stores(self) -> list[Store]:
         """List stores, newest first (at most 200). See :meth:`Client.list_stores`."""

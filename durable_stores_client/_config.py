@@ -39,7 +39,8 @@ __all__ = [
 
 #: Where the agentkernel daemon listens by default.
 DEFAULT_BASE_URL = "http://localhost:18888"
-#: 30 seconds for each of read, write and pool; 5 seconds to connect.
+#: 30 seconds for each attempt overall (and for each of read, write and pool);
+#: 5 seconds to connect.
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 #: Retries after the first attempt (so at most three attempts).
 DEFAULT_MAX_RETRIES = 2
@@ -67,6 +68,8 @@ class ClientOptions:
         retry_policy: Backoff timing, sleeping and jitter.
         base_headers: Every fixed header (User-Agent, Accept, Authorization,
             extra headers), precomputed so a request only copies it.
+        attempt_limit: The longest one attempt may take, in seconds, or None
+            (see :func:`attempt_limit`).
     """
 
     base_url: str
@@ -76,6 +79,23 @@ class ClientOptions:
     headers: dict[str, str]
     retry_policy: RetryPolicy
     base_headers: dict[str, str] = attrs.field(repr=False)
+    attempt_limit: float | None
+
+
+def attempt_limit(timeout: httpx.Timeout) -> float | None:
+    """Return how long one attempt may take in all: the largest of the phase limits.
+
+    So a float ``timeout`` is also the limit of each attempt as a whole, and
+    the default (30 s, 5 s to connect) allows 30 s. None (no overall limit)
+    when any phase is unlimited.
+    """
+    limits = (timeout.connect, timeout.read, timeout.write, timeout.pool)
+    largest = 0.0
+    for limit in limits:
+        if limit is None:
+            return None
+        largest = max(largest, limit)
+    return largest
 
 
 def _from_env(names: tuple[str, ...], environ: Mapping[str, str]) -> str | None:
@@ -249,8 +269,8 @@ def resolve_options(
     Args:
         base_url: See the module docstring for the precedence.
         api_key: See the module docstring for the precedence.
-        timeout: Seconds (one limit for every phase), an ``httpx.Timeout``, or
-            None for no timeout.
+        timeout: Seconds (the limit of each attempt, and of each phase in
+            it), an ``httpx.Timeout``, or None for no timeout.
         max_retries: Retries after the first attempt, 0 or more.
         headers: Extra headers for every request.
         retry_policy: Backoff settings; None for :class:`RetryPolicy` defaults.
@@ -287,14 +307,16 @@ def resolve_options(
     policy = RetryPolicy() if retry_policy is None else retry_policy
     if not isinstance(policy, RetryPolicy):
         raise TypeError("retry_policy must be a durable_stores_client.RetryPolicy")
+    checked_timeout = _check_timeout(timeout)
     options = ClientOptions(
         base_url=url,
         api_key=key,
-        timeout=_check_timeout(timeout),
+        timeout=checked_timeout,
         max_retries=_check_max_retries(max_retries),
         headers=extra_headers,
         retry_policy=policy,
         base_headers=build_headers(key, extra_headers),
+        attempt_limit=attempt_limit(checked_timeout),
     )
     if key is not None:
         parsed = httpx.URL(url)
@@ -324,7 +346,8 @@ def derive_options(
     """
     changes: dict[str, Any] = {}
     if timeout is not unset:
-        changes["timeout"] = _check_timeout(timeout)
+        changes["timeout"] = checked = _check_timeout(timeout)
+        changes["attempt_limit"] = attempt_limit(checked)
     if max_retries is not unset:
         changes["max_retries"] = _check_max_retries(max_retries)
     if retry_policy is not unset:

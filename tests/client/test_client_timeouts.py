@@ -1,0 +1,190 @@
+"""The time limit of one attempt: ``timeout`` bounds an attempt as a whole, not only each
+network operation, so a server that trickles its answer byte by byte cannot hold a call.
+
+A real socket server on 127.0.0.1 does the trickling (mocked transports cannot: they
+answer at once). No test measures time: each checks an outcome that differs with and
+without the limit (without it, the trickled answer arrives whole and the call succeeds).
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from client_support import STORE_ID, STORE_RECORD, Either, ok
+
+from durable_stores_client import APITimeoutError, AsyncClient, Client
+from durable_stores_client._config import attempt_limit
+
+#: Seconds between two trickled bytes.
+INTERVAL = 0.01
+#: Bodies are padded (JSON allows trailing spaces) to at least this many bytes.
+BODY_BYTES = 100
+#: The attempt limit the tests use: far shorter than a whole trickled head or
+#: body (about a hundred bytes at INTERVAL), far longer than a loopback connect.
+LIMIT = 0.3
+
+
+class TrickleServer:
+    """An HTTP/1.1 server that sends each answer one byte at a time, INTERVAL apart.
+
+    ``trickle`` is ``"body"`` (status line and headers at once, then the body
+    byte by byte) or ``"head"`` (the status line and headers byte by byte, then
+    the body at once). Every request's method and path is recorded in
+    ``requests``; each connection serves one request.
+    """
+
+    def __init__(self, body: Any, trickle: str = "body") -> None:
+        self.body = json.dumps(body).encode().ljust(BODY_BYTES)
+        self.trickle = trickle
+        self.requests: list[tuple[str, str]] = []
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, _ = self._listener.accept()
+            except OSError:  # closed: the test is over
+                return
+            threading.Thread(target=self._serve, args=(connection,), daemon=True).start()
+
+    def _serve(self, connection: socket.socket) -> None:
+        with connection:
+            received = b""
+            while b"\r\n\r\n" not in received:
+                chunk = connection.recv(65536)
+                if not chunk:
+                    return
+                received += chunk
+            head, _, body = received.partition(b"\r\n\r\n")
+            request_line, *header_lines = head.decode("latin-1").split("\r\n")
+            method, path, _ = request_line.split(" ")
+            length = 0
+            for line in header_lines:
+                name, _, value = line.partition(":")
+                if name.strip().lower() == "content-length":
+                    length = int(value)
+            while len(body) < length:
+                body += connection.recv(65536)
+            self.requests.append((method, path))
+            head_out = (
+                b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
+                b"connection: close\r\ncontent-length: %d\r\n\r\n" % len(self.body)
+            )
+            slow, fast = (self.body, head_out) if self.trickle == "body" else (head_out, self.body)
+            try:
+                if self.trickle == "body":
+                    connection.sendall(fast)
+                for index in range(len(slow)):
+                    connection.sendall(slow[index : index + 1])
+                    time.sleep(INTERVAL)
+                if self.trickle != "body":
+                    connection.sendall(fast)
+            except OSError:  # the client gave up and hung up
+                return
+
+    def close(self) -> None:
+        """Stop accepting connections."""
+        self._listener.close()
+
+
+@pytest.fixture
+def trickle() -> Iterator[Any]:
+    """Make trickling servers (closed after the test)."""
+    servers: list[TrickleServer] = []
+
+    def make(body: Any, trickle: str = "body") -> TrickleServer:
+        server = TrickleServer(body, trickle)
+        servers.append(server)
+        return server
+
+    yield make
+    for server in servers:
+        server.close()
+
+
+@pytest.mark.parametrize("trickle_what", ["body", "head"])
+async def test_a_trickled_answer_outlives_the_time_limit_of_an_attempt(
+    make_api: Any, trickle: Any, trickle_what: str
+) -> None:
+    server = trickle(ok([]), trickle_what)
+    api: Either = make_api(base_url=server.url, timeout=LIMIT, max_retries=0)
+    with pytest.raises(APITimeoutError) as info:
+        await api.list_stores()
+    text = str(info.value)
+    assert "list_stores failed: GET" in text
+    assert f"no complete answer within {LIMIT:g} s, the time limit of one attempt" in text
+    assert isinstance(info.value.__cause__, httpx.ReadTimeout)
+    assert server.requests == [("GET", "/stores")]
+
+
+@pytest.mark.parametrize("trickle_what", ["body", "head"])
+async def test_without_an_overall_limit_the_trickled_answer_arrives(
+    make_api: Any, trickle: Any, trickle_what: str
+) -> None:
+    # What the tests above rely on: the answer is complete and valid when waited for;
+    # no single network operation waits longer than LIMIT for its next byte.
+    server = trickle(ok([]), trickle_what)
+    timeout = httpx.Timeout(LIMIT, read=None)  # one unlimited phase: no overall limit
+    api: Either = make_api(base_url=server.url, timeout=timeout, max_retries=0)
+    assert await api.list_stores() == []
+
+
+async def test_a_read_over_the_time_limit_is_retried(
+    make_api: Any, trickle: Any, waits: list[float]
+) -> None:
+    server = trickle(ok(STORE_RECORD))
+    api: Either = make_api(base_url=server.url, timeout=LIMIT, max_retries=2)
+    with pytest.raises(APITimeoutError, match="after 3 attempts"):
+        await api.get_store(STORE_ID)
+    assert server.requests == [("GET", f"/stores/{STORE_ID}")] * 3
+    assert len(waits) == 2
+
+
+async def test_a_write_over_the_time_limit_is_never_retried(
+    make_api: Any, trickle: Any, waits: list[float]
+) -> None:
+    # The server got the write and may have applied it: like any read timeout.
+    server = trickle(ok({"rows_affected": 1, "last_insert_rowid": 1}))
+    api: Either = make_api(base_url=server.url, timeout=LIMIT, max_retries=2)
+    with pytest.raises(APITimeoutError):
+        await api.execute_store(STORE_ID, sql="INSERT INTO t VALUES (1)")
+    assert server.requests == [("POST", f"/stores/{STORE_ID}/execute")]
+    assert waits == []
+
+
+@pytest.mark.parametrize(
+    ("timeout", "limit"),
+    [
+        (httpx.Timeout(0.5), 0.5),
+        (httpx.Timeout(30.0, connect=5.0), 30.0),
+        (httpx.Timeout(10.0, connect=60.0), 60.0),
+        (httpx.Timeout(connect=1.0, read=20.0, write=3.0, pool=2.0), 20.0),
+        (httpx.Timeout(30.0, read=None), None),
+        (httpx.Timeout(None), None),
+    ],
+)
+def test_the_attempt_limit_is_the_largest_phase_limit(
+    timeout: httpx.Timeout, limit: float | None
+) -> None:
+    assert attempt_limit(timeout) == limit
+
+
+def test_the_attempt_limit_follows_the_timeout_of_every_client(
+    client_class: type[Client] | type[AsyncClient],
+) -> None:
+    client = client_class("http://127.0.0.1:1")
+    assert client._options.attempt_limit == 30.0
+    assert client_class("http://127.0.0.1:1", timeout=2.5)._options.attempt_limit == 2.5
+    assert client_class("http://127.0.0.1:1", timeout=None)._options.attempt_limit is None
+    assert client.with_options(timeout=7)._options.attempt_limit == 7
+    assert client.with_options(max_retries=0)._options.attempt_limit == 30.0
