@@ -68,7 +68,7 @@ def add_global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> No
         metavar="SECONDS",
         type=positive_seconds,
         default=default(None),
-        help="request timeout in seconds, for each of connect, read and write "
+        help="seconds each request attempt may take, as a whole and in each of its phases "
         "(default: 30, and 5 to connect)",
     )
     group.add_argument(

@@ -71,7 +71,7 @@ def register(subparsers: Any) -> None:
         metavar="SECONDS",
         type=positive_seconds,
         default=argparse.SUPPRESS,
-        help="request timeout in seconds (default: 30, and 5 to connect)",
+        help="seconds each request attempt may take (default: 30, and 5 to connect)",
     )
     demo.set_defaults(handler=run)
 
