@@ -227,6 +227,15 @@ def test_commands_that_would_block_forever_are_refused(
     assert ok(http.post(f"/stores/{sid}/command", json={"command": ["LPOP", "q"]}))["result"] == "v"
 
 
+@pytest.mark.parametrize("name", ["", " ", "\t", "\r\n"])
+def test_a_blank_command_name_is_an_unknown_command(http: httpx.Client, name: str) -> None:
+    """fakeredis never answers a blank command name; the fake must not wait for it."""
+    sid = create(http, "r", "redis")
+    text = err(http.post(f"/stores/{sid}/command", json={"command": [name, "k"]}), 400)
+    assert text.startswith(f"failed executing store command: unknown command '{name}'")
+    assert ok(http.post(f"/stores/{sid}/command", json={"command": ["PING"]}))["result"] == "PONG"
+
+
 def test_blocking_commands_with_a_timeout_run(http: httpx.Client) -> None:
     sid = create(http, "r", "redis")
     ok(http.post(f"/stores/{sid}/command", json={"command": ["RPUSH", "q", "v"]}))

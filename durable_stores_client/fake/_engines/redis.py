@@ -117,6 +117,12 @@ class RedisEngine:
                 f"failed executing store command: {name} changes the connection's state and is "
                 "not available through the command endpoint (each call is independent)"
             )
+        if not name.strip():
+            # fakeredis never answers a blank command name: it would hang the call.
+            raise EngineError(
+                f"failed executing store command: unknown command '{args[0]}', "
+                "with args beginning with: " + " ".join(f"'{arg}'" for arg in args[1:])
+            )
         if _blocks_forever(name, args):
             raise EngineError(
                 f"failed executing store command: {name} with timeout 0 would block forever; "
