@@ -8,6 +8,7 @@ without the limit (without it, the trickled answer arrives whole and the call su
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import threading
@@ -93,8 +94,12 @@ class TrickleServer:
                 return
 
     def close(self) -> None:
-        """Stop accepting connections."""
+        """Stop accepting connections and end the accepting thread."""
+        # close() alone does not wake a thread blocked in accept() on Linux.
+        with contextlib.suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)
         self._listener.close()
+        self._thread.join(5)
 
 
 @pytest.fixture
