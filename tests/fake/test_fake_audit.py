@@ -235,6 +235,31 @@ def test_numbered_params_bind_by_number_and_may_repeat(http: httpx.Client) -> No
     assert text.startswith("failed executing store query: ")
 
 
+def test_statements_starting_with_with_count_their_rows(http: httpx.Client) -> None:
+    """sqlite3 reports rowcount -1 for WITH ... INSERT/UPDATE/DELETE; the count must not be lost."""
+    sid = create(http)
+
+    def execute(sql: str) -> Any:
+        return ok(http.post(f"/stores/{sid}/execute", json={"sql": sql}))
+
+    assert execute("CREATE TABLE t (x)") == {"rows_affected": 0, "last_insert_rowid": 0}
+    cte = "WITH v(a) AS (VALUES (1), (2), (3)) "
+    assert execute(cte + "INSERT INTO t SELECT a FROM v") == {
+        "rows_affected": 3,
+        "last_insert_rowid": 3,
+    }
+    assert execute(cte + "UPDATE t SET x = x * 10 WHERE x IN (SELECT a FROM v WHERE a > 1)") == {
+        "rows_affected": 2,
+        "last_insert_rowid": 0,
+    }
+    assert execute(cte + "DELETE FROM t WHERE x IN (SELECT a FROM v)") == {
+        "rows_affected": 1,
+        "last_insert_rowid": 0,
+    }
+    # A statement that changes no row after one that did reports 0, not the stale count.
+    assert execute("CREATE TABLE u (y)")["rows_affected"] == 0
+
+
 def test_last_insert_rowid_is_0_when_nothing_was_inserted(http: httpx.Client) -> None:
     sid = create(http)
 

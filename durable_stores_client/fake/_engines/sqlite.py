@@ -273,6 +273,7 @@ class SqliteEngine:
                 self._reset_last_rowid(conn)
             if guarded:
                 conn.execute("SAVEPOINT durable_stores_fake").close()
+            changes_before = conn.total_changes
             self._mode = _EXECUTE
             try:
                 try:
@@ -285,6 +286,10 @@ class SqliteEngine:
                     last_rowid = cursor.lastrowid
                 finally:
                     cursor.close()
+                if rows_affected < 0 and conn.total_changes != changes_before:
+                    # sqlite3 reports -1 for DML it does not recognise (WITH ... INSERT):
+                    # changes() holds the statement's own count, triggers excluded.
+                    rows_affected = conn.execute("SELECT changes()").fetchone()[0]
                 if returns_rows:
                     raise EngineError(
                         f"{prefix}: execute does not accept statements that return rows; "
