@@ -28,6 +28,7 @@ from . import _requests
 from ._config import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
+    UNCHANGED,
     ClientOptions,
     TimeoutTypes,
     derive_options,
@@ -55,14 +56,13 @@ __all__ = ["AsyncClient", "Client"]
 
 _ClientT = TypeVar("_ClientT", bound="Client")
 _AsyncClientT = TypeVar("_AsyncClientT", bound="AsyncClient")
-_SelfT = TypeVar("_SelfT", bound="_BaseClient[Any, Any]")
-# Named for how they read in the clients' signatures: httpx.Client or
-# httpx.AsyncClient, and the transport class that goes with it.
+# Named for how they read in the clients' rendered signatures: with_options
+# returns a client of the same class; httpx.Client or httpx.AsyncClient, and
+# the transport class that goes with it.
+SameClient = TypeVar("SameClient", bound="_BaseClient[Any, Any]")
 HttpxClient = TypeVar("HttpxClient", httpx.Client, httpx.AsyncClient)
 HttpxTransport = TypeVar("HttpxTransport", httpx.BaseTransport, httpx.AsyncBaseTransport)
 
-#: ``with_options`` arguments left out keep their value.
-_UNSET: Any = object()
 #: Tells httpx to use the timeout its client was built with.
 _USE_POOL_TIMEOUT: Any = httpx.USE_CLIENT_DEFAULT
 _DEBUG = logging.DEBUG
@@ -441,19 +441,29 @@ class _BaseClient(Generic[HttpxClient, HttpxTransport]):
         return self._options.max_retries
 
     def with_options(
-        self: _SelfT,
+        self: SameClient,
         *,
-        timeout: TimeoutTypes = _UNSET,
-        max_retries: int = _UNSET,
-        headers: Mapping[str, str] | None = _UNSET,
-        retry_policy: RetryPolicy = _UNSET,
-    ) -> _SelfT:
+        timeout: TimeoutTypes = UNCHANGED,
+        max_retries: int = UNCHANGED,
+        headers: Mapping[str, str] | None = UNCHANGED,
+        retry_policy: RetryPolicy = UNCHANGED,
+    ) -> SameClient:
         """Return a client with some settings changed that shares this one's connection pool.
 
         Settings left out keep their value; ``headers`` are merged over the
         current extra headers. The new client, of the same class, does not
         own the pool: closing it does nothing to the pool, and it stops
         working once this client is closed.
+
+        Args:
+            timeout: As for the constructor (None: no limit).
+            max_retries: As for the constructor.
+            headers: Extra headers, merged over the current ones (None adds
+                none).
+            retry_policy: As for the constructor.
+
+        Returns:
+            The new client.
 
         Example:
             >>> patient = client.with_options(timeout=120, max_retries=5)
@@ -465,7 +475,6 @@ class _BaseClient(Generic[HttpxClient, HttpxTransport]):
             max_retries=max_retries,
             headers=headers,
             retry_policy=retry_policy,
-            unset=_UNSET,
         )
         derived._http = self._http
         derived._owns_http = False

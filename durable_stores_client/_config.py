@@ -32,6 +32,7 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "ENV_API_KEY",
     "ENV_BASE_URL",
+    "UNCHANGED",
     "USER_AGENT",
     "ClientOptions",
     "resolve_options",
@@ -53,6 +54,10 @@ USER_AGENT = f"durable-stores-client-python/{__version__}"
 
 #: What ``timeout=`` accepts.
 TimeoutTypes = float | httpx.Timeout | None
+
+#: The default of every ``with_options`` argument: a setting left out keeps its
+#: value. (Named for how it reads in that method's rendered signature.)
+UNCHANGED: Any = object()
 
 
 @attrs.frozen
@@ -337,24 +342,23 @@ def derive_options(
     max_retries: Any,
     headers: Any,
     retry_policy: Any,
-    unset: object,
 ) -> ClientOptions:
     """Return ``options`` with some settings replaced (for ``with_options``).
 
-    Arguments equal to ``unset`` keep the current value; ``headers`` are
-    merged over the current extra headers.
+    Arguments that are :data:`UNCHANGED` keep the current value; ``headers``
+    are merged over the current extra headers.
     """
     changes: dict[str, Any] = {}
-    if timeout is not unset:
+    if timeout is not UNCHANGED:
         changes["timeout"] = checked = _check_timeout(timeout)
         changes["attempt_limit"] = attempt_limit(checked)
-    if max_retries is not unset:
+    if max_retries is not UNCHANGED:
         changes["max_retries"] = _check_max_retries(max_retries)
-    if retry_policy is not unset:
+    if retry_policy is not UNCHANGED:
         if not isinstance(retry_policy, RetryPolicy):
             raise TypeError("retry_policy must be a durable_stores_client.RetryPolicy")
         changes["retry_policy"] = retry_policy
-    if headers is not unset:
+    if headers is not UNCHANGED:
         merged = {**options.headers, **_check_headers(headers)}
         changes["headers"] = merged
         changes["base_headers"] = build_headers(options.api_key, merged)
