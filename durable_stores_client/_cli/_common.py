@@ -9,6 +9,7 @@ import re
 from typing import Any
 
 from .. import Client
+from .._config import DEFAULT_BASE_URL, ENV_BASE_URL
 
 #: The output formats of ``--output``.
 OUTPUT_FORMATS = ("table", "json", "jsonl")
@@ -104,12 +105,14 @@ def make_client(args: argparse.Namespace) -> Client:
 
 def describe_server(args: argparse.Namespace) -> str:
     """The base URL the command talks to, for error hints."""
-    return (
-        getattr(args, "base_url", None)
-        or os.environ.get("DURABLE_STORES_BASE_URL")
-        or os.environ.get("AGENTKERNEL_BASE_URL")
-        or "http://localhost:18888"
-    )
+    given: str | None = getattr(args, "base_url", None)
+    if given:
+        return given
+    for name in ENV_BASE_URL:  # the client's precedence, from the client's own constants
+        value = os.environ.get(name)
+        if value:
+            return value
+    return DEFAULT_BASE_URL
 
 
 def parse_param(text: str) -> Any:

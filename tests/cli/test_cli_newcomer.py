@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
 from typing import Any
 
 import pytest
 
 from durable_stores_client._cli import main
+from durable_stores_client._cli._common import describe_server
 from durable_stores_client.fake import FakeServer
 
 
@@ -91,3 +93,17 @@ def test_no_command_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> No
     assert err.startswith("usage: durable-stores")
     for command in ("stores", "query", "execute", "command", "demo", "fake-server", "contract"):
         assert f"\n    {command} " in err
+
+
+def test_the_connection_hint_names_the_server_the_client_would_use(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("DURABLE_STORES_BASE_URL", raising=False)
+    monkeypatch.delenv("AGENTKERNEL_BASE_URL", raising=False)
+    assert describe_server(argparse.Namespace()) == "http://localhost:18888"
+    monkeypatch.setenv("AGENTKERNEL_BASE_URL", "http://second:1")
+    monkeypatch.setenv("DURABLE_STORES_BASE_URL", "")  # empty counts as unset
+    assert describe_server(argparse.Namespace(base_url=None)) == "http://second:1"
+    monkeypatch.setenv("DURABLE_STORES_BASE_URL", "http://first:1")
+    assert describe_server(argparse.Namespace()) == "http://first:1"
+    assert describe_server(argparse.Namespace(base_url="http://flag:1")) == "http://flag:1"
