@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
+import time
 from pathlib import Path
 
 import httpx
 import pytest
 from fake_helpers import create, err, ok, open_front_end
 
+from durable_stores_client import NotFoundError
 from durable_stores_client.fake import FakeServer
+from durable_stores_client.fake._engines import EngineError
 from durable_stores_client.fake._engines import redis as redis_engine
 from durable_stores_client.fake._engines._placeholders import translate_placeholders
+from durable_stores_client.fake._engines.sqlite import SqliteEngine
 
 
 def test_data_dir_stores_are_wal_files_under_it(tmp_path: Path) -> None:
@@ -259,3 +264,59 @@ def test_a_statement_run_by_execute_is_still_refused_by_query(http: httpx.Client
         )
     count = ok(http.post(f"/stores/{sid}/query", json={"sql": "SELECT count(*) AS n FROM t"}))
     assert count["rows"] == [{"n": 2}]
+
+
+#: A statement that never ends (and holds no rows in memory while it runs).
+_RUNAWAY = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c"
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("endpoint", ["query", "execute"])
+def test_deleting_a_store_stops_its_running_statement(endpoint: str) -> None:
+    """A delete (or reset) must not wait forever behind a statement that never ends."""
+    fake = FakeServer()
+    client = fake.client(max_retries=0)
+    store = client.create_store(name="s", kind="sqlite")
+    sql = _RUNAWAY if endpoint == "query" else f"CREATE TABLE t AS {_RUNAWAY}"
+    outcome: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            getattr(client, f"{endpoint}_store")(store.id, sql=sql)
+        except BaseException as exc:
+            outcome.append(exc)
+
+    runner = threading.Thread(target=run, daemon=True)
+    runner.start()
+    engine = fake._state.stores[store.id].engine
+    assert isinstance(engine, SqliteEngine)
+    while runner.is_alive() and not engine._lock.locked():
+        time.sleep(0.005)
+    assert runner.is_alive()
+    client.delete_store(store.id)
+    runner.join(30)
+    assert not runner.is_alive()
+    assert len(outcome) == 1
+    assert isinstance(outcome[0], NotFoundError)
+    assert fake.stores == []
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("translate", [False, True])
+def test_a_statement_over_the_time_limit_is_stopped(translate: bool) -> None:
+    """A runaway statement gets a 400 after the engine's time limit; the store still works."""
+    engine = SqliteEngine(None, translate=translate, time_limit=0.05)
+    with pytest.raises(EngineError) as caught:
+        engine.query(_RUNAWAY, [])
+    assert str(caught.value) == (
+        "failed executing store query: the statement ran longer than the fake's limit of "
+        "0.05 s and was stopped"
+    )
+    with pytest.raises(EngineError) as caught:
+        engine.execute(f"CREATE TABLE t AS {_RUNAWAY}", [])
+    assert str(caught.value).startswith("failed executing store statement: the statement ran")
+    assert engine.execute("CREATE TABLE u (x)", [])["rows_affected"] == 0
+    assert engine.execute("INSERT INTO u VALUES (1)", [])["rows_affected"] == 1
+    assert engine.query("SELECT x FROM u", [])["rows"] == [{"x": 1}]
+    assert engine.query("SELECT name FROM sqlite_master", [])["rows"] == [{"name": "u"}]
+    engine.close()

@@ -35,6 +35,7 @@ import math
 import sqlite3
 import sys
 import threading
+import time
 from typing import TYPE_CHECKING, Any
 
 from . import EngineError, StoreClosed
@@ -80,6 +81,13 @@ _WRITING_PRAGMAS_WITHOUT_ARGUMENT = frozenset(
 
 READ_ONLY_MESSAGE = "query endpoint is read-only; use execute"
 
+#: How long one statement may run (seconds) before the fake stops it: a runaway
+#: recursive CTE would otherwise hold its store, and the caller, forever.
+STATEMENT_TIME_LIMIT = 10.0
+# SQLite calls the progress handler every this many virtual machine steps:
+# short statements never reach it, a runaway one meets it many times a second.
+_PROGRESS_STEPS = 10_000
+
 # Python 3.10's sqlite3 reuses prepared statements even with cached_statements=0,
 # and a reused statement never meets the authorizer again. There, every statement
 # gets a unique trailing comment so it is always prepared (and checked) afresh.
@@ -124,6 +132,8 @@ class SqliteEngine:
             mysql emulation).
         report_last_insert_rowid: Include ``last_insert_rowid`` in execute
             results (always for sqlite; the postgres emulation omits it).
+        time_limit: Seconds one statement may run before it is stopped with
+            an :class:`EngineError`.
     """
 
     def __init__(
@@ -132,8 +142,17 @@ class SqliteEngine:
         *,
         translate: bool = False,
         report_last_insert_rowid: bool = True,
+        time_limit: float = STATEMENT_TIME_LIMIT,
     ) -> None:
         self._lock = threading.Lock()
+        self._time_limit = time_limit
+        self._time_limit_message = (
+            f"the statement ran longer than the fake's limit of {time_limit:g} s and was stopped"
+        )
+        # Until when the running client statement may run; set while one runs.
+        self._deadline = math.inf
+        # Set by close() without the lock, so a running statement is interrupted.
+        self._closing = False
         self._translate = translate
         self._report_rowid = report_last_insert_rowid
         self._denial: str | None = None
@@ -164,7 +183,17 @@ class SqliteEngine:
         # 3.10 cannot remove an authorizer once set).
         self._mode = _INTERNAL
         conn.set_authorizer(self._authorize)
+        conn.set_progress_handler(self._progress, _PROGRESS_STEPS)
         self._conn: sqlite3.Connection | None = conn
+
+    def _progress(self) -> int:
+        """SQLite's progress handler: non-zero interrupts the running statement."""
+        if self._closing:
+            return 1
+        if time.monotonic() > self._deadline:
+            self._denial = self._time_limit_message
+            return 1
+        return 0
 
     # -- authorizers ------------------------------------------------------
 
@@ -232,6 +261,7 @@ class SqliteEngine:
             sql, suffix = self._fresh(sql)
             self._denial = None
             self._mode = _QUERY
+            self._deadline = time.monotonic() + self._time_limit
             try:
                 cursor = conn.execute(sql, bound)
                 try:
@@ -243,6 +273,7 @@ class SqliteEngine:
                 raise self._engine_error(prefix, exc, suffix) from None
             finally:
                 self._mode = _INTERNAL
+                self._deadline = math.inf
                 self._rollback_stray_transaction(conn)
         if description is None:
             return {"columns": [], "rows": [], "row_count": 0}
@@ -275,11 +306,13 @@ class SqliteEngine:
                 conn.execute("SAVEPOINT durable_stores_fake").close()
             changes_before = conn.total_changes
             self._mode = _EXECUTE
+            self._deadline = time.monotonic() + self._time_limit
             try:
                 try:
                     cursor = conn.execute(sql, bound)
                 finally:
                     self._mode = _INTERNAL
+                    self._deadline = math.inf
                 try:
                     returns_rows = cursor.description is not None
                     rows_affected = cursor.rowcount
@@ -320,7 +353,12 @@ class SqliteEngine:
         return result
 
     def close(self) -> None:
-        """Close the database; later calls raise :class:`StoreClosed`."""
+        """Close the database; later calls raise :class:`StoreClosed`.
+
+        A statement running meanwhile is interrupted (its caller gets
+        :class:`StoreClosed`), so closing never waits on it for long.
+        """
+        self._closing = True
         with self._lock:
             if self._conn is not None:
                 self._conn.close()
@@ -329,7 +367,7 @@ class SqliteEngine:
     # -- helpers ----------------------------------------------------------
 
     def _open(self) -> sqlite3.Connection:
-        if self._conn is None:
+        if self._conn is None or self._closing:
             raise StoreClosed
         return self._conn
 
@@ -340,7 +378,11 @@ class SqliteEngine:
         suffix = f"\n/* durable-stores-fake {self._statements} */"
         return sql + suffix, suffix
 
-    def _engine_error(self, prefix: str, exc: BaseException, suffix: str) -> EngineError:
+    def _engine_error(
+        self, prefix: str, exc: BaseException, suffix: str
+    ) -> EngineError | StoreClosed:
+        if self._closing:  # interrupted by close(): the store is gone
+            return StoreClosed()
         if self._denial is not None:
             if self._denial is READ_ONLY_MESSAGE:
                 return EngineError(READ_ONLY_MESSAGE)
