@@ -111,7 +111,7 @@ class _Attempts:
         call = self.call
         if self.log:
             self._log(_DEBUG, "%s %s -> %s (attempt %d, %.1f ms)", type(error).__name__)
-        if isinstance(error, httpx.TransportError) and may_retry_exception(call.kind, error):
+        if may_retry_exception(call.kind, error):  # only ever true for transport errors
             delay = self._delay(None, type(error).__name__)
             if delay is not None:
                 if not was_not_applied(error, None):
