@@ -511,26 +511,26 @@ class Handler:
         fingerprint = (exchange.method, exchange.path, hashlib.sha256(body).digest())
         with state.lock:
             entry = state.idempotency.get(key)
-            if entry is not None:
-                if entry.fingerprint != fingerprint:
-                    conflict = failure(
-                        409,
-                        "Idempotency-Key was already used with a different request; "
-                        "use a new key for a new request",
-                    )
-                    return conflict, _body_for_log(body)
-                if entry.response is None:
-                    return failure(
-                        409, "a request with this Idempotency-Key is still in progress"
-                    ), _body_for_log(body)
+            if entry is None:
+                entry = IdempotencyEntry(fingerprint)
+                state.idempotency[key] = entry
+                earlier = None
+            elif entry.fingerprint != fingerprint:
+                earlier = failure(
+                    409,
+                    "Idempotency-Key was already used with a different request; "
+                    "use a new key for a new request",
+                )
+            elif entry.response is None:
+                earlier = failure(409, "a request with this Idempotency-Key is still in progress")
+            else:
                 state.idempotency.move_to_end(key)
                 first: RawResponse = entry.response
-                replay = RawResponse(
+                earlier = RawResponse(
                     first.status, [*first.headers, ("idempotent-replayed", "true")], first.body
                 )
-                return replay, _body_for_log(body)
-            entry = IdempotencyEntry(fingerprint)
-            state.idempotency[key] = entry
+        if earlier is not None:  # the body is parsed for the log outside the lock
+            return earlier, _body_for_log(body)
         try:
             response, parsed = self._dispatch(operation, exchange.store_id, body)
         except BaseException:
