@@ -19,7 +19,6 @@ before the subcommand, and (for the client-facing subcommands, which add them th
 from __future__ import annotations
 
 import argparse
-import importlib
 import io
 import os
 import sys
@@ -27,24 +26,15 @@ from typing import TYPE_CHECKING
 
 from .. import APIConnectionError, APITimeoutError, AuthenticationError, DurableStoresError
 from .._version import __version__
+from . import _contract, _demo, _fake_server, _stores, _work
 from ._common import StoreLookupError, UsageError, add_global_options, describe_server
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-#: Subcommand modules, in the order ``--help`` lists them. A module that does
-#: not exist yet is skipped, so subcommands can land one at a time.
-_SUBCOMMAND_MODULES = (
-    "_stores",
-    "_work",
-    "_demo",
-    "_fake_server",
-    "_contract",
-)
-
 
 def build_parser() -> argparse.ArgumentParser:
-    """Build the top-level parser with every available subcommand."""
+    """Build the top-level parser with every subcommand."""
     parser = argparse.ArgumentParser(
         prog="durable-stores",
         description="Work with Durable Stores from the command line.",
@@ -53,13 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_global_options(parser, suppress=False)
     subparsers = parser.add_subparsers(dest="subcommand", metavar="COMMAND")
     subparsers.required = True
-    for name in _SUBCOMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"{__name__}.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__name__}.{name}":
-                raise
-            continue
+    # In the order ``--help`` lists them.
+    for module in (_stores, _work, _demo, _fake_server, _contract):
         module.register(subparsers)
     return parser
 
