@@ -138,19 +138,25 @@ def _execute_blank(ctx: CheckContext) -> None:
     kinds=_SQLITE,
 )
 def _execute_invalid(ctx: CheckContext) -> None:
-    store = ctx.create_store("sqlite")
-    path = ctx.store_path(store["id"], "execute")
-    response = ctx.request(
-        "POST", path, content=b'{"sql": ', headers={"content-type": "application/json"}
-    )
-    ctx.expect_error(response, 400, prefix="Invalid JSON: ")
-    bodies: tuple[dict[str, Any], ...] = (
+    _expect_invalid_bodies(
+        ctx,
+        "execute",
         {"params": []},
         {"sql": 42},
         {"sql": ["CREATE TABLE contract_never (x)"]},
         {"sql": "CREATE TABLE contract_never (x)", "params": "not-an-array"},
         {"sql": "CREATE TABLE contract_never (x)", "params": {"1": "x"}},
     )
+
+
+def _expect_invalid_bodies(ctx: CheckContext, operation: str, *bodies: dict[str, Any]) -> None:
+    """Truncated JSON, then each of ``bodies``, sent to ``operation``: each a 400 "Invalid JSON"."""
+    store = ctx.create_store("sqlite")
+    path = ctx.store_path(store["id"], operation)
+    response = ctx.request(
+        "POST", path, content=b'{"sql": ', headers={"content-type": "application/json"}
+    )
+    ctx.expect_error(response, 400, prefix="Invalid JSON: ")
     for body in bodies:
         ctx.expect_error(ctx.request("POST", path, json=body), 400, prefix="Invalid JSON: ")
 
@@ -283,19 +289,14 @@ def _query_blank(ctx: CheckContext) -> None:
     kinds=_SQLITE,
 )
 def _query_invalid(ctx: CheckContext) -> None:
-    store = ctx.create_store("sqlite")
-    path = ctx.store_path(store["id"], "query")
-    response = ctx.request(
-        "POST", path, content=b'{"sql": ', headers={"content-type": "application/json"}
-    )
-    ctx.expect_error(response, 400, prefix="Invalid JSON: ")
-    ctx.expect_error(ctx.request("POST", path, json={"params": []}), 400, prefix="Invalid JSON: ")
-    for body in (
+    _expect_invalid_bodies(
+        ctx,
+        "query",
+        {"params": []},
         {"sql": 42},
         {"sql": "SELECT ?", "params": "not-an-array"},
         {"sql": "SELECT ?", "params": {"1": "x"}},
-    ):
-        ctx.expect_error(ctx.request("POST", path, json=body), 400, prefix="Invalid JSON: ")
+    )
 
 
 @check(
