@@ -398,35 +398,32 @@ class CheckContext:
 
     # -- the public clients -------------------------------------------------------
 
-    def client(self, **options: Any) -> Client:
-        """A `durable_stores_client.Client` for this target (closed when the check ends)."""
-        settings: dict[str, Any] = {
+    def _client_settings(self) -> dict[str, Any]:
+        """The client options both clients share: the target's, and no retries."""
+        return {
             "base_url": self.target.base_url,
             "api_key": self.target.api_key,
             "timeout": self.target.timeout,
             "max_retries": 0,
         }
+
+    def client(self, **options: Any) -> Client:
+        """A `durable_stores_client.Client` for this target (closed when the check ends)."""
+        settings = self._client_settings()
         if self.target.transport is not None:
             settings["transport"] = self.target.transport
-        settings.update(options)
-        client = Client(**settings)
+        client = Client(**{**settings, **options})
         self.defer(client.close)
         return client
 
     def async_client(self, **options: Any) -> AsyncClient:
         """An `AsyncClient` for this target; the caller closes it (``async with``)."""
-        settings: dict[str, Any] = {
-            "base_url": self.target.base_url,
-            "api_key": self.target.api_key,
-            "timeout": self.target.timeout,
-            "max_retries": 0,
-        }
+        settings = self._client_settings()
         if self.target.transport is not None:
             if self.target.async_transport is None:
                 self.skip("the target has a transport but no async_transport for AsyncClient")
             settings["transport"] = self.target.async_transport
-        settings.update(options)
-        return AsyncClient(**settings)
+        return AsyncClient(**{**settings, **options})
 
     # -- the end ------------------------------------------------------------------
 
