@@ -7,12 +7,14 @@ not meet them today, so they are ``recommended``.
 from __future__ import annotations
 
 import secrets
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ._model import Level
 from ._registry import check
 
 if TYPE_CHECKING:
+    import httpx
+
     from ._context import CheckContext
 
 __all__: list[str] = []
@@ -70,17 +72,33 @@ def _create_replay(ctx: CheckContext) -> None:
     body = {"name": name, "kind": "sqlite"}
     first = ctx.request("POST", "/stores", json=body, headers=headers)
     record = ctx.expect_success(first, None)
+    _expect_create_replayed(ctx, body, headers, first, record)
+    _expect_stores_named(ctx, name, 1, f"stores named {name}")
+
+
+def _expect_create_replayed(
+    ctx: CheckContext,
+    body: dict[str, Any],
+    headers: dict[str, str],
+    first: httpx.Response,
+    record: Any,
+) -> None:
+    """The create sent again answers the ``first`` answer: its status and ``record``."""
     second = ctx.request("POST", "/stores", json=body, headers=headers)
     replayed = ctx.expect_success(second, None)
     diffs = ctx.diffs(second)
     diffs.equal("status (replayed)", first.status_code, second.status_code)
     diffs.equal("data (replayed)", record, replayed)
     diffs.raise_if_any()
+
+
+def _expect_stores_named(ctx: CheckContext, name: str, count: int, label: str) -> None:
+    """The store listing shows ``count`` stores named ``name``."""
     listing = ctx.request("GET", "/stores")
     stores = ctx.expect_success(listing, 200)
     named = [s for s in stores if isinstance(s, dict) and s.get("name") == name]
     diffs = ctx.diffs(listing)
-    diffs.equal(f"stores named {name}", 1, len(named))
+    diffs.equal(label, count, len(named))
     diffs.raise_if_any()
 
 
@@ -100,18 +118,8 @@ def _replay_after_delete(ctx: CheckContext) -> None:
     if not isinstance(record, dict) or not isinstance(record.get("id"), str):
         ctx.fail("data", "a store record with an id", record, request="POST /stores")
     ctx.expect_success(ctx.request("DELETE", ctx.store_path(record["id"])), None)
-    second = ctx.request("POST", "/stores", json=body, headers=headers)
-    replayed = ctx.expect_success(second, None)
-    diffs = ctx.diffs(second)
-    diffs.equal("status (replayed)", first.status_code, second.status_code)
-    diffs.equal("data (replayed)", record, replayed)
-    diffs.raise_if_any()
-    listing = ctx.request("GET", "/stores")
-    stores = ctx.expect_success(listing, 200)
-    named = [s for s in stores if isinstance(s, dict) and s.get("name") == name]
-    diffs = ctx.diffs(listing)
-    diffs.equal(f"stores named {name} (none: the replay creates nothing)", 0, len(named))
-    diffs.raise_if_any()
+    _expect_create_replayed(ctx, body, headers, first, record)
+    _expect_stores_named(ctx, name, 0, f"stores named {name} (none: the replay creates nothing)")
 
 
 @check(
