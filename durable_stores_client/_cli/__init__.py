@@ -3,8 +3,8 @@
 Each subcommand lives in its own module under this package and exposes
 ``register(subparsers)``, which adds its parser and sets ``handler`` to a
 function ``(argparse.Namespace) -> int``. Registering must stay cheap: heavy
-imports (the fake server, the contract suite, the client) happen inside the
-handler, so ``durable-stores --help`` starts fast.
+imports (the fake server, the contract suite) happen inside the handler, so
+``durable-stores --help`` starts fast.
 
 Exit codes: 0 success, 1 an API or connection error, 2 a usage error (including an
 argument the client refuses before sending, such as a blank name), 130 interrupted,
