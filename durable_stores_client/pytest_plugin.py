@@ -54,11 +54,16 @@ __all__ = [
 
 
 @pytest.fixture
-def durable_stores_fake() -> FakeServer:
-    """A fresh in-memory fake Durable Stores server for this test."""
+def durable_stores_fake() -> Iterator[FakeServer]:
+    """A fresh in-memory fake Durable Stores server for this test.
+
+    Reset after the test, which closes its stores' databases and keyspaces.
+    """
     from .fake import FakeServer  # noqa: PLC0415 - keep the plugin cheap to import
 
-    return FakeServer()
+    fake = FakeServer()
+    yield fake
+    fake.reset()
 
 
 @pytest.fixture

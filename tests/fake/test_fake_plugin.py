@@ -64,6 +64,28 @@ def test_fixtures_work_in_a_user_test_file(pytester: pytest.Pytester) -> None:
     result.assert_outcomes(passed=6)
 
 
+RELEASE_TESTS = """
+KEPT = []
+
+
+def test_uses_stores(durable_stores_client, durable_stores_fake):
+    durable_stores_client.create_store(name="sql", kind="sqlite")
+    durable_stores_client.create_store(name="kv", kind="redis")
+    KEPT.append(durable_stores_fake)
+
+
+def test_the_previous_fake_was_released():
+    assert KEPT[0].stores == []
+"""
+
+
+def test_the_fake_fixture_releases_its_stores_after_the_test(pytester: pytest.Pytester) -> None:
+    """Each test's stores (their SQLite connections, their keyspaces) go with the test."""
+    pytester.makepyfile(test_release=RELEASE_TESTS)
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider", *LOOP_SCOPE)
+    result.assert_outcomes(passed=2)
+
+
 CONTRACT_USER_TESTS = """
 from durable_stores_client.contract import pytest_checks
 
