@@ -241,6 +241,41 @@ def test_a_blank_command_name_is_an_unknown_command(http: httpx.Client, name: st
     assert ok(http.post(f"/stores/{sid}/command", json={"command": ["PING"]}))["result"] == "PONG"
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["BLPOP", "q", "61"],
+        ["BLPOP", "q", "1e9"],
+        ["BLPOP", "q", "inf"],
+        ["BLPOP", "q", "nan"],
+        ["BLMPOP", "3600", "1", "q", "LEFT"],
+        ["XREAD", "BLOCK", "60001", "STREAMS", "s", "$"],
+    ],
+)
+def test_commands_that_would_block_too_long_are_refused(
+    http: httpx.Client, command: list[str]
+) -> None:
+    """In-process, a blocking command holds the caller's own thread: a day-long one hangs it."""
+    sid = create(http, "r", "redis")
+    text = err(http.post(f"/stores/{sid}/command", json={"command": command}), 400)
+    assert text == (
+        f"failed executing store command: {command[0]} would block for longer than the "
+        "fake allows (60 s); give it a shorter timeout"
+    )
+
+
+def test_millisecond_timeouts_are_read_as_milliseconds(http: httpx.Client) -> None:
+    sid = create(http, "r", "redis")
+    # BLOCK 50 is 50 ms, not 50 s: it runs (and times out at once with nothing to read).
+    reply = ok(
+        http.post(
+            f"/stores/{sid}/command",
+            json={"command": ["XREAD", "BLOCK", "50", "STREAMS", "s", "$"]},
+        )
+    )
+    assert reply["result"] is None
+
+
 def test_blocking_commands_with_a_timeout_run(http: httpx.Client) -> None:
     sid = create(http, "r", "redis")
     ok(http.post(f"/stores/{sid}/command", json={"command": ["RPUSH", "q", "v"]}))

@@ -52,34 +52,49 @@ _CONNECTION_COMMANDS = frozenset(
 
 
 # Blocking commands, and where their timeout is: the last argument, the first
-# argument, or the value after a BLOCK option. A timeout of 0 means "wait
-# forever", which would hang the call and hold a server thread for good: the
-# fake refuses it. Any other timeout blocks for as long as asked, like Redis.
-_TIMEOUT_LAST = frozenset(
-    {"BLPOP", "BRPOP", "BRPOPLPUSH", "BLMOVE", "BZPOPMIN", "BZPOPMAX", "WAIT", "WAITAOF"}
+# argument, or the value after a BLOCK option; in seconds, or in milliseconds for
+# XREAD/XREADGROUP BLOCK and WAIT/WAITAOF. A timeout of 0 means "wait forever",
+# which would hang the call (in-process, the caller's own thread) for good, and a
+# very long one nearly so: the fake refuses both. Up to MAX_BLOCK_SECONDS a
+# command blocks for as long as asked, like Redis.
+MAX_BLOCK_SECONDS = 60.0
+_TIMEOUT_LAST_SECONDS = frozenset(
+    {"BLPOP", "BRPOP", "BRPOPLPUSH", "BLMOVE", "BZPOPMIN", "BZPOPMAX"}
 )
-_TIMEOUT_FIRST = frozenset({"BLMPOP", "BZMPOP"})
-_TIMEOUT_AFTER_BLOCK = frozenset({"XREAD", "XREADGROUP"})
+_TIMEOUT_LAST_MS = frozenset({"WAIT", "WAITAOF"})
+_TIMEOUT_FIRST_SECONDS = frozenset({"BLMPOP", "BZMPOP"})
+_TIMEOUT_AFTER_BLOCK_MS = frozenset({"XREAD", "XREADGROUP"})
 
 
-def _blocks_forever(name: str, args: Sequence[str]) -> bool:
-    """Whether the command ``name`` with ``args`` would wait with no timeout."""
+def _block_refusal(name: str, args: Sequence[str]) -> str | None:
+    """Why the command ``name`` with ``args`` must not run, if it would block too long."""
     timeout: str | None = None
-    if name in _TIMEOUT_LAST and len(args) > 1:
+    scale = 1.0
+    if name in _TIMEOUT_LAST_SECONDS and len(args) > 1:
         timeout = args[-1]
-    elif name in _TIMEOUT_FIRST and len(args) > 1:
+    elif name in _TIMEOUT_LAST_MS and len(args) > 1:
+        timeout, scale = args[-1], 0.001
+    elif name in _TIMEOUT_FIRST_SECONDS and len(args) > 1:
         timeout = args[1]
-    elif name in _TIMEOUT_AFTER_BLOCK:
+    elif name in _TIMEOUT_AFTER_BLOCK_MS:
         upper = [arg.upper() for arg in args]
         if "BLOCK" in upper:
             at = upper.index("BLOCK")
-            timeout = args[at + 1] if at + 1 < len(args) else None
+            timeout, scale = (args[at + 1] if at + 1 < len(args) else None), 0.001
     if timeout is None:
-        return False
+        return None
     try:
-        return float(timeout) == 0.0
+        seconds = float(timeout) * scale
     except ValueError:
-        return False  # fakeredis answers its own error for a malformed timeout
+        return None  # fakeredis answers its own error for a malformed timeout
+    if seconds == 0.0:
+        return f"{name} with timeout 0 would block forever; give it a timeout"
+    if not seconds <= MAX_BLOCK_SECONDS:  # also refuses inf and nan
+        return (
+            f"{name} would block for longer than the fake allows "
+            f"({MAX_BLOCK_SECONDS:g} s); give it a shorter timeout"
+        )
+    return None
 
 
 def _import_fakeredis() -> Any:
@@ -123,11 +138,9 @@ class RedisEngine:
                 f"failed executing store command: unknown command '{args[0]}', "
                 "with args beginning with: " + " ".join(f"'{arg}'" for arg in args[1:])
             )
-        if _blocks_forever(name, args):
-            raise EngineError(
-                f"failed executing store command: {name} with timeout 0 would block forever; "
-                "give it a timeout"
-            )
+        refusal = _block_refusal(name, args)
+        if refusal is not None:
+            raise EngineError(f"failed executing store command: {refusal}")
         client = self._connect()
         try:
             reply = client.execute_command(*args)
