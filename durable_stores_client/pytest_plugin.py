@@ -5,9 +5,9 @@ Registered through the ``pytest11`` entry point, so installing
 
 - ``durable_stores_fake``: a fresh :class:`~durable_stores_client.fake.FakeServer`
   per test.
-- ``durable_stores_client``: a :class:`~durable_stores_client.Client` bound to
+- ``durable_stores``: a :class:`~durable_stores_client.Client` bound to
   that fake in-process, closed after the test.
-- ``async_durable_stores_client``: the :class:`~durable_stores_client.AsyncClient`
+- ``async_durable_stores``: the :class:`~durable_stores_client.AsyncClient`
   twin (needs an asyncio test runner such as pytest-asyncio or anyio).
 - ``durable_stores_url``: the same fake served over real HTTP on a free
   loopback port, for code (or other processes) that take a base URL.
@@ -46,8 +46,8 @@ def _async_fixture_decorator() -> Callable[[_F], _F]:
 _async_fixture = _async_fixture_decorator()
 
 __all__ = [
-    "async_durable_stores_client",
-    "durable_stores_client",
+    "async_durable_stores",
+    "durable_stores",
     "durable_stores_fake",
     "durable_stores_url",
 ]
@@ -67,14 +67,14 @@ def durable_stores_fake() -> Iterator[FakeServer]:
 
 
 @pytest.fixture
-def durable_stores_client(durable_stores_fake: FakeServer) -> Iterator[Client]:
+def durable_stores(durable_stores_fake: FakeServer) -> Iterator[Client]:
     """A ``Client`` talking to ``durable_stores_fake`` in-process, closed after the test."""
     with durable_stores_fake.client() as client:
         yield client
 
 
 @_async_fixture
-async def async_durable_stores_client(
+async def async_durable_stores(
     durable_stores_fake: FakeServer,
 ) -> AsyncIterator[AsyncClient]:
     """An ``AsyncClient`` talking to ``durable_stores_fake`` in-process, closed after the test."""

@@ -3,7 +3,7 @@
 Installing ``durable-stores-client`` registers a pytest plugin with these fixtures:
 
 - ``durable_stores_fake``: a fresh ``FakeServer`` for each test,
-- ``durable_stores_client`` / ``async_durable_stores_client``: clients bound to it,
+- ``durable_stores`` / ``async_durable_stores``: clients bound to it,
 - ``durable_stores_url``: the same fake served over real HTTP, for subprocesses.
 
 Run it with:  python -m pytest examples/testing
@@ -22,18 +22,18 @@ if TYPE_CHECKING:
     from durable_stores_client.fake import FakeServer
 
 
-def test_notes_round_trip(durable_stores_client: Client) -> None:
+def test_notes_round_trip(durable_stores: Client) -> None:
     # Hand the fixture's client to the code under test.
-    agent = NotesAgent(durable_stores_client)
+    agent = NotesAgent(durable_stores)
     agent.add("buy milk")
     agent.add("write tests")
     assert agent.notes() == ["buy milk", "write tests"]
 
 
-def test_starting_twice_reuses_the_store(durable_stores_client: Client) -> None:
-    first = NotesAgent(durable_stores_client)
+def test_starting_twice_reuses_the_store(durable_stores: Client) -> None:
+    first = NotesAgent(durable_stores)
     first.add("kept")
-    second = NotesAgent(durable_stores_client)
+    second = NotesAgent(durable_stores)
     assert second.store.id == first.store.id
     assert second.notes() == ["kept"]
 
@@ -53,9 +53,9 @@ def test_code_that_builds_its_own_client(
 
 
 def test_a_flaky_read_is_retried(
-    durable_stores_fake: FakeServer, durable_stores_client: Client
+    durable_stores_fake: FakeServer, durable_stores: Client
 ) -> None:
-    agent = NotesAgent(durable_stores_client)
+    agent = NotesAgent(durable_stores)
     agent.add("survives a 503")
     # The next query fails once with 503; the client retries it (reads are safe to retry).
     durable_stores_fake.inject("query", status=503, retry_after=0)
@@ -65,9 +65,9 @@ def test_a_flaky_read_is_retried(
 
 
 def test_the_agent_degrades_when_the_store_is_down(
-    durable_stores_fake: FakeServer, durable_stores_client: Client
+    durable_stores_fake: FakeServer, durable_stores: Client
 ) -> None:
-    agent = NotesAgent(durable_stores_client)
+    agent = NotesAgent(durable_stores)
     durable_stores_fake.inject("query", status=400, message="engine unavailable", times=1)
     assert agent.count_or_none() is None
     # The fault was used up and changed nothing: the next call works.

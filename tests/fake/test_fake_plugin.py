@@ -13,6 +13,9 @@ LOOP_SCOPE = ("-o", "asyncio_default_fixture_loop_scope=function")
 
 USER_TESTS = """
 import httpx
+import pytest
+
+import durable_stores_client
 from durable_stores_client import AsyncClient, Client
 from durable_stores_client.fake import FakeServer
 
@@ -22,19 +25,25 @@ def test_fake_is_fresh(durable_stores_fake):
     assert durable_stores_fake.stores == []
 
 
-def test_client_is_bound_to_the_fake(durable_stores_client, durable_stores_fake):
-    assert isinstance(durable_stores_client, Client)
-    store = durable_stores_client.create_store(name="notes", kind="sqlite")
+def test_client_is_bound_to_the_fake(durable_stores, durable_stores_fake):
+    assert isinstance(durable_stores, Client)
+    store = durable_stores.create_store(name="notes", kind="sqlite")
     assert [s.id for s in durable_stores_fake.stores] == [store.id]
 
 
-def test_the_next_test_gets_a_fresh_fake(durable_stores_client):
-    assert durable_stores_client.list_stores() == []
+def test_the_next_test_gets_a_fresh_fake(durable_stores):
+    assert durable_stores.list_stores() == []
 
 
-async def test_async_client(async_durable_stores_client, durable_stores_fake):
-    assert isinstance(async_durable_stores_client, AsyncClient)
-    await async_durable_stores_client.create_store(name="a", kind="redis")
+def test_the_fixture_does_not_shadow_the_package(durable_stores):
+    # The fixture is named after the API, not the module, so both are usable in one test.
+    with pytest.raises(durable_stores_client.NotFoundError):
+        durable_stores.get_store("no-such-store")
+
+
+async def test_async_client(async_durable_stores, durable_stores_fake):
+    assert isinstance(async_durable_stores, AsyncClient)
+    await async_durable_stores.create_store(name="a", kind="redis")
     assert len(durable_stores_fake.stores) == 1
 
 
@@ -55,22 +64,24 @@ async def test_async_client_over_the_url(durable_stores_url, durable_stores_fake
     assert [r.operation for r in durable_stores_fake.requests] == ["create", "command", "command"]
 """
 
+USER_TEST_COUNT = USER_TESTS.count("\ndef test_") + USER_TESTS.count("\nasync def test_")
+
 
 def test_fixtures_work_in_a_user_test_file(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_user=USER_TESTS)
     result = pytester.runpytest_inprocess(
         "-p", "no:cacheprovider", "-o", "asyncio_mode=auto", *LOOP_SCOPE
     )
-    result.assert_outcomes(passed=6)
+    result.assert_outcomes(passed=USER_TEST_COUNT)
 
 
 RELEASE_TESTS = """
 KEPT = []
 
 
-def test_uses_stores(durable_stores_client, durable_stores_fake):
-    durable_stores_client.create_store(name="sql", kind="sqlite")
-    durable_stores_client.create_store(name="kv", kind="redis")
+def test_uses_stores(durable_stores, durable_stores_fake):
+    durable_stores.create_store(name="sql", kind="sqlite")
+    durable_stores.create_store(name="kv", kind="redis")
     KEPT.append(durable_stores_fake)
 
 
@@ -114,7 +125,7 @@ def test_fixtures_and_the_contract_plugin_in_one_user_project(pytester: pytest.P
             "--durable-stores-contract-api-key",
             "plugin-key-123",
         )
-    result.assert_outcomes(passed=6 + len(checks))
+    result.assert_outcomes(passed=USER_TEST_COUNT + len(checks))
     assert served.stores == []  # the contract run deleted what it made
     assert {r.operation for r in served.requests} >= {"health", "create", "get", "delete", "query"}
 
@@ -154,8 +165,8 @@ import pytest
 
 
 @pytest.mark.asyncio
-async def test_async_client(async_durable_stores_client):
-    assert await async_durable_stores_client.list_stores() == []
+async def test_async_client(async_durable_stores):
+    assert await async_durable_stores.list_stores() == []
 """
     )
     result = pytester.runpytest_inprocess(
