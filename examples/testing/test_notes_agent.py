@@ -52,9 +52,7 @@ def test_code_that_builds_its_own_client(
     assert [store.name for store in durable_stores_fake.stores] == ["notes"]
 
 
-def test_a_flaky_read_is_retried(
-    durable_stores_fake: FakeServer, durable_stores: Client
-) -> None:
+def test_a_flaky_read_is_retried(durable_stores_fake: FakeServer, durable_stores: Client) -> None:
     agent = NotesAgent(durable_stores)
     agent.add("survives a 503")
     # The next query fails once with 503; the client retries it (reads are safe to retry).
