@@ -16,6 +16,10 @@ The tree::
     ├── APIConnectionError            no answer: could not connect, connection lost
     │   └── APITimeoutError           no answer in time
     ├── ProtocolError                 an answer that is not the envelope
+    │   └── ResponseTooLargeError     an answer over max_response_bytes (decoded)
+    ├── ClientClosedError             a call on (or during) a closed client
+    ├── ClientContextError            a pool given with http_client= used in another
+    │                                 process (after a fork) or event loop
     └── RowCountError                 QueryResult.one() without exactly one row
 
 Exception text never contains the API key or a secret-like value.
@@ -34,6 +38,8 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "ClientClosedError",
+    "ClientContextError",
     "ConflictError",
     "DurableStoresError",
     "InternalServerError",
@@ -42,6 +48,7 @@ __all__ = [
     "PermissionDeniedError",
     "ProtocolError",
     "RateLimitError",
+    "ResponseTooLargeError",
     "RowCountError",
     "UnprocessableEntityError",
     "error_class_for_status",
@@ -196,6 +203,66 @@ class ProtocolError(DurableStoresError):
         self.content_type = content_type
         self.excerpt = excerpt
         self.response = response
+
+
+class ResponseTooLargeError(ProtocolError):
+    """The answer's body, decoded, was longer than the client's ``max_response_bytes``.
+
+    The client stops reading at the limit, so memory stays bounded (a gzip
+    bomb, an endless chunked body). Never retried; ``excerpt`` is empty.
+
+    Attributes:
+        limit: The ``max_response_bytes`` that was exceeded.
+    """
+
+    limit: int
+
+    def __init__(
+        self,
+        description: str,
+        *,
+        status_code: int,
+        content_type: str | None,
+        limit: int,
+        response: httpx.Response | None = None,
+    ) -> None:
+        """Create the error.
+
+        Args:
+            description: The full exception text.
+            status_code: The HTTP status.
+            content_type: The ``Content-Type`` header.
+            limit: The ``max_response_bytes`` that was exceeded.
+            response: The response (its body not kept).
+        """
+        super().__init__(
+            description,
+            status_code=status_code,
+            content_type=content_type,
+            excerpt="",
+            response=response,
+        )
+        self.limit = limit
+
+
+class ClientClosedError(DurableStoresError):
+    """The client was closed before or while the call ran.
+
+    Raised by a call on a closed client, on a client derived from it with
+    ``with_options``, and by calls still in flight when it was closed (a
+    write among them may have been applied). Make a new client instead.
+    """
+
+
+class ClientContextError(DurableStoresError):
+    """The client cannot use its connection pool here; nothing was sent.
+
+    A client that made its own pool gets a new one in a forked process and in
+    each event loop. A pool you gave with ``http_client=`` cannot be replaced:
+    its connections belong to the process (and, for ``httpx.AsyncClient``, the
+    event loop) it was first used in. Make the client where it is used, or
+    let it make its own pool.
+    """
 
 
 class RowCountError(DurableStoresError, ValueError):
