@@ -5,7 +5,9 @@ The package's docstrings are Google style, but some refer to other objects the S
 literally (":class:RetryPolicy"), so this rewrites each one to inline code before the
 docstrings are parsed: ``RetryPolicy``, ``with_options`` (a leading ``~`` keeps only the
 last dotted part, as in Sphinx). A paragraph ending in reST's ``::`` literal-block marker
-ends in ``:`` instead, as Sphinx shows it.
+ends in ``:`` instead, as Sphinx shows it. An ``Example:`` section (Google style's
+singular, which griffe reads as an admonition, so its ``>>>`` lines became nested
+blockquotes) is read as ``Examples:``, whose ``>>>`` lines render as code blocks.
 
 Module constants are documented with ``#:`` comments above them, which griffe does not
 read; an attribute without a docstring gets its ``#:`` comment as one.
@@ -31,8 +33,14 @@ def _code(match: re.Match[str]) -> str:
 _LITERAL_MARKER = re.compile(r"(\S)::$", re.M)
 
 
+#: Google style's singular section title, alone on its line.
+_EXAMPLE_SECTION = re.compile(r"^(\s*)Example:$", re.M)
+
+
 def rewrite(text: str) -> str:
-    """Return ``text`` with Sphinx roles as inline code and ``::`` markers as ``:``."""
+    """Return ``text`` with Sphinx roles as inline code, ``::`` markers as ``:`` and
+    ``Example:`` sections as ``Examples:``."""
+    text = _EXAMPLE_SECTION.sub(r"\1Examples:", text)
     return _LITERAL_MARKER.sub(r"\1:", _ROLE.sub(_code, text))
 
 

@@ -16,6 +16,7 @@ from ._common import (
     resolve_store_id,
 )
 from ._output import emit_json, emit_store, emit_stores, output_format
+from ._payloads import example_payloads
 
 if TYPE_CHECKING:
     import argparse
@@ -48,10 +49,12 @@ def register(subparsers: Any) -> None:
         "create",
         help="create a store",
         description=(
-            "Create a store. With --from-file, the payload comes from a JSON file "
-            "(such as examples/durable-stores/sqlite-store.json; '-' reads stdin) and "
+            "Create a store. With --example KIND, the payload starts from the example "
+            "shipped for that kind; with --from-file, from a JSON file ('-' reads stdin). "
             "NAME, --kind, --sandbox and --config override its fields (--config is "
-            "merged over the file's config)."
+            "merged over its config). --dry-run prints the payload instead of sending it: "
+            "'durable-stores stores create --example postgres --dry-run > pg.json' saves an "
+            "example to edit."
         ),
         parents=[parent],
     )
@@ -63,8 +66,20 @@ def register(subparsers: Any) -> None:
         help='engine config as a JSON object, for example \'{"path": "memory.db"}\'',
     )
     create.add_argument("--sandbox", metavar="NAME", help="the sandbox the store belongs to")
-    create.add_argument(
+    source = create.add_mutually_exclusive_group()
+    source.add_argument(
         "--from-file", metavar="FILE", help="read the create payload from a JSON file"
+    )
+    source.add_argument(
+        "--example",
+        metavar="KIND",
+        choices=KINDS,
+        help=f"start from the example payload for a kind ({', '.join(KINDS)})",
+    )
+    create.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the payload as JSON instead of creating the store",
     )
     create.set_defaults(handler=_create)
 
@@ -109,7 +124,11 @@ def _read_payload_file(name: str) -> dict[str, Any]:
 
 def build_create_payload(args: argparse.Namespace) -> dict[str, Any]:
     """The ``POST /stores`` payload: the file's fields (if any), overridden by flags."""
-    payload: dict[str, Any] = _read_payload_file(args.from_file) if args.from_file else {}
+    payload: dict[str, Any] = {}
+    if args.from_file:
+        payload = _read_payload_file(args.from_file)
+    elif args.example:
+        payload = example_payloads()[args.example]
     if args.name is not None:
         payload["name"] = args.name
     if args.kind is not None:
@@ -127,13 +146,16 @@ def build_create_payload(args: argparse.Namespace) -> dict[str, Any]:
         payload["config"] = {**base, **config} if isinstance(base, dict) else config
     missing = [field for field in ("name", "kind") if field not in payload]
     if missing:
-        hint = "give NAME and --kind" if not args.from_file else "add them to the file or flags"
+        hint = "add them to the file or flags" if args.from_file else "give NAME and --kind"
         raise UsageError(f"missing {' and '.join(missing)}: {hint}")
     return payload
 
 
 def _create(args: argparse.Namespace) -> int:
     payload = build_create_payload(args)
+    if args.dry_run:  # JSON whatever --output says: the payload is for a file or a pipe
+        emit_json(payload, "jsonl" if output_format(args) == "jsonl" else "json")
+        return 0
     with make_client(args) as client:
         store = client.create_store(payload)
     emit_store(store.to_dict(), output_format(args))

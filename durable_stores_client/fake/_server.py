@@ -131,8 +131,9 @@ class FakeServer:
     def patch(self, base_url: str = FAKE_BASE_URL) -> respx.MockRouter:
         """Route every httpx request under ``base_url`` into this fake (built on respx).
 
-        Covers code that builds its own ``httpx`` or SDK client. The returned
-        respx router is a context manager (and a decorator); requests to other
+        Covers code that builds its own ``httpx`` or SDK client. Needs respx, which the
+        ``fake`` extra installs (without it, a ``ModuleNotFoundError`` names the extra). The
+        returned respx router is a context manager (and a decorator); requests to other
         hosts fail as respx's unmocked requests do, unless you add routes to it.
 
         Example:
@@ -142,8 +143,15 @@ class FakeServer:
             ...     Client(base_url="http://localhost:18888").list_stores()
             []
         """
-        from ._patch import make_router  # noqa: PLC0415 - respx only when patching
-
+        try:
+            from ._patch import make_router  # noqa: PLC0415 - respx (the fake extra) is optional
+        except ModuleNotFoundError as exc:
+            if exc.name != "respx":
+                raise
+            raise ModuleNotFoundError(
+                'FakeServer.patch() needs respx: pip install "durable-stores-client[fake]"',
+                name="respx",
+            ) from None
         return make_router(self._handler, base_url)
 
     # -- network front end ------------------------------------------------

@@ -128,6 +128,51 @@ def test_example_payloads_work_with_the_python_client() -> None:
         assert client.get_store(store.id).to_dict() == store.to_dict()
 
 
+@pytest.mark.parametrize("path", PAYLOADS, ids=[path.stem for path in PAYLOADS])
+def test_example_prints_the_shipped_payload_of_its_kind(cli: Any, path: Path) -> None:
+    payload = json.loads(path.read_text(encoding="utf-8"))
+    run = cli("stores", "create", "--example", payload["kind"], "--dry-run", base_url=None)
+    assert run.code == 0, run.err
+    assert run.json() == payload  # the same file, not a copy that could drift
+    assert run.err == ""
+
+
+def _load(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def test_the_examples_cover_every_kind() -> None:
+    kinds = {_load(path)["kind"] for path in PAYLOADS}
+    assert kinds == {"sqlite", "postgres", "mysql", "redis"}
+
+
+def test_example_creates_a_store_with_flags_over_it(cli: Any, fake: FakeServer) -> None:
+    (example,) = [payload for payload in map(_load, PAYLOADS) if payload["kind"] == "sqlite"]
+    flags = ["stores", "create", "--example", "sqlite", "notes", "-o", "json", "--config"]
+    run = cli(*flags, '{"path": "n.db"}')
+    assert run.code == 0, run.err
+    assert {key: run.json()[key] for key in ("name", "kind", "sandbox", "config")} == {
+        "name": "notes",
+        "kind": "sqlite",
+        "sandbox": example.get("sandbox"),  # the example's, not overridden
+        "config": {**example["config"], "path": "n.db"},
+    }
+    assert [store.name for store in fake.stores] == ["notes"]
+
+
+def test_dry_run_sends_nothing(cli: Any, fake: FakeServer) -> None:
+    run = cli("stores", "create", "scratch", "--kind", "redis", "--dry-run", "-o", "jsonl")
+    assert run.code == 0, run.err
+    assert run.out == '{"name": "scratch", "kind": "redis"}\n'
+    assert fake.requests == []
+
+
+def test_example_and_from_file_do_not_mix(cli: Any) -> None:
+    run = cli("stores", "create", "--example", "sqlite", "--from-file", "x.json")
+    assert run.code == 2
+    assert "not allowed with argument" in run.err
+
+
 def test_from_file_fields_are_overridden_by_flags(cli: Any, tmp_path: Path) -> None:
     source = EXAMPLES / "sqlite-store.json"
     run = cli(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -85,14 +86,17 @@ def test_the_first_tour_runs_in_order(
     assert server.stores == []
 
 
-def test_create_from_file_examples_run(
-    server: FakeServer, capsys: pytest.CaptureFixture[str]
-) -> None:
-    lines = _block("stores create --from-file")
-    assert len(lines) == 2
+def test_create_example_lines_run(server: FakeServer, capsys: pytest.CaptureFixture[str]) -> None:
+    lines = _block("stores create --example")
+    assert len(lines) == 3
     for line in lines:
-        code, _, err = _run(line, capsys)
+        command, _, redirect = line.partition(" > ")
+        code, out, err = _run(command, capsys)
         assert code == 0, (line, err)
+        if redirect:  # --dry-run > FILE saves the example payload, and creates nothing
+            assert json.loads(out) == json.loads(
+                (ROOT / "examples" / "durable-stores" / redirect).read_text(encoding="utf-8")
+            )
     stores = {store.name: store for store in server.stores}
     assert stores["my-memory"].config == {"path": "my-memory.db"}
     assert set(stores) == {"my-memory", "agent-cache"}

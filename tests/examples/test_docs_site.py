@@ -33,6 +33,8 @@ _spec.loader.exec_module(sphinx_roles)
         ("plain `code` and ``literal`` stay", "plain `code` and ``literal`` stay"),
         ("replacing the seams::\n\n    waits = []", "replacing the seams:\n\n    waits = []"),
         ("a::b and x = {'k':: 1}", "a::b and x = {'k':: 1}"),  # not at a line's end
+        ("Run it.\n\n    Example:\n        >>> f()", "Run it.\n\n    Examples:\n        >>> f()"),
+        ("An Example: of prose stays", "An Example: of prose stays"),
     ],
 )
 def test_sphinx_roles_become_inline_code(text: str, expected: str) -> None:
@@ -125,3 +127,28 @@ def test_client_reference_shows_every_public_method(site: Path, cls: type) -> No
         name for name in public if f'id="durable_stores_client.{cls.__name__}.{name}"' not in html
     ]
     assert missing == []  # inherited from a shared base class or not
+
+
+def _article(site: Path, page: str) -> str:
+    html = (site / "reference" / page / "index.html").read_text(encoding="utf-8")
+    return html[html.index("<article") : html.index("</article>")]
+
+
+def test_every_reference_example_is_a_code_block(site: Path) -> None:
+    examples = 0
+    for page in REFERENCE_PAGES:
+        article = _article(site, page)
+        # Markdown reads a bare ">>>" as three nested blockquotes: none may be left.
+        assert "<blockquote" not in article, page
+        blocks = re.findall(r"<pre\b.*?</pre>", article, re.S)
+        outside = re.sub(r"<pre\b.*?</pre>", "", article, flags=re.S)
+        assert "&gt;&gt;&gt;" not in outside, page
+        examples += sum("&gt;&gt;&gt;" in block for block in blocks)
+    # One per "Example:" section in a public docstring that the reference shows.
+    assert examples >= 8
+
+
+def test_http_client_is_shown_as_an_httpx_client(site: Path) -> None:
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", _article(site, "clients")))
+    assert text.count("http_client httpx.Client | None") == 1
+    assert text.count("http_client httpx.AsyncClient | None") == 1

@@ -23,6 +23,7 @@ SCRIPTS = sorted(EXAMPLES.glob("*.py"))
 #: Docs pages whose code blocks must run (pages other helpers own test their own).
 DOC_PAGES = [
     ROOT / "README.md",
+    ROOT / "PYPI.md",
     *(
         ROOT / "docs" / name
         for name in [
