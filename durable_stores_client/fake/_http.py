@@ -12,7 +12,8 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
-from ._handler import MAX_BODY_BYTES, Handler, RawResponse, failure, logger
+from ._answers import RawResponse, failure
+from ._handler import MAX_BODY_BYTES, Handler, logger
 
 # Bodies this far over the limit are drained (so the client reads the 413
 # instead of a reset connection); beyond it the connection is closed.

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import sqlite3
 import threading
-from collections import OrderedDict, deque
+from collections import deque
 from http import HTTPStatus
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,6 +19,7 @@ import attrs
 from ._engines import EngineError
 from ._engines.redis import RedisEngine
 from ._engines.sqlite import SqliteEngine
+from ._idempotency import IdempotencyCache
 from ._ids import Clock, IdSource, id_source, timestamp_source
 from ._records import RecordedRequest, StoreRecord
 
@@ -75,14 +76,6 @@ class Store:
         self.record = record
         self.engine = engine
         self.sort_key = sort_key
-
-
-@attrs.define
-class IdempotencyEntry:
-    """What the fake remembers about one ``Idempotency-Key``."""
-
-    fingerprint: tuple[str, str, bytes]
-    response: Any = None  # the RawResponse once the first call finished
 
 
 def make_fault(
@@ -168,7 +161,7 @@ class State:
         self.names: dict[str, str] = {}
         self.faults: list[Fault] = []
         self.log: deque[RecordedRequest] = deque(maxlen=MAX_RECORDED_REQUESTS)
-        self.idempotency: OrderedDict[str, IdempotencyEntry] = OrderedDict()
+        self.idempotency = IdempotencyCache()
         self._seq = 0
 
     # -- stores -----------------------------------------------------------
