@@ -26,6 +26,7 @@ import httpx
 
 from . import _requests
 from ._config import (
+    DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
     UNCHANGED,
@@ -34,7 +35,7 @@ from ._config import (
     derive_options,
     resolve_options,
 )
-from ._envelope import connection_error, decode, undecodable_body_error
+from ._envelope import connection_error, decode, too_large_error, undecodable_body_error
 from ._exceptions import ConflictError, NotFoundError
 from ._logging import logger, setup_from_env
 from ._retry import (
@@ -46,7 +47,7 @@ from ._retry import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping
+    from collections.abc import AsyncIterator, Iterator, Mapping
     from types import TracebackType
 
     from ._models import CommandResult, ExecuteResult, QueryResult, Store
@@ -208,37 +209,121 @@ def _over_time_limit(limit: float, request: httpx.Request) -> httpx.ReadTimeout:
     )
 
 
-class _TimeLimitedStream(httpx.SyncByteStream):
-    """A response body that raises ``httpx.ReadTimeout`` once its attempt's time is up.
+#: Raw bytes handed to the decoder at a time for an answer with a ``Content-Encoding``:
+#: gzip and deflate expand at most about 1,000-fold, so one piece decodes to at most
+#: about 4 MiB, and a bomb cannot blow past ``max_response_bytes`` within one network read.
+_ENCODED_PIECE = 4096
 
-    What bounds a synchronous attempt as a whole: httpx's own limits apply to
-    each network operation, so a server that keeps sending a byte now and
-    then is never cut off by them. Checked before each chunk is handed on.
+
+def _pieces(chunk: bytes) -> Iterator[bytes]:
+    """Split a raw chunk of an encoded answer into pieces of at most :data:`_ENCODED_PIECE`."""
+    if len(chunk) <= _ENCODED_PIECE:
+        yield chunk
+        return
+    view = memoryview(chunk)
+    for start in range(0, len(chunk), _ENCODED_PIECE):
+        yield bytes(view[start : start + _ENCODED_PIECE])
+
+
+def _is_encoded(response: httpx.Response) -> bool:
+    encoding = response.headers.get("content-encoding")
+    return encoding is not None and encoding.strip().lower() not in ("", "identity")
+
+
+class _GuardedStream(httpx.SyncByteStream):
+    """A sync answer's raw body: cut into pieces when encoded, and time-limited.
+
+    What bounds a synchronous attempt as a whole when the pool is not the
+    client's own (whose sockets honour the deadline themselves): httpx's own
+    limits apply to each network operation, so a server that keeps sending a
+    byte now and then is never cut off by them. Checked before each chunk is
+    handed on.
     """
 
-    __slots__ = ("_deadline", "_limit", "_request", "_stream")
+    __slots__ = ("_deadline", "_encoded", "_limit", "_request", "_stream")
 
     def __init__(
-        self, stream: httpx.SyncByteStream, deadline: float, limit: float, request: httpx.Request
+        self,
+        stream: httpx.SyncByteStream,
+        deadline: float | None,
+        limit: float,
+        request: httpx.Request,
+        encoded: bool,
     ) -> None:
         self._stream = stream
         self._deadline = deadline
         self._limit = limit
         self._request = request
+        self._encoded = encoded
 
     def __iter__(self) -> Iterator[bytes]:
-        """Yield the body's chunks until the deadline passes."""
+        """Yield the body's chunks (or pieces) until the deadline passes."""
         deadline = self._deadline
-        if time.monotonic() > deadline:
+        if deadline is not None and time.monotonic() > deadline:
             raise _over_time_limit(self._limit, self._request)
         for chunk in self._stream:
-            if time.monotonic() > deadline:
+            if deadline is not None and time.monotonic() > deadline:
                 raise _over_time_limit(self._limit, self._request)
-            yield chunk
+            if self._encoded:
+                yield from _pieces(chunk)
+            else:
+                yield chunk
 
     def close(self) -> None:
         """Close the underlying stream."""
         self._stream.close()
+
+
+class _PiecesStream(httpx.AsyncByteStream):
+    """An async encoded answer's raw body, cut into pieces (see :data:`_ENCODED_PIECE`)."""
+
+    __slots__ = ("_stream",)
+
+    def __init__(self, stream: httpx.AsyncByteStream) -> None:
+        self._stream = stream
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        """Yield the body's pieces."""
+        async for chunk in self._stream:
+            for piece in _pieces(chunk):
+                yield piece
+
+    async def aclose(self) -> None:
+        """Close the underlying stream."""
+        await self._stream.aclose()
+
+
+class _Body:
+    """An answer's decoded body as it is read, refusing more than ``max_response_bytes``.
+
+    Both clients feed it the decoded chunks (``iter_bytes`` / ``aiter_bytes``),
+    so what is counted is what would be kept in memory: a gzip bomb or an
+    endless chunked body is cut off at the limit (plus at most one network
+    read's worth of decoded bytes) and raises :class:`ResponseTooLargeError`.
+    """
+
+    __slots__ = ("_call", "_chunks", "_limit", "_response", "_size")
+
+    def __init__(self, response: httpx.Response, call: PreparedCall, limit: int) -> None:
+        self._response = response
+        self._call = call
+        self._limit = limit
+        self._chunks: list[bytes] = []
+        self._size = 0
+
+    def add(self, chunk: bytes) -> None:
+        """Keep ``chunk``, or raise once the body is over the limit."""
+        self._size += len(chunk)
+        if self._size > self._limit:
+            self._chunks.clear()
+            raise too_large_error(self._response, self._call, self._limit)
+        self._chunks.append(chunk)
+
+    def finish(self) -> httpx.Response:
+        """Make the whole body the response's content (what ``read()`` would do) and return it."""
+        chunks = self._chunks
+        self._response._content = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        return self._response
 
 
 @functools.lru_cache(maxsize=1024)
@@ -379,6 +464,7 @@ class _BaseClient(Generic[HttpxClient, HttpxTransport]):
         http_client: HttpxClient | None = None,
         transport: HttpxTransport | None = None,
         retry_policy: RetryPolicy | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         http_class = self._http_class
         transport_class = self._transport_class
@@ -405,6 +491,7 @@ class _BaseClient(Generic[HttpxClient, HttpxTransport]):
             max_retries=max_retries,
             headers=headers,
             retry_policy=retry_policy,
+            max_response_bytes=max_response_bytes,
             # The plain-http warning points at the user's Client(...) call.
             stacklevel=2,
         )
@@ -447,6 +534,7 @@ class _BaseClient(Generic[HttpxClient, HttpxTransport]):
         max_retries: int = UNCHANGED,
         headers: Mapping[str, str] | None = UNCHANGED,
         retry_policy: RetryPolicy = UNCHANGED,
+        max_response_bytes: int = UNCHANGED,
     ) -> SameClient:
         """Return a client with some settings changed that shares this one's connection pool.
 
@@ -461,6 +549,7 @@ class _BaseClient(Generic[HttpxClient, HttpxTransport]):
             headers: Extra headers, merged over the current ones (None adds
                 none).
             retry_policy: As for the constructor.
+            max_response_bytes: As for the constructor.
 
         Returns:
             The new client.
@@ -475,6 +564,7 @@ class _BaseClient(Generic[HttpxClient, HttpxTransport]):
             max_retries=max_retries,
             headers=headers,
             retry_policy=retry_policy,
+            max_response_bytes=max_response_bytes,
         )
         derived._http = self._http
         derived._owns_http = False
@@ -518,6 +608,9 @@ class Client(_BaseClient[httpx.Client, httpx.BaseTransport]):
             client's own ``httpx.Client`` (tests: ``httpx.MockTransport``, the fake).
         retry_policy: Backoff timing and the sleep / jitter seams; default
             :class:`RetryPolicy()`.
+        max_response_bytes: The longest answer body read, counted after
+            decoding (default 256 MiB); a longer one raises
+            :class:`ResponseTooLargeError` and reading stops there.
 
     Raises:
         TypeError: An argument has the wrong type, or both ``http_client`` and
@@ -575,16 +668,20 @@ class Client(_BaseClient[httpx.Client, httpx.BaseTransport]):
         limit = attempts.limit
         started = time.monotonic()
         response = self._http.send(request, stream=True)
-        if limit is not None:
+        encoded = _is_encoded(response)
+        if limit is not None or encoded:
             stream = cast("httpx.SyncByteStream", response.stream)  # a sync transport's
-            response.stream = _TimeLimitedStream(stream, started + limit, limit, request)
+            deadline = None if limit is None else started + limit
+            response.stream = _GuardedStream(stream, deadline, limit or 0.0, request, encoded)
+        body = _Body(response, attempts.call, attempts.options.max_response_bytes)
         try:
-            response.read()
+            for chunk in response.iter_bytes():
+                body.add(chunk)
         except BaseException as error:
             response.close()
             attempts.check_body_error(error, response)
             raise
-        return response
+        return body.finish()
 
     def list_stores(self) -> list[Store]:
         """List stores, newest first (the server returns at most 200).
@@ -800,6 +897,7 @@ class AsyncClient(_BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport]):
         transport (httpx.AsyncBaseTransport | None): An :class:`httpx.AsyncBaseTransport` for
             the client's own ``httpx.AsyncClient``.
         retry_policy: As for :class:`Client` (its ``async_sleep`` is used).
+        max_response_bytes: As for :class:`Client`.
 
     Raises:
         TypeError: An argument has the wrong type, or both ``http_client`` and
@@ -858,13 +956,18 @@ class AsyncClient(_BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport]):
 
     async def _send_and_read(self, request: httpx.Request, attempts: _Attempts) -> httpx.Response:
         response = await self._http.send(request, stream=True)
+        if _is_encoded(response):
+            stream = cast("httpx.AsyncByteStream", response.stream)  # an async transport's
+            response.stream = _PiecesStream(stream)
+        body = _Body(response, attempts.call, attempts.options.max_response_bytes)
         try:
-            await response.aread()
+            async for chunk in response.aiter_bytes():
+                body.add(chunk)
         except BaseException as error:
             await response.aclose()
             attempts.check_body_error(error, response)
             raise
-        return response
+        return body.finish()
 
     async def list_stores(self) -> list[Store]:
         """List stores, newest first (at most 200). See :meth:`Client.list_stores`."""

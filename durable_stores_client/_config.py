@@ -28,6 +28,7 @@ from ._version import __version__
 
 __all__ = [
     "DEFAULT_BASE_URL",
+    "DEFAULT_MAX_RESPONSE_BYTES",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_TIMEOUT",
     "ENV_API_KEY",
@@ -45,6 +46,8 @@ DEFAULT_BASE_URL = "http://localhost:18888"
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 #: Retries after the first attempt (so at most three attempts).
 DEFAULT_MAX_RETRIES = 2
+#: The longest answer body a client reads, counted after decoding (256 MiB).
+DEFAULT_MAX_RESPONSE_BYTES = 256 * 1024 * 1024
 #: Environment variables for the base URL, in precedence order.
 ENV_BASE_URL = ("DURABLE_STORES_BASE_URL", "AGENTKERNEL_BASE_URL")
 #: Environment variables for the API key, in precedence order.
@@ -75,6 +78,8 @@ class ClientOptions:
             extra headers), precomputed so a request only copies it.
         attempt_limit: The longest one attempt may take, in seconds, or None
             (see :func:`attempt_limit`).
+        max_response_bytes: The longest answer body read, counted after
+            decoding (``Content-Encoding``).
     """
 
     base_url: str
@@ -85,6 +90,7 @@ class ClientOptions:
     retry_policy: RetryPolicy
     base_headers: dict[str, str] = attrs.field(repr=False)
     attempt_limit: float | None
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
 
 
 def attempt_limit(timeout: httpx.Timeout) -> float | None:
@@ -178,6 +184,19 @@ def _check_max_retries(max_retries: object) -> int:
     return max_retries
 
 
+def _check_max_response_bytes(max_response_bytes: object) -> int:
+    if isinstance(max_response_bytes, bool) or not isinstance(max_response_bytes, int):
+        raise TypeError(
+            f"max_response_bytes must be an int, got {type(max_response_bytes).__name__}"
+        )
+    if max_response_bytes < 1:
+        raise ValueError(
+            f"max_response_bytes must be 1 or more (default {DEFAULT_MAX_RESPONSE_BYTES}, "
+            f"256 MiB), got {max_response_bytes}"
+        )
+    return max_response_bytes
+
+
 def _check_headers(headers: object) -> dict[str, str]:
     if headers is None:
         return {}
@@ -265,6 +284,7 @@ def resolve_options(
     max_retries: int,
     headers: Mapping[str, str] | None,
     retry_policy: RetryPolicy | None,
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     environ: Mapping[str, str] | None = None,
     warn: Callable[..., Any] = warnings.warn,
     stacklevel: int = 2,
@@ -279,6 +299,7 @@ def resolve_options(
         max_retries: Retries after the first attempt, 0 or more.
         headers: Extra headers for every request.
         retry_policy: Backoff settings; None for :class:`RetryPolicy` defaults.
+        max_response_bytes: The longest answer body read (decoded), 1 or more.
         environ: The environment (default ``os.environ``).
         warn: Called as ``warn(message, UserWarning, stacklevel=...)`` when an
             API key would travel over plain http to a non-loopback host.
@@ -322,6 +343,7 @@ def resolve_options(
         retry_policy=policy,
         base_headers=build_headers(key, extra_headers),
         attempt_limit=attempt_limit(checked_timeout),
+        max_response_bytes=_check_max_response_bytes(max_response_bytes),
     )
     if key is not None:
         parsed = httpx.URL(url)
@@ -342,6 +364,7 @@ def derive_options(
     max_retries: Any,
     headers: Any,
     retry_policy: Any,
+    max_response_bytes: Any = UNCHANGED,
 ) -> ClientOptions:
     """Return ``options`` with some settings replaced (for ``with_options``).
 
@@ -358,6 +381,8 @@ def derive_options(
         if not isinstance(retry_policy, RetryPolicy):
             raise TypeError("retry_policy must be a durable_stores_client.RetryPolicy")
         changes["retry_policy"] = retry_policy
+    if max_response_bytes is not UNCHANGED:
+        changes["max_response_bytes"] = _check_max_response_bytes(max_response_bytes)
     if headers is not UNCHANGED:
         merged = {**options.headers, **_check_headers(headers)}
         changes["headers"] = merged

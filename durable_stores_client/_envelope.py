@@ -22,6 +22,7 @@ from ._exceptions import (
     APITimeoutError,
     ConflictError,
     ProtocolError,
+    ResponseTooLargeError,
     error_class_for_status,
 )
 from ._redaction import redact_text
@@ -29,7 +30,13 @@ from ._redaction import redact_text
 if TYPE_CHECKING:
     from ._requests import PreparedCall
 
-__all__ = ["connection_error", "decode", "protocol_error", "undecodable_body_error"]
+__all__ = [
+    "connection_error",
+    "decode",
+    "protocol_error",
+    "too_large_error",
+    "undecodable_body_error",
+]
 
 #: How much of a bad body a ProtocolError quotes.
 EXCERPT_CHARS = 200
@@ -199,4 +206,28 @@ def undecodable_body_error(
     )
     return ProtocolError(
         text, status_code=status, content_type=content_type, excerpt="", response=response
+    )
+
+
+def too_large_error(response: httpx.Response, call: PreparedCall, limit: int) -> ProtocolError:
+    """Build the :class:`ResponseTooLargeError` for a body longer than ``limit`` decoded bytes.
+
+    Args:
+        response: The answer (closed; its body dropped).
+        call: The call it answers.
+        limit: The client's ``max_response_bytes``.
+    """
+    status = response.status_code
+    headers = response.headers
+    content_type = headers.get("content-type")
+    encoding = headers.get("content-encoding")
+    how = f", content-encoding {encoding}" if encoding else ""
+    text = (
+        f"{call.operation} failed: {call.method} {call.path} -> HTTP {status} "
+        f"(content-type {content_type or 'missing'}{how}): the body is over "
+        f"max_response_bytes ({limit:,} bytes decoded); reading stopped there. Raise "
+        "max_response_bytes on the client if such answers are expected"
+    )
+    return ResponseTooLargeError(
+        text, status_code=status, content_type=content_type, limit=limit, response=response
     )

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import respx
 from client_support import BASE_URL, ENV_NAMES, Either
+from hostile_server import Answer, HostileServer
 
 from durable_stores_client import AsyncClient, Client, RetryPolicy
 
@@ -78,3 +79,18 @@ async def make_api(
 def api(make_api: Callable[..., Either], router: respx.MockRouter) -> Either:
     """A client (sync or async) on BASE_URL with the recording retry policy."""
     return make_api()
+
+
+@pytest.fixture
+def hostile() -> Iterator[Callable[[Answer], HostileServer]]:
+    """Make loopback servers whose answers the test writes (closed after the test)."""
+    servers: list[HostileServer] = []
+
+    def make(answer: Answer) -> HostileServer:
+        server = HostileServer(answer)
+        servers.append(server)
+        return server
+
+    yield make
+    for server in servers:
+        server.close()
