@@ -355,3 +355,43 @@ def test_a_statement_over_the_time_limit_is_stopped(translate: bool) -> None:
     assert engine.query("SELECT x FROM u", [])["rows"] == [{"x": 1}]
     assert engine.query("SELECT name FROM sqlite_master", [])["rows"] == [{"name": "u"}]
     engine.close()
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["MULTI "],
+        [" select", "1"],
+        ["SELECT\t", "1"],
+        ["subscribe ", "c"],
+        ["BLPOP ", "q", "0"],
+        ["CONFIG SET", "maxmemory", "1"],
+        ["FLUSHALL\u2028"],
+    ],
+)
+def test_a_command_name_that_is_not_one_word_is_unknown_and_changes_nothing(
+    http: httpx.Client, command: list[str]
+) -> None:
+    """White space in the name must not slip a refused command past the checks (issue 12)."""
+    sid = create(http, "r", "redis")
+    ok(http.post(f"/stores/{sid}/command", json={"command": ["SET", "k", "v"]}))
+    text = err(http.post(f"/stores/{sid}/command", json={"command": command}), 400)
+    assert text == (
+        f"failed executing store command: unknown command '{command[0]}', "
+        "with args beginning with: " + " ".join(f"'{arg}'" for arg in command[1:])
+    )
+    # Not queued by a MULTI, not switched to another database, not wedged, not flushed.
+    ok(http.post(f"/stores/{sid}/command", json={"command": ["SET", "k2", "v2"]}))
+    got = ok(http.post(f"/stores/{sid}/command", json={"command": ["MGET", "k", "k2"]}))
+    assert got["result"] == ["v", "v2"]
+
+
+def test_command_names_fold_ascii_case_only(http: httpx.Client) -> None:
+    sid = create(http, "r", "redis")
+    text = err(http.post(f"/stores/{sid}/command", json={"command": ["MuLtI"]}), 400)
+    assert text.startswith("failed executing store command: MULTI changes the connection's state")
+    # "ſelect" upper-cases to SELECT in Python, but Redis does not know it.
+    text = err(http.post(f"/stores/{sid}/command", json={"command": ["ſelect", "1"]}), 400)
+    assert text == (
+        "failed executing store command: unknown command 'ſelect', with args beginning with: "
+    )

@@ -97,6 +97,17 @@ def _block_refusal(name: str, args: Sequence[str]) -> str | None:
     return None
 
 
+def command_name(word: str) -> str | None:
+    """The command name as Redis looks it up, or None when ``word`` is not one command word.
+
+    Redis compares names ignoring ASCII case only (``"ſelect"`` is no ``SELECT``);
+    a name that is empty or holds white space names no command at all.
+    """
+    if not word or any(char.isspace() for char in word):
+        return None
+    return word.upper() if word.isascii() else word
+
+
 def _import_fakeredis() -> Any:
     return importlib.import_module("fakeredis")
 
@@ -126,17 +137,19 @@ class RedisEngine:
 
     def command(self, args: Sequence[str]) -> dict[str, Any]:
         """Run one command and return the ``command`` payload."""
-        name = args[0].upper()
+        name = command_name(args[0])
+        if name is None:
+            # Redis looks the name up as one word; the redis-py layer below fakeredis
+            # would split "MULTI " or "SELECT\t" into words and run them (and fakeredis
+            # never answers a blank name). Refuse as Redis does: an unknown command.
+            raise EngineError(
+                f"failed executing store command: unknown command '{args[0]}', "
+                "with args beginning with: " + " ".join(f"'{arg}'" for arg in args[1:])
+            )
         if name in _CONNECTION_COMMANDS:
             raise EngineError(
                 f"failed executing store command: {name} changes the connection's state and is "
                 "not available through the command endpoint (each call is independent)"
-            )
-        if not name.strip():
-            # fakeredis never answers a blank command name: it would hang the call.
-            raise EngineError(
-                f"failed executing store command: unknown command '{args[0]}', "
-                "with args beginning with: " + " ".join(f"'{arg}'" for arg in args[1:])
             )
         refusal = _block_refusal(name, args)
         if refusal is not None:
