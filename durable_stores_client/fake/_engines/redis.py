@@ -100,7 +100,7 @@ def _block_refusal(name: str, args: Sequence[str]) -> str | None:
 def command_name(word: str) -> str | None:
     """The command name as Redis looks it up, or None when ``word`` is not one command word.
 
-    Redis compares names ignoring ASCII case only (``"ſelect"`` is no ``SELECT``);
+    Redis compares names ignoring ASCII case only (``"\\u017felect"`` is no ``SELECT``);
     a name that is empty or holds white space names no command at all.
     """
     if not word or any(char.isspace() for char in word):
