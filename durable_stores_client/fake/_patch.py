@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
+import contextvars
 from typing import TYPE_CHECKING
 
 import respx
@@ -16,6 +16,25 @@ if TYPE_CHECKING:
 
     from ._handler import Handler
 
+# Whether respx resolves the current request for an async client: respx calls
+# the router's ``async_handler`` for those and ``handler`` for sync clients, so
+# the call itself says which it is (a sync client may well run inside an event
+# loop, as in an async test).
+_ASYNC_CALL: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "durable_stores_fake_async_call", default=False
+)
+
+
+class _FakeRouter(respx.MockRouter):
+    """A respx router that tells its routes whether the request came from an async client."""
+
+    async def async_handler(self, request: httpx.Request) -> httpx.Response:
+        token = _ASYNC_CALL.set(True)
+        try:
+            return await super().async_handler(request)
+        finally:
+            _ASYNC_CALL.reset(token)
+
 
 def make_router(handler: Handler, base_url: str) -> respx.MockRouter:
     """A respx router whose single catch-all route under ``base_url`` is the fake."""
@@ -27,15 +46,11 @@ def make_router(handler: Handler, base_url: str) -> respx.MockRouter:
             request_headers(request),
             request.read(),
         )
-        if exchange.delay or exchange.disconnect:
-            try:
-                asyncio.get_running_loop()
-            except RuntimeError:
-                return finish_sync(exchange, request)
+        if _ASYNC_CALL.get():
             # respx awaits an awaitable side effect for async clients.
             return finish_async(exchange, request)
         return finish_sync(exchange, request)
 
-    router = respx.MockRouter(base_url=base_url, assert_all_called=False)
+    router = _FakeRouter(base_url=base_url, assert_all_called=False)
     router.route(name="durable-stores-fake").mock(side_effect=side_effect)
     return router

@@ -282,3 +282,18 @@ async def test_async_httpx_under_patch_and_transport_honour_delays() -> None:
         fake.inject("list", delay=0.01)
         assert (await http.get("/stores")).status_code == 200
     assert [r.status for r in fake.requests] == [200, None, None, 200]
+
+
+async def test_a_sync_client_under_patch_inside_a_running_loop_honours_delays() -> None:
+    """patch() routes by the call (sync or async), not by whether an event loop runs."""
+    fake = FakeServer()
+    url = "http://patched-sync-in-loop.test"
+    with fake.patch(url), Client(base_url=url, timeout=0.2, max_retries=0) as client:
+        fake.inject("list", delay=0.01)
+        assert client.list_stores() == []
+        fake.inject("create", delay=0.01)
+        assert client.create_store(name="s", kind="sqlite").name == "s"
+        fake.inject("list", delay=30)
+        with pytest.raises(APITimeoutError):
+            client.list_stores()
+    assert [r.status for r in fake.requests] == [200, 201, None]
