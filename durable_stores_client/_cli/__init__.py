@@ -8,8 +8,10 @@ imports (the fake server, the contract suite) happen inside the handler, so
 
 Exit codes: 0 success, 1 an API or connection error, 2 a usage error (including an
 argument the client refuses before sending, such as a blank name), 130 interrupted,
-141 a closed pipe. Errors print one line (``durable-stores: error: ...``, a connection
-failure or a refused API key adds a hint) on stderr, never a traceback.
+141 a closed pipe. Errors print one line naming the command (``durable-stores execute:
+error: ...``; a connection failure, a refused API key or an answer that is not the API's
+adds a hint, see ``_messages``) on stderr, never a traceback. Warnings (an API key over
+plain http) print one line too: ``durable-stores: warning: ...``.
 
 The global options ``--base-url``, ``--api-key``, ``--timeout`` and ``--output`` work
 before the subcommand, and (for the client-facing subcommands, which add them through
@@ -24,10 +26,11 @@ import os
 import sys
 from typing import TYPE_CHECKING
 
-from .. import APIConnectionError, APITimeoutError, AuthenticationError, DurableStoresError
+from .. import DurableStoresError
 from .._version import __version__
 from . import _contract, _demo, _fake_server, _stores, _work
 from ._common import StoreLookupError, UsageError, add_global_options, describe_server
+from ._messages import error_lines
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -82,20 +85,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         _error(f"{_subcommand_prog(args)}: error: {exc}")
         return 2
     except StoreLookupError as exc:
-        _error(f"durable-stores: error: {exc}")
+        _error(f"{_subcommand_prog(args)}: error: {exc}")
         return 1
     except DurableStoresError as exc:
-        message = f"durable-stores: error: {exc}"
-        if isinstance(exc, APITimeoutError):
-            message += "\n  (the server did not answer in time; --timeout SECONDS waits longer)"
-        elif isinstance(exc, AuthenticationError):
-            message += "\n  (pass the server's API key with --api-key or DURABLE_STORES_API_KEY)"
-        elif isinstance(exc, APIConnectionError):
-            message += (
-                f"\n  (is a Durable Stores server running at {describe_server(args)}? "
-                "Set --base-url or DURABLE_STORES_BASE_URL.)"
-            )
-        _error(message)
+        _error("\n".join(error_lines(exc, _subcommand_prog(args), describe_server(args))))
         return 1
     except ValueError as exc:  # an argument the client refused before sending anything
         _error(f"{_subcommand_prog(args)}: error: {exc}")

@@ -6,6 +6,8 @@ import argparse
 import json
 import os
 import re
+import sys
+import warnings
 from typing import Any
 
 from .. import Client
@@ -89,7 +91,11 @@ def global_options_parent() -> argparse.ArgumentParser:
 
 
 def make_client(args: argparse.Namespace) -> Client:
-    """Build a client from the global options (unset ones fall back to the environment)."""
+    """Build a client from the global options (unset ones fall back to the environment).
+
+    A warning the client gives (an API key over plain http) prints as one
+    ``durable-stores: warning: ...`` line on stderr.
+    """
     options: dict[str, Any] = {}
     if getattr(args, "base_url", None):
         options["base_url"] = args.base_url
@@ -98,9 +104,14 @@ def make_client(args: argparse.Namespace) -> Client:
     if getattr(args, "timeout", None) is not None:
         options["timeout"] = args.timeout
     try:
-        return Client(**options)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            client = Client(**options)
     except (TypeError, ValueError) as exc:  # a malformed --base-url or --api-key
         raise UsageError(str(exc)) from None
+    for warning in caught:  # one line each, not Python's file:line: and source line
+        print(f"durable-stores: warning: {warning.message}", file=sys.stderr)
+    return client
 
 
 def describe_server(args: argparse.Namespace) -> str:

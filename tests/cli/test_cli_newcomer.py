@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 import pytest
+import respx
 
 from durable_stores_client._cli import main
 from durable_stores_client._cli._common import describe_server
@@ -65,11 +66,88 @@ def test_an_empty_hash_says_so(cli: Any) -> None:
 def test_connection_refused_is_one_error_and_a_hint(cli: Any) -> None:
     run = cli("stores", "list", base_url="http://127.0.0.1:9")
     lines = _one_clean_error(run, 1)
-    assert lines[0].startswith("durable-stores: error: list_stores failed: GET http://127.0.0.1:9")
+    assert lines[0].startswith(
+        "durable-stores stores list: error: GET http://127.0.0.1:9/stores got no answer"
+    )
     assert "Connection refused" in lines[0] or "ConnectError" in lines[0]
     assert lines[1:] == [
         "  (is a Durable Stores server running at http://127.0.0.1:9? "
         "Set --base-url or DURABLE_STORES_BASE_URL.)"
+    ]
+
+
+def test_a_store_lookup_failure_names_the_users_command(cli: Any) -> None:
+    # execute NAME lists stores to find the id: the error is the user's execute, not a
+    # list_stores they never ran.
+    lines = _one_clean_error(cli("execute", "notes", "SELECT 1", base_url="http://127.0.0.1:9"), 1)
+    assert lines[0].startswith(
+        "durable-stores execute: error: GET http://127.0.0.1:9/stores got no answer"
+    )
+    assert not any("list_stores" in line for line in lines)
+
+
+def test_nothing_on_the_default_port_suggests_the_fake_server(
+    cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Client() would go to the default URL; send it to a closed port instead, the hint
+    # still reads the default the user has.
+    monkeypatch.setattr(
+        "durable_stores_client._cli._messages.DEFAULT_BASE_URL", "http://127.0.0.1:9"
+    )
+    lines = _one_clean_error(cli("stores", "list", base_url="http://127.0.0.1:9"), 1)
+    assert lines[1:] == [
+        "  (is a Durable Stores server running at http://127.0.0.1:9? Start the bundled fake "
+        "there with `durable-stores fake-server`, or set --base-url or DURABLE_STORES_BASE_URL.)"
+    ]
+
+
+def test_a_base_url_with_a_path_prefix_shows_the_full_url(url: str, cli: Any) -> None:
+    lines = _one_clean_error(cli("stores", "list", base_url=f"{url}/api"), 1)
+    assert lines == [
+        f"durable-stores stores list: error: GET {url}/api/stores -> HTTP 404: Not found",
+        f"  (no such route on this server: is {url}/api the right base URL?)",
+    ]
+
+
+def test_an_html_answer_asks_whether_the_base_url_is_right(cli: Any) -> None:
+    page = (
+        "<!DOCTYPE html><html><head><title>Welcome to nginx!</title></head><body>hi</body></html>"
+    )
+    with respx.mock(base_url="http://web.test") as router:
+        router.get("/stores").respond(404, text=page, headers={"content-type": "text/html"})
+        lines = _one_clean_error(cli("stores", "list", base_url="http://web.test"), 1)
+    assert lines == [
+        "durable-stores stores list: error: GET http://web.test/stores -> HTTP 404 "
+        "(content-type text/html): the body is not JSON",
+        "  (the answer is an HTML page, 'Welcome to nginx!': "
+        "is http://web.test the right base URL?)",
+    ]
+
+
+def test_a_missing_store_gets_no_base_url_hint(url: str, cli: Any) -> None:
+    lines = _one_clean_error(cli("stores", "get", "no-such-store"), 1)
+    assert lines == [
+        f"durable-stores stores get: error: GET {url}/stores/no-such-store -> HTTP 404: "
+        "Store not found"
+    ]
+
+
+def test_the_plain_http_key_warning_is_one_line(cli: Any) -> None:
+    with respx.mock(base_url="http://agents.example") as router:
+        router.get("/stores").respond(200, json={"success": True, "data": []})
+        run = cli(
+            "--api-key",
+            "sk-live-1",
+            "stores",
+            "list",
+            "-o",
+            "json",
+            base_url="http://agents.example",
+        )
+    assert (run.code, run.out) == (0, "[]\n")
+    assert run.err.splitlines() == [
+        "durable-stores: warning: the API key will be sent unencrypted over plain http to "
+        "agents.example; use an https:// base_url"
     ]
 
 
@@ -80,7 +158,7 @@ def test_a_refused_api_key_says_how_to_pass_one(capsys: pytest.CaptureFixture[st
     out, err = capsys.readouterr()
     assert (code, out) == (1, "")
     assert err.splitlines() == [
-        "durable-stores: error: list_stores failed: GET /stores -> HTTP 401: Invalid bearer token",
+        f"durable-stores stores list: error: GET {url}/stores -> HTTP 401: Invalid bearer token",
         "  (pass the server's API key with --api-key or DURABLE_STORES_API_KEY)",
     ]
     assert "wrong-key" not in err

@@ -51,7 +51,7 @@ def test_round_trip_through_a_process() -> None:
         missing = _run(*py, "stores", "get", "nope", env=env)
         assert missing.returncode == 1
         assert missing.stdout == ""
-        assert missing.stderr.startswith("durable-stores: error: ")
+        assert missing.stderr.startswith("durable-stores stores get: error: GET ")
         assert "Store not found" in missing.stderr
         assert "Traceback" not in missing.stderr
         usage = _run(*py, "stores", "create", "x", "--kind", "nosql", env=env)

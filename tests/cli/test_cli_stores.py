@@ -391,7 +391,7 @@ def test_unreachable_server_exits_1_with_a_hint(cli: Any) -> None:
     base = f"http://127.0.0.1:{_closed_port()}"
     run = cli("stores", "list", base_url=base)
     assert run.code == 1
-    assert run.err.startswith("durable-stores: error: ")
+    assert run.err.startswith(f"durable-stores stores list: error: GET {base}/stores got no answer")
     assert f"is a Durable Stores server running at {base}?" in run.err
     assert "Traceback" not in run.err
 
