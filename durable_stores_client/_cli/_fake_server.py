@@ -8,6 +8,8 @@ import sys
 import threading
 from typing import TYPE_CHECKING, Any
 
+from .._logging import setup_from_env
+
 if TYPE_CHECKING:
     import argparse
 
@@ -21,7 +23,10 @@ def register(subparsers: Any) -> None:
             "Run the bundled fake Durable Stores server (real SQLite, fakeredis for redis "
             "stores) over HTTP/1.1 in the foreground, for tests in any language. Prints its "
             "base URL on one line once it accepts connections; stops cleanly and exits 0 on "
-            "SIGINT (Ctrl-C) or SIGTERM. State lives in memory unless --data-dir is given."
+            "SIGINT (Ctrl-C) or SIGTERM. State lives in memory unless --data-dir is given. "
+            "Without the fake extra (fakeredis), redis stores' commands answer 501 and a "
+            "warning says so at start. DURABLE_STORES_LOG=debug logs one line per request "
+            "(method, path, status, time, store kind) on stderr."
         ),
     )
     parser.add_argument(
@@ -50,6 +55,7 @@ def register(subparsers: Any) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     from ..fake import FakeServer  # noqa: PLC0415 - registering the command stays cheap
+    from ..fake._engines.redis import unavailable_reason  # noqa: PLC0415 - the same
 
     if not 0 <= args.port <= 65535:
         print(
@@ -64,6 +70,14 @@ def _run(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"durable-stores fake-server: cannot use --data-dir: {exc}", file=sys.stderr)
         return 1
+    setup_from_env()  # DURABLE_STORES_LOG=debug: one line per request on stderr
+    redis_problem = unavailable_reason()
+    if redis_problem is not None:
+        print(
+            f"durable-stores fake-server: warning: redis stores are disabled: {redis_problem}; "
+            "they can be created, and their commands answer 501",
+            file=sys.stderr,
+        )
     stop = threading.Event()
 
     def request_stop(_signum: int, _frame: object) -> None:

@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 from .. import AsyncClient, Client
 from .._redaction import redact_json
-from ._model import CheckFailed, CheckSkipped, Difference
+from ._model import CheckFailed, CheckSkipped, Difference, not_executable_reason
 
 if TYPE_CHECKING:
     import httpx
@@ -203,7 +203,8 @@ class CheckContext:
     ) -> httpx.Response:
         """Send one request; the API key is added unless ``auth`` is false.
 
-        A successful ``POST /stores`` is recorded so the store is deleted later.
+        A successful ``POST /stores`` is recorded so the store is deleted later. The 501
+        of an engine the server cannot run skips the check.
         """
         all_headers: dict[str, str] = {}
         if json is not _MISSING:
@@ -214,6 +215,9 @@ class CheckContext:
         all_headers.update(headers or {})
         response = self._http.request(method, path, content=content, headers=all_headers)
         response.read()
+        skip = not_executable_reason(response.status_code, response.text)
+        if skip is not None:
+            raise CheckSkipped(skip)
         if method.upper() == "POST" and path.rstrip("/") == "/stores":
             self._remember_created(response)
         return response

@@ -90,6 +90,21 @@ class CheckSkipped(Exception):
         super().__init__(reason)
 
 
+#: CONTRACT.md: the wording of the 501 a server answers for an engine it cannot run.
+NOT_EXECUTABLE = "not executable in this runtime yet"
+
+
+def not_executable_reason(status: int | None, text: str) -> str | None:
+    """The skip reason when an answer is that 501, else None.
+
+    CONTRACT.md: the suite skips the checks of a kind the server cannot run (the fake
+    without its redis extra), rather than failing them.
+    """
+    if status != 501 or NOT_EXECUTABLE not in text:
+        return None
+    return f"the server cannot run this store kind here (it answered 501: {text.strip()[:200]})"
+
+
 def _kinds(value: object) -> frozenset[str]:
     if isinstance(value, str):
         return frozenset({value})

@@ -11,7 +11,15 @@ import httpx
 from .._version import __version__
 from ._catalogue import CHECKS
 from ._context import CheckContext, StoreLedger
-from ._model import Check, CheckFailed, CheckResult, CheckSkipped, Difference, Outcome
+from ._model import (
+    Check,
+    CheckFailed,
+    CheckResult,
+    CheckSkipped,
+    Difference,
+    Outcome,
+    not_executable_reason,
+)
 from ._report import Report
 
 if TYPE_CHECKING:
@@ -119,7 +127,13 @@ class ContractRunner:
         except CheckSkipped as skip:
             outcome, detail, differences = Outcome.SKIPPED, skip.reason, ()
         except Exception as exc:
-            outcome, detail, differences = Outcome.FAILED, _describe(exc), ()
+            # A check through Client meets the 501 of an engine the server cannot run as
+            # an APIError: skipped, as for a check on the wire.
+            cannot_run = not_executable_reason(getattr(exc, "status_code", None), str(exc))
+            if cannot_run is not None:
+                outcome, detail, differences = Outcome.SKIPPED, cannot_run, ()
+            else:
+                outcome, detail, differences = Outcome.FAILED, _describe(exc), ()
         else:
             outcome, detail, differences = Outcome.PASSED, "", ()
         finally:

@@ -8,7 +8,8 @@ directives that need I/O), then calls :meth:`Exchange.respond` for the answer
 This module is the pipeline, in order: route (``_routes``), injected fault,
 auth, the body-size limit, the idempotency cache (``_idempotency``), the
 operation (``_operations``, which validates bodies with ``_bodies``), and the
-request log (``_request_log``); an unexpected error becomes a 500. Every step
+request log (``_request_log``, also the debug line per request); an unexpected error
+becomes a 500. Every step
 lives in one place, so the front ends cannot drift.
 """
 
@@ -16,17 +17,16 @@ from __future__ import annotations
 
 import hmac
 import logging
+import time
 from collections.abc import Mapping
 from typing import Any
 
 from ._answers import NOT_FOUND, RawResponse, failure, success
 from ._idempotency import fingerprint
 from ._operations import UNPARSED, Call, dispatch
-from ._request_log import lenient_body, recorded_request
+from ._request_log import lenient_body, log_request, logger, recorded_request
 from ._routes import request_path, route
 from ._state import MAX_IDEMPOTENCY_KEYS, Fault, State
-
-logger = logging.getLogger("durable_stores_client.fake")
 
 #: The largest request body the fake accepts, as on the server.
 MAX_BODY_BYTES = 16 * 1024 * 1024
@@ -61,7 +61,9 @@ class Exchange:
         "oversized",
         "parsed",
         "path",
+        "started",
         "store_id",
+        "store_kind",
     )
 
     def __init__(
@@ -76,8 +78,13 @@ class Exchange:
         store_id: str | None,
         fault: Fault | None,
         oversized: bool,
+        store_kind: str | None,
     ) -> None:
         self._handler = handler
+        self.started = time.perf_counter()
+        #: The kind of the path's store when the request arrived (for the debug line
+        #: only: looked up when that line is on).
+        self.store_kind = store_kind
         self.oversized = oversized
         self.method = method
         self.path = path
@@ -120,6 +127,10 @@ class Handler:
         fault = None
         if operation is not None and operation != "health" and self.state.faults:
             fault = self.state.take_fault(operation)
+        store_kind = None
+        if store_id is not None and logger.isEnabledFor(logging.DEBUG):
+            store = self.state.get(store_id)
+            store_kind = store.record.kind if store is not None else None
         return Exchange(
             self,
             method=method,
@@ -130,6 +141,7 @@ class Handler:
             store_id=store_id,
             fault=fault,
             oversized=oversized,
+            store_kind=store_kind,
         )
 
     # -- internals --------------------------------------------------------
@@ -152,6 +164,18 @@ class Handler:
                 fault=fault is not None and (fault.status is not None or fault.disconnect),
             )
         )
+        if logger.isEnabledFor(logging.DEBUG):
+            kind = exchange.store_kind
+            if kind is None and exchange.operation == "create" and isinstance(parsed, dict):
+                kind = parsed.get("kind") if isinstance(parsed.get("kind"), str) else None
+            log_request(
+                method=exchange.method,
+                path=exchange.path,
+                status=status,
+                elapsed_ms=(time.perf_counter() - exchange.started) * 1000,
+                store_kind=kind,
+                api_key=self.state.api_key,
+            )
 
     def _respond(self, exchange: Exchange) -> RawResponse:
         try:

@@ -13,7 +13,8 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
 from ._answers import RawResponse, failure
-from ._handler import MAX_BODY_BYTES, Handler, logger
+from ._handler import MAX_BODY_BYTES, Handler
+from ._request_log import logger
 
 # Bodies this far over the limit are drained (so the client reads the 413
 # instead of a reset connection); beyond it the connection is closed.

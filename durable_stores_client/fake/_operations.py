@@ -18,7 +18,7 @@ from ._bodies import (
     reject_duplicate_fields,
     sql_request,
 )
-from ._engines import EngineError, StoreClosed
+from ._engines import EngineError, EngineNotExecutable, StoreClosed
 from ._state import ConflictError
 
 if TYPE_CHECKING:
@@ -146,6 +146,8 @@ def dispatch(operation: str, call: Call) -> RawResponse:
         return failure(exc.status, exc.message)
     except EngineError as exc:
         return failure(400, str(exc))
+    except EngineNotExecutable as exc:
+        return failure(501, str(exc))
     except ConflictError as exc:
         return failure(409, str(exc))
     except StoreClosed:

@@ -1,12 +1,19 @@
-"""The request log's view of a request: credential headers and body values masked."""
+"""The request log's view of a request: credential headers and body values masked.
+
+Also the one debug line per request on the ``durable_stores_client.fake`` logger
+(``DURABLE_STORES_LOG=debug``): method, path, status, time and store kind, which is
+what people testing other SDKs against ``durable-stores fake-server`` read. It holds
+no headers and no body; the fake's API key is masked should the path spell it.
+"""
 
 from __future__ import annotations
 
 import functools
 import json
+import logging
 from typing import TYPE_CHECKING, Any
 
-from .._redaction import MASK, SECRET_KEY_MARKERS, is_secret_key
+from .._redaction import MASK, SECRET_KEY_MARKERS, is_secret_key, redact_text
 from ._bodies import too_deep
 from ._records import RecordedRequest
 
@@ -88,4 +95,38 @@ def recorded_request(
         headers=masked_headers(headers),
         idempotency_key=headers.get("idempotency-key"),
         fault=fault,
+    )
+
+
+#: The fake's logger (the handler logs its own errors there too).
+logger = logging.getLogger("durable_stores_client.fake")
+
+
+def log_request(
+    *,
+    method: str,
+    path: str,
+    status: int | None,
+    elapsed_ms: float,
+    store_kind: str | None,
+    api_key: str | None,
+) -> None:
+    """Log one request at DEBUG: ``POST /stores/<id>/query -> 200 in 0.4 ms (sqlite store)``."""
+    path = redact_text(path, (api_key,))
+    answer = "no answer" if status is None else str(status)
+    kind = f" ({store_kind} store)" if store_kind else ""
+    logger.debug(
+        "%s %s -> %s in %.1f ms%s",
+        method,
+        path,
+        answer,
+        elapsed_ms,
+        kind,
+        extra={
+            "method": method,
+            "path": path,
+            "status": status,
+            "elapsed_ms": elapsed_ms,
+            "store_kind": store_kind,
+        },
     )

@@ -132,4 +132,5 @@ def test_error_sample_is_what_stderr_shows(
     assert lines[2:] == ["$ echo $?", "1"]
     code, out, err = _run(lines[0], capsys)
     assert (code, out) == (1, "")
+    err = err.replace(os.environ["DURABLE_STORES_BASE_URL"], "http://localhost:18888")  # the page's
     assert _normal(err) == _normal(lines[1]) + "\n"

@@ -158,7 +158,7 @@ def test_placeholder_translation_skips_literals_and_comments(sql: str, expected:
     assert translate_placeholders(sql) == expected
 
 
-def test_redis_without_fakeredis_answers_a_clear_400(
+def test_redis_without_fakeredis_answers_the_contracts_501(
     http: httpx.Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def missing() -> object:
@@ -166,10 +166,12 @@ def test_redis_without_fakeredis_answers_a_clear_400(
 
     monkeypatch.setattr(redis_engine, "_import_fakeredis", missing)
     sid = create(http, "r", "redis")
+    # CONTRACT.md: an engine a server cannot run is a 501 "not executable in this runtime yet".
     err(
         http.post(f"/stores/{sid}/command", json={"command": ["PING"]}),
-        400,
-        'redis stores in the fake need fakeredis: pip install "durable-stores-client[fake]"',
+        501,
+        "redis stores are not executable in this runtime yet: the fake runs them on "
+        'fakeredis, which is not installed (pip install "durable-stores-client[fake]")',
     )
     # the rest of the fake keeps working
     assert len(ok(http.get("/stores"))) == 1

@@ -1,8 +1,8 @@
 """Redis stores on fakeredis: one isolated keyspace per store.
 
 fakeredis is imported on the first ``command`` call, so the fake (and the
-SDK) import without it; without the ``fake`` extra, ``command`` answers 400
-naming the install command.
+SDK) import without it; without the ``fake`` extra, ``command`` answers the contract's
+501 for an engine a server cannot run, naming the install command.
 """
 
 from __future__ import annotations
@@ -13,13 +13,14 @@ import math
 import threading
 from typing import TYPE_CHECKING, Any
 
-from . import EngineError, StoreClosed
+from . import NOT_EXECUTABLE, EngineError, EngineNotExecutable, StoreClosed
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
 MISSING_FAKEREDIS = (
-    'redis stores in the fake need fakeredis: pip install "durable-stores-client[fake]"'
+    f"redis stores are {NOT_EXECUTABLE}: the fake runs them on fakeredis, which is not "
+    'installed (pip install "durable-stores-client[fake]")'
 )
 
 
@@ -112,6 +113,15 @@ def _import_fakeredis() -> Any:
     return importlib.import_module("fakeredis")
 
 
+def unavailable_reason() -> str | None:
+    """Why redis stores cannot run in this runtime (:data:`MISSING_FAKEREDIS`), or None."""
+    try:
+        _import_fakeredis()
+    except ImportError:
+        return MISSING_FAKEREDIS
+    return None
+
+
 class RedisEngine:
     """One store's keyspace on its own fakeredis server."""
 
@@ -128,7 +138,7 @@ class RedisEngine:
                 try:
                     fakeredis = _import_fakeredis()
                 except ImportError:
-                    raise EngineError(MISSING_FAKEREDIS) from None
+                    raise EngineNotExecutable(MISSING_FAKEREDIS) from None
                 client = fakeredis.FakeRedis(server=fakeredis.FakeServer(), decode_responses=False)
                 # Raw replies: no per-command conversions (SET -> True and the like).
                 client.response_callbacks.clear()
