@@ -36,7 +36,15 @@ from ._exceptions import (
     RowCountError,
     UnprocessableEntityError,
 )
-from ._models import CommandResult, ExecuteResult, QueryResult, Store, StoreKind
+from ._models import (
+    CommandArgument,
+    CommandResult,
+    ExecuteResult,
+    QueryResult,
+    Store,
+    StoreKind,
+    StoreKindName,
+)
 from ._retry import RetryPolicy
 from ._version import __version__
 
@@ -54,6 +62,7 @@ __all__ = [
     "Client",
     "ClientClosedError",
     "ClientContextError",
+    "CommandArgument",
     "CommandResult",
     "ConflictError",
     "DurableStoresError",
@@ -70,6 +79,7 @@ __all__ = [
     "RowCountError",
     "Store",
     "StoreKind",
+    "StoreKindName",
     "UnprocessableEntityError",
     "__version__",
 ]

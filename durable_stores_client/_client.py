@@ -50,7 +50,15 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator, Mapping
     from types import TracebackType
 
-    from ._models import CommandResult, ExecuteResult, QueryResult, Store
+    from ._models import (
+        CommandArgument,
+        CommandResult,
+        ExecuteResult,
+        QueryResult,
+        Store,
+        StoreKind,
+        StoreKindName,
+    )
     from ._requests import PreparedCall
 
 __all__ = ["AsyncClient", "Client"]
@@ -697,29 +705,53 @@ class Client(_BaseClient[httpx.Client, httpx.BaseTransport]):
         result: list[Store] = self._send(_requests.list_stores())
         return result
 
-    def create_store(self, payload: Mapping[str, Any] | None = None, /, **fields: Any) -> Store:
+    def create_store(
+        self,
+        payload: Mapping[str, Any] | None = None,
+        /,
+        *,
+        name: str | None = None,
+        kind: StoreKind | StoreKindName | None = None,
+        config: Mapping[str, Any] | None = None,
+        sandbox: str | None = None,
+        extra_fields: Mapping[str, Any] | None = None,
+    ) -> Store:
         """Create a store.
 
-        Give the fields either as one mapping or as keywords:
-        ``create_store({"name": "notes", "kind": "sqlite"})`` or
-        ``create_store(name="notes", kind="sqlite", config={...})``.
+        ``create_store(name="notes", kind="sqlite", config={...})``, or the
+        whole request body as one mapping:
+        ``create_store({"name": "notes", "kind": "sqlite"})``.
         Retried only when the request cannot have been applied.
 
         Args:
-            payload: The request body: ``name``, ``kind``, optional
-                ``sandbox`` and ``config``; other fields are sent as given.
-            **fields: The same fields as keywords.
+            payload: The request body, instead of the keywords.
+            name: The store's name (trimmed by the server).
+            kind: ``"sqlite"``, ``"postgres"``, ``"mysql"`` or ``"redis"``
+                (or a :class:`StoreKind`).
+            config: Engine-specific configuration (see the contract).
+            sandbox: The sandbox the store belongs to.
+            extra_fields: Fields this client does not know yet (a newer
+                server's), sent as they are.
 
         Returns:
             The new store.
 
         Raises:
-            TypeError: Both a payload and fields, or a field of the wrong type.
+            TypeError: Both a payload and fields, a missing or mistyped field.
             ValueError: A blank name or an unknown kind.
             ConflictError: A store with that name exists.
             BadRequestError: The server rejected the body.
         """
-        result: Store = self._send(_requests.create_store(payload, fields))
+        body = _requests.create_body(
+            "create_store",
+            payload,
+            name=name,
+            kind=kind,
+            config=config,
+            sandbox=sandbox,
+            extra_fields=extra_fields,
+        )
+        result: Store = self._send(_requests.create_store(body))
         return result
 
     def get_store(self, store_id: str) -> Store:
@@ -754,96 +786,104 @@ class Client(_BaseClient[httpx.Client, httpx.BaseTransport]):
     def query_store(
         self,
         store_id: str,
-        payload: Mapping[str, Any] | None = None,
-        /,
-        *,
-        sql: str | None = None,
+        sql: str | Mapping[str, Any],
         params: list[Any] | tuple[Any, ...] | None = None,
     ) -> QueryResult:
         """Run a read-only SQL query on a SQL store.
 
+        ``client.query_store(store.id, "SELECT body FROM notes WHERE id = ?", [7])``,
+        as with sqlite3; ``sql=`` and ``params=`` work as keywords too.
+
         Args:
             store_id: The store's id.
-            payload: The request body ``{"sql": ..., "params": [...]}``
-                (instead of ``sql``/``params``).
-            sql: The statement, with ``?`` placeholders.
+            sql: The statement, with ``?`` placeholders (``$1`` / ``%s`` on
+                postgres / mysql); or the whole request body as a mapping,
+                ``{"sql": ..., "params": [...]}``.
             params: Positional values for the placeholders.
 
         Returns:
             The columns and rows.
 
         Raises:
-            TypeError: Both a payload and ``sql``/``params``, or wrong types.
+            TypeError: Both a payload mapping and ``params``, or wrong types.
             ValueError: Blank SQL or store id.
             BadRequestError: The SQL failed, or the store is a Redis store.
             NotFoundError: No store has that id.
         """
-        result: QueryResult = self._send(_requests.query_store(store_id, payload, sql, params))
+        result: QueryResult = self._send(_requests.query_store(store_id, sql, params))
         return result
 
     def execute_store(
         self,
         store_id: str,
-        payload: Mapping[str, Any] | None = None,
-        /,
-        *,
-        sql: str | None = None,
+        sql: str | Mapping[str, Any],
         params: list[Any] | tuple[Any, ...] | None = None,
     ) -> ExecuteResult:
         """Run a SQL statement that changes data on a SQL store.
 
+        ``client.execute_store(store.id, "INSERT INTO notes (body) VALUES (?)", ["hi"])``.
         Retried only when the request cannot have been applied (a read
         timeout raises :class:`APITimeoutError` at once).
 
         Args:
             store_id: The store's id.
-            payload: The request body ``{"sql": ..., "params": [...]}``.
-            sql: The statement, with ``?`` placeholders.
+            sql: The statement, or the whole request body as a mapping
+                (as for :meth:`query_store`).
             params: Positional values for the placeholders.
 
         Returns:
             Rows affected and the last inserted row id.
 
         Raises:
-            TypeError: Both a payload and ``sql``/``params``, or wrong types.
+            TypeError: Both a payload mapping and ``params``, or wrong types.
             ValueError: Blank SQL or store id.
             BadRequestError: The statement failed, or the store is a Redis store.
             NotFoundError: No store has that id.
         """
-        result: ExecuteResult = self._send(_requests.execute_store(store_id, payload, sql, params))
+        result: ExecuteResult = self._send(_requests.execute_store(store_id, sql, params))
         return result
 
     def command_store(
         self,
         store_id: str,
-        payload: Mapping[str, Any] | None = None,
-        /,
-        *,
-        command: list[str] | tuple[str, ...] | None = None,
+        command: list[CommandArgument] | tuple[CommandArgument, ...] | Mapping[str, Any],
     ) -> CommandResult:
         """Run a Redis command on a Redis store.
 
-        Retried only when the request cannot have been applied.
+        ``client.command_store(store.id, ["INCRBY", "visits", 5])``. Ints and
+        floats are sent in their ``str()`` form and UTF-8 bytes as text, as
+        redis-py sends them. Retried only when the request cannot have been
+        applied.
 
         Args:
             store_id: The store's id.
-            payload: The request body ``{"command": [...]}``.
-            command: The command and its arguments, all strings, e.g.
-                ``["SET", "greeting", "hello"]``.
+            command: The command and its arguments, e.g.
+                ``["SET", "greeting", "hello"]``; or the whole request body
+                as a mapping, ``{"command": [...]}``.
 
         Returns:
             The reply.
 
         Raises:
-            TypeError: Both a payload and ``command``, or a non-string item.
+            TypeError: An argument that is not str, int, float or UTF-8 bytes.
             ValueError: An empty command or a blank store id.
             BadRequestError: The command failed, or the store is a SQL store.
             NotFoundError: No store has that id.
         """
-        result: CommandResult = self._send(_requests.command_store(store_id, payload, command))
+        result: CommandResult = self._send(_requests.command_store(store_id, command))
         return result
 
-    def ensure_store(self, payload: Mapping[str, Any] | None = None, /, **fields: Any) -> Store:
+    def ensure_store(
+        self,
+        payload: Mapping[str, Any] | None = None,
+        /,
+        *,
+        name: str | None = None,
+        kind: StoreKind | StoreKindName | None = None,
+        config: Mapping[str, Any] | None = None,
+        sandbox: str | None = None,
+        extra_fields: Mapping[str, Any] | None = None,
+    ) -> Store:
         """Return the store with this name, creating it if there is none.
 
         Looks the name up (trimmed) in :meth:`list_stores`; if absent, creates
@@ -853,7 +893,11 @@ class Client(_BaseClient[httpx.Client, httpx.BaseTransport]):
 
         Args:
             payload: As for :meth:`create_store`.
-            **fields: As for :meth:`create_store`.
+            name: As for :meth:`create_store`.
+            kind: As for :meth:`create_store`.
+            config: As for :meth:`create_store` (used only when creating).
+            sandbox: As for :meth:`create_store` (used only when creating).
+            extra_fields: As for :meth:`create_store` (used only when creating).
 
         Returns:
             The existing or new store.
@@ -861,18 +905,30 @@ class Client(_BaseClient[httpx.Client, httpx.BaseTransport]):
         Raises:
             ConflictError: A store with that name exists with another kind.
         """
-        body = _requests.create_body(payload, fields)
+        body = _requests.create_body(
+            "ensure_store",
+            payload,
+            name=name,
+            kind=kind,
+            config=config,
+            sandbox=sandbox,
+            extra_fields=extra_fields,
+        )
+        return self._ensure(body)
+
+    def _ensure(self, body: dict[str, Any]) -> Store:
         name, kind = body["name"], body["kind"]
         found = _find_store(self.list_stores(), name, kind)
         if found is not None:
             return found
         try:
-            return self.create_store(body)
+            created: Store = self._send(_requests.create_store(body))
         except ConflictError:
             found = _find_store(self.list_stores(), name, kind)
             if found is None:
                 raise
             return found
+        return created
 
 
 class AsyncClient(_BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport]):
@@ -975,10 +1031,27 @@ class AsyncClient(_BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport]):
         return result
 
     async def create_store(
-        self, payload: Mapping[str, Any] | None = None, /, **fields: Any
+        self,
+        payload: Mapping[str, Any] | None = None,
+        /,
+        *,
+        name: str | None = None,
+        kind: StoreKind | StoreKindName | None = None,
+        config: Mapping[str, Any] | None = None,
+        sandbox: str | None = None,
+        extra_fields: Mapping[str, Any] | None = None,
     ) -> Store:
         """Create a store. See :meth:`Client.create_store`."""
-        result: Store = await self._send(_requests.create_store(payload, fields))
+        body = _requests.create_body(
+            "create_store",
+            payload,
+            name=name,
+            kind=kind,
+            config=config,
+            sandbox=sandbox,
+            extra_fields=extra_fields,
+        )
+        result: Store = await self._send(_requests.create_store(body))
         return result
 
     async def get_store(self, store_id: str) -> Store:
@@ -997,63 +1070,68 @@ class AsyncClient(_BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport]):
     async def query_store(
         self,
         store_id: str,
-        payload: Mapping[str, Any] | None = None,
-        /,
-        *,
-        sql: str | None = None,
+        sql: str | Mapping[str, Any],
         params: list[Any] | tuple[Any, ...] | None = None,
     ) -> QueryResult:
         """Run a read-only SQL query. See :meth:`Client.query_store`."""
-        result: QueryResult = await self._send(
-            _requests.query_store(store_id, payload, sql, params)
-        )
+        result: QueryResult = await self._send(_requests.query_store(store_id, sql, params))
         return result
 
     async def execute_store(
         self,
         store_id: str,
-        payload: Mapping[str, Any] | None = None,
-        /,
-        *,
-        sql: str | None = None,
+        sql: str | Mapping[str, Any],
         params: list[Any] | tuple[Any, ...] | None = None,
     ) -> ExecuteResult:
         """Run a SQL statement that changes data. See :meth:`Client.execute_store`."""
-        result: ExecuteResult = await self._send(
-            _requests.execute_store(store_id, payload, sql, params)
-        )
+        result: ExecuteResult = await self._send(_requests.execute_store(store_id, sql, params))
         return result
 
     async def command_store(
         self,
         store_id: str,
-        payload: Mapping[str, Any] | None = None,
-        /,
-        *,
-        command: list[str] | tuple[str, ...] | None = None,
+        command: list[CommandArgument] | tuple[CommandArgument, ...] | Mapping[str, Any],
     ) -> CommandResult:
         """Run a Redis command. See :meth:`Client.command_store`."""
-        result: CommandResult = await self._send(
-            _requests.command_store(store_id, payload, command)
-        )
+        result: CommandResult = await self._send(_requests.command_store(store_id, command))
         return result
 
     async def ensure_store(
-        self, payload: Mapping[str, Any] | None = None, /, **fields: Any
+        self,
+        payload: Mapping[str, Any] | None = None,
+        /,
+        *,
+        name: str | None = None,
+        kind: StoreKind | StoreKindName | None = None,
+        config: Mapping[str, Any] | None = None,
+        sandbox: str | None = None,
+        extra_fields: Mapping[str, Any] | None = None,
     ) -> Store:
         """Return the store with this name, creating it if needed.
 
         See :meth:`Client.ensure_store`.
         """
-        body = _requests.create_body(payload, fields)
+        body = _requests.create_body(
+            "ensure_store",
+            payload,
+            name=name,
+            kind=kind,
+            config=config,
+            sandbox=sandbox,
+            extra_fields=extra_fields,
+        )
+        return await self._ensure(body)
+
+    async def _ensure(self, body: dict[str, Any]) -> Store:
         name, kind = body["name"], body["kind"]
         found = _find_store(await self.list_stores(), name, kind)
         if found is not None:
             return found
         try:
-            return await self.create_store(body)
+            created: Store = await self._send(_requests.create_store(body))
         except ConflictError:
             found = _find_store(await self.list_stores(), name, kind)
             if found is None:
                 raise
             return found
+        return created

@@ -24,7 +24,7 @@ import functools
 import re
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
@@ -35,11 +35,13 @@ if TYPE_CHECKING:
     import cattrs
 
 __all__ = [
+    "CommandArgument",
     "CommandResult",
     "ExecuteResult",
     "QueryResult",
     "Store",
     "StoreKind",
+    "StoreKindName",
     "converter",
     "format_timestamp",
     "parse_timestamp",
@@ -72,6 +74,13 @@ class StoreKind(str, enum.Enum):
         """True for the SQL engines (query / execute), False for Redis (command)."""
         return self is not StoreKind.REDIS
 
+
+#: A kind as its wire string, for type-checked ``kind=`` arguments.
+StoreKindName = Literal["sqlite", "postgres", "mysql", "redis"]
+
+#: One argument of a Redis command as the clients take it (as redis-py does): ints and
+#: floats are sent in their ``str()`` form, bytes as the UTF-8 text they encode.
+CommandArgument = str | int | float | bytes
 
 _KINDS: dict[str, StoreKind] = {kind.value: kind for kind in StoreKind}
 

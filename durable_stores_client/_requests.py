@@ -26,10 +26,13 @@ from ._retry import OperationKind
 
 __all__ = [
     "PreparedCall",
+    "command_arguments",
     "command_store",
+    "create_body",
     "create_store",
     "delete_store",
     "encode_json",
+    "execute_store",
     "get_store",
     "list_stores",
     "query_store",
@@ -187,60 +190,103 @@ def delete_store(store_id: object) -> PreparedCall:
     return PreparedCall("delete_store", OperationKind.DELETE, "DELETE", path, None, None)
 
 
-def create_body(payload: Mapping[str, Any] | None, fields: dict[str, Any]) -> dict[str, Any]:
-    """Validate and return the body of a create (also used by ``ensure_store``).
+#: The create fields with their own keyword; ``extra_fields`` may not repeat them.
+_CREATE_FIELDS = ("name", "kind", "config", "sandbox")
 
-    ``name`` must be a non-blank string and ``kind`` one of ``sqlite``,
-    ``postgres``, ``mysql``, ``redis`` (a :class:`StoreKind` works);
-    ``sandbox`` a string and ``config`` a mapping when given (None means
-    "not given" and is left out). Other fields are sent as they are.
+
+def create_body(
+    operation: str,
+    payload: Mapping[str, Any] | None,
+    *,
+    name: object = None,
+    kind: object = None,
+    config: object = None,
+    sandbox: object = None,
+    extra_fields: object = None,
+) -> dict[str, Any]:
+    """Validate and return the body of a create (``create_store``, ``ensure_store``, ``store``).
+
+    The fields come either as one ``payload`` mapping or as the keywords
+    (None means "not given"); ``extra_fields`` adds fields this client does not
+    know yet, sent as they are. ``name`` must be a non-blank string and
+    ``kind`` one of ``sqlite``, ``postgres``, ``mysql``, ``redis`` (a
+    :class:`StoreKind` works); ``sandbox`` a string and ``config`` a mapping
+    when given (None is left out).
+
+    Args:
+        operation: The method the user called, named in every error.
 
     Raises:
         TypeError: Both a payload and fields, a wrong type, or a missing field.
         ValueError: A blank name or an unknown kind.
     """
-    body = _merge("create_store", payload, fields)
+    fields = {
+        key: value
+        for key, value in zip(_CREATE_FIELDS, (name, kind, config, sandbox), strict=True)
+        if value is not None
+    }
+    if extra_fields is not None:
+        if not isinstance(extra_fields, Mapping):
+            raise TypeError(
+                f"{operation}() extra_fields must be a mapping of field names to JSON values, "
+                f"got {type(extra_fields).__name__}"
+            )
+        for key in extra_fields:
+            if not isinstance(key, str):
+                raise TypeError(
+                    f"{operation}() extra_fields keys must be str, got {type(key).__name__}"
+                )
+            if key in _CREATE_FIELDS:
+                raise TypeError(
+                    f"{operation}() takes {key} as its own argument ({key}=...), "
+                    "not in extra_fields"
+                )
+        fields.update(extra_fields)
+    body = _merge(operation, payload, fields)
     name = body.get("name")
     kind = body.get("kind")
     if name is None or kind is None:
         missing = " and ".join(key for key in ("name", "kind") if body.get(key) is None)
-        raise TypeError(f"create_store() needs {missing}, e.g. name='notes', kind='sqlite'")
+        raise TypeError(f"{operation}() needs {missing}, e.g. name='notes', kind='sqlite'")
     if not isinstance(name, str):
-        raise TypeError(f"store name must be a str, got {type(name).__name__}")
+        raise TypeError(f"{operation}() store name must be a str, got {type(name).__name__}")
     if not name.strip():
-        raise ValueError("store name must not be blank")
+        raise ValueError(f"{operation}() store name must not be blank")
     if isinstance(kind, StoreKind):
         body["kind"] = kind.value
     elif not isinstance(kind, str):
-        raise TypeError(f"store kind must be a str or StoreKind, got {type(kind).__name__}")
+        raise TypeError(
+            f"{operation}() store kind must be a str or StoreKind, got {type(kind).__name__}"
+        )
     elif kind not in _KIND_VALUES:
         raise ValueError(
-            f"store kind must be one of {', '.join(sorted(_KIND_VALUES))}; got {kind!r}"
+            f"{operation}() store kind must be one of {', '.join(sorted(_KIND_VALUES))}; "
+            f"got {kind!r}"
         )
     for key, expected, label in (("sandbox", str, "a str"), ("config", Mapping, "a mapping")):
         if key in body:
             if body[key] is None:
                 del body[key]
             elif not isinstance(body[key], expected):
-                raise TypeError(f"store {key} must be {label}, got {type(body[key]).__name__}")
+                raise TypeError(
+                    f"{operation}() store {key} must be {label}, got {type(body[key]).__name__}"
+                )
     return body
 
 
-def create_store(payload: Mapping[str, Any] | None, fields: dict[str, Any]) -> PreparedCall:
-    """Prepare ``POST /stores`` (see :func:`create_body` for the checks)."""
-    body = encode_json(create_body(payload, fields), "create_store() payload")
-    return PreparedCall("create_store", _WRITE, "POST", "/stores", body, Store.from_dict)
+def create_store(body: dict[str, Any]) -> PreparedCall:
+    """Prepare ``POST /stores`` with a body from :func:`create_body`."""
+    encoded = encode_json(body, "create_store() payload")
+    return PreparedCall("create_store", _WRITE, "POST", "/stores", encoded, Store.from_dict)
 
 
-def _sql_body(
-    operation: str, payload: Mapping[str, Any] | None, sql: object, params: object
-) -> bytes:
-    if payload is not None:
-        if sql is not None or params is not None:
+def _sql_body(operation: str, sql: object, params: object) -> bytes:
+    if isinstance(sql, Mapping):
+        if params is not None:
             raise TypeError(
-                f"{operation}() takes either a payload mapping or sql=/params=, not both"
+                f"{operation}() takes either a payload mapping or sql and params, not both"
             )
-        body = _merge(operation, payload, {})
+        body = dict(sql)
         sql = body.get("sql")
         params = body.get("params")
     else:
@@ -248,7 +294,9 @@ def _sql_body(
         if params is not None:
             body["params"] = params
     if not isinstance(sql, str):
-        raise TypeError(f"{operation}() needs sql as a str, got {type(sql).__name__}")
+        raise TypeError(
+            f"{operation}() needs sql as a str (or a payload mapping), got {type(sql).__name__}"
+        )
     if not sql.strip():
         raise ValueError(f"{operation}() sql must not be blank")
     if params is not None:
@@ -262,61 +310,101 @@ def _sql_body(
     return encode_json(body, f"{operation}() params")
 
 
-def query_store(
-    store_id: object, payload: Mapping[str, Any] | None, sql: object, params: object
-) -> PreparedCall:
+def query_store(store_id: object, sql: object, params: object) -> PreparedCall:
     """Prepare ``POST /stores/{id}/query``.
 
+    Args:
+        store_id: The store's id.
+        sql: The statement, or the whole request body as a mapping
+            (``{"sql": ..., "params": [...]}``).
+        params: Positional values for the placeholders, or None.
+
     Raises:
-        TypeError: Both a payload and ``sql``/``params``; ``sql`` not a str;
+        TypeError: Both a payload and ``params``; ``sql`` not a str;
             ``params`` not a list or tuple.
         ValueError: Blank ``sql`` or a bad ``store_id``.
     """
     path = store_path(store_id, "/query")
-    body = _sql_body("query_store", payload, sql, params)
+    body = _sql_body("query_store", sql, params)
     return PreparedCall("query_store", _READ, "POST", path, body, QueryResult.from_dict)
 
 
-def execute_store(
-    store_id: object, payload: Mapping[str, Any] | None, sql: object, params: object
-) -> PreparedCall:
-    """Prepare ``POST /stores/{id}/execute`` (same checks as :func:`query_store`)."""
+def execute_store(store_id: object, sql: object, params: object) -> PreparedCall:
+    """Prepare ``POST /stores/{id}/execute`` (same arguments and checks as :func:`query_store`)."""
     path = store_path(store_id, "/execute")
-    body = _sql_body("execute_store", payload, sql, params)
+    body = _sql_body("execute_store", sql, params)
     return PreparedCall("execute_store", _WRITE, "POST", path, body, ExecuteResult.from_dict)
 
 
-def command_store(
-    store_id: object, payload: Mapping[str, Any] | None, command: object
-) -> PreparedCall:
+def command_store(store_id: object, command: object) -> PreparedCall:
     """Prepare ``POST /stores/{id}/command``.
 
+    Arguments are converted the way redis-py converts them: an int or float to
+    its ``str()`` form (``5`` to ``"5"``, ``1.5`` to ``"1.5"``), bytes to the
+    text they encode in UTF-8. The contract carries only JSON strings, so
+    bytes that are not UTF-8 cannot be sent, and bool (ambiguous: ``"True"`` or
+    ``"1"``?) is refused as redis-py refuses it.
+
+    Args:
+        store_id: The store's id.
+        command: The command and its arguments, or the whole request body as
+            a mapping (``{"command": [...]}``).
+
     Raises:
-        TypeError: Both a payload and ``command``; ``command`` not a list of str.
+        TypeError: ``command`` not a list (or tuple) of str, int, float or
+            UTF-8 bytes.
         ValueError: An empty ``command`` or a bad ``store_id``.
     """
     path = store_path(store_id, "/command")
-    if payload is not None:
-        if command is not None:
-            raise TypeError("command_store() takes either a payload mapping or command=, not both")
-        body = _merge("command_store", payload, {})
+    if isinstance(command, Mapping):
+        body = dict(command)
         command = body.get("command")
     else:
         body = {"command": command}
-    if isinstance(command, (str, bytes)) or not isinstance(command, Sequence):
+    if isinstance(command, (str, bytes, bytearray)) or not isinstance(command, Sequence):
         raise TypeError(
             "command_store() needs command as a list of strings, e.g. ['GET', 'key']; "
             f"got {type(command).__name__}"
         )
     if not command:
         raise ValueError("command_store() command must not be empty, e.g. ['PING']")
-    for index, part in enumerate(command):
-        if not isinstance(part, str):
-            raise TypeError(
-                f"command_store() command items must all be str; item {index} is "
-                f"{type(part).__name__} (convert numbers with str())"
-            )
-    if type(command) is not list:
-        body["command"] = list(command)
+    body["command"] = command_arguments("command_store", command)
     encoded = encode_json(body, "command_store() payload")
     return PreparedCall("command_store", _WRITE, "POST", path, encoded, CommandResult.from_dict)
+
+
+def command_arguments(operation: str, command: Sequence[object]) -> list[str]:
+    """Return ``command`` as the contract's list of strings (see :func:`command_store`).
+
+    Raises:
+        TypeError: An item that is not str, int, float or UTF-8 bytes.
+    """
+    if type(command) is list and all(type(part) is str for part in command):
+        return command  # the common case, checked in one pass
+    converted: list[str] = []
+    for index, part in enumerate(command):
+        if isinstance(part, str):
+            converted.append(part)
+        elif isinstance(part, bool):
+            raise TypeError(
+                f"{operation}() command item {index} is bool; pass a str, int or float "
+                "(for example '1' or '0'), as redis-py requires"
+            )
+        elif isinstance(part, (int, float)):
+            # int()/float() first: an IntEnum's str() is its member name on 3.10.
+            converted.append(repr(float(part)) if isinstance(part, float) else str(int(part)))
+        elif isinstance(part, (bytes, bytearray)):
+            try:
+                converted.append(bytes(part).decode("utf-8"))
+            except UnicodeDecodeError:
+                raise TypeError(
+                    f"{operation}() command item {index} is bytes that are not UTF-8; the "
+                    "contract sends command arguments as JSON strings, so binary values must "
+                    "be encoded as text first (base64, for example)"
+                ) from None
+        else:
+            raise TypeError(
+                f"{operation}() command items must be str, int, float or bytes; item {index} "
+                f"is {type(part).__name__}"
+            )
+    return converted

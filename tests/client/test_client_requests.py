@@ -217,6 +217,25 @@ async def test_execute_store(api: Either, router: respx.MockRouter) -> None:
     assert result == ExecuteResult(rows_affected=1, last_insert_rowid=42)
 
 
+async def test_sql_and_params_positionally_as_sqlite3_takes_them(
+    api: Either, router: respx.MockRouter
+) -> None:
+    data = {"columns": ["n"], "rows": [{"n": 3}], "row_count": 1}
+    query = router.post(f"/stores/{STORE_ID}/query").respond(200, json=ok(data))
+    execute = router.post(f"/stores/{STORE_ID}/execute").respond(
+        200, json=ok({"rows_affected": 1, "last_insert_rowid": 1})
+    )
+    assert (await api.query_store(STORE_ID, "SELECT ? + 1 AS n", [2])).scalar() == 3
+    assert _body(query.calls.last.request) == {"sql": "SELECT ? + 1 AS n", "params": [2]}
+    await api.query_store(STORE_ID, "SELECT 3 AS n")
+    assert _body(query.calls.last.request) == {"sql": "SELECT 3 AS n"}
+    await api.execute_store(STORE_ID, "INSERT INTO t VALUES (?, ?)", ("a", None))
+    assert _body(execute.calls.last.request) == {
+        "sql": "INSERT INTO t VALUES (?, ?)",
+        "params": ["a", None],
+    }
+
+
 async def test_execute_store_without_last_insert_rowid(
     api: Either, router: respx.MockRouter
 ) -> None:
@@ -232,6 +251,40 @@ async def test_command_store(api: Either, router: respx.MockRouter) -> None:
     _assert_post_headers(request)
     assert _body(request) == {"command": ["SET", "greeting", "hello"]}
     assert result == CommandResult(result="OK")
+
+
+async def test_command_arguments_are_converted_as_redis_py_converts_them(
+    api: Either, router: respx.MockRouter
+) -> None:
+    import enum
+
+    class Priority(enum.IntEnum):
+        HIGH = 7
+
+    route = router.post(f"/stores/{STORE_ID}/command").respond(200, json=ok({"result": 1}))
+    await api.command_store(
+        STORE_ID, ["ZADD", "k", 1.5, b"m\xc3\xa9", "NX", 10**20, Priority.HIGH, bytearray(b"x")]
+    )
+    assert _body(route.calls.last.request) == {
+        "command": ["ZADD", "k", "1.5", "mé", "NX", "100000000000000000000", "7", "x"]
+    }
+    await api.command_store(STORE_ID, {"command": ["INCRBY", "k", 5]})
+    assert _body(route.calls.last.request) == {"command": ["INCRBY", "k", "5"]}
+
+
+async def test_create_and_ensure_send_extra_fields_as_given(
+    api: Either, router: respx.MockRouter
+) -> None:
+    route = router.post("/stores").respond(201, json=ok(STORE_RECORD))
+    router.get("/stores").respond(200, json=ok([]))
+    await api.create_store(name="n", kind="redis", extra_fields={"ttl_days": 3})
+    assert _body(route.calls.last.request) == {"name": "n", "kind": "redis", "ttl_days": 3}
+    await api.ensure_store(name="agent-state", kind="sqlite", extra_fields={"labels": ["a"]})
+    assert _body(route.calls.last.request) == {
+        "name": "agent-state",
+        "kind": "sqlite",
+        "labels": ["a"],
+    }
 
 
 @pytest.mark.parametrize("reply", [None, 3, "hello", ["a", None], {"f": "v"}, 1.5, True])
@@ -319,28 +372,51 @@ _BAD_CALLS: list[tuple[str, tuple[Any, ...], dict[str, Any], type[Exception], st
         ValueError,
         "valid JSON",
     ),
-    ("query_store", (STORE_ID, {"sql": "SELECT 1"}), {"sql": "SELECT 2"}, TypeError, "not both"),
+    ("query_store", (STORE_ID, {"sql": "SELECT 1"}), {"sql": "SELECT 2"}, TypeError, "multiple"),
     ("query_store", (STORE_ID, {"sql": "SELECT 1"}), {"params": [1]}, TypeError, "not both"),
-    ("query_store", (STORE_ID,), {}, TypeError, "needs sql as a str"),
+    ("query_store", (STORE_ID, {"sql": "SELECT 1"}, [1]), {}, TypeError, "not both"),
+    ("query_store", (STORE_ID,), {}, TypeError, "missing 1 required positional argument: 'sql'"),
+    ("query_store", (STORE_ID, 7), {}, TypeError, r"needs sql as a str \(or a payload mapping\)"),
+    ("query_store", (STORE_ID, "SELECT ?", "1"), {}, TypeError, "params must be a list"),
     ("query_store", (STORE_ID,), {"sql": " "}, ValueError, "must not be blank"),
     ("query_store", (STORE_ID,), {"sql": "SELECT ?", "params": "1"}, TypeError, "params"),
     ("query_store", (STORE_ID,), {"sql": "SELECT ?", "params": {"a": 1}}, TypeError, "params"),
     ("query_store", (STORE_ID, {"params": [1]}), {}, TypeError, "needs sql"),
     ("query_store", ("",), {"sql": "SELECT 1"}, ValueError, "non-empty"),
     ("execute_store", (STORE_ID,), {"sql": b"DELETE"}, TypeError, "needs sql as a str"),
-    ("execute_store", (STORE_ID, "DELETE FROM t"), {}, TypeError, "payload must be a mapping"),
+    ("execute_store", (STORE_ID, " "), {}, ValueError, r"execute_store\(\) sql must not be blank"),
     ("command_store", (STORE_ID,), {"command": []}, ValueError, "must not be empty"),
     ("command_store", (STORE_ID,), {"command": "GET k"}, TypeError, "list of strings"),
-    ("command_store", (STORE_ID,), {}, TypeError, "list of strings"),
-    ("command_store", (STORE_ID,), {"command": ["INCRBY", "k", 5]}, TypeError, "item 2 is int"),
+    ("command_store", (STORE_ID,), {}, TypeError, "missing 1 required positional argument"),
+    ("command_store", (STORE_ID, {}), {}, TypeError, "list of strings"),
+    ("command_store", (STORE_ID, ["SET", "k", True]), {}, TypeError, "item 2 is bool"),
+    ("command_store", (STORE_ID, ["SET", "k", None]), {}, TypeError, "item 2 is NoneType"),
+    ("command_store", (STORE_ID, ["SET", "k", b"\xff"]), {}, TypeError, "item 2 is bytes that"),
     (
         "command_store",
         (STORE_ID, {"command": ["PING"]}),
         {"command": ["PING"]},
         TypeError,
+        "multiple values",
+    ),
+    ("ensure_store", (), {"name": "a"}, TypeError, r"^ensure_store\(\) needs kind"),
+    ("ensure_store", (), {"name": " ", "kind": "redis"}, ValueError, r"^ensure_store\(\) store"),
+    ("create_store", (), {"nmae": "a", "kind": "redis"}, TypeError, "unexpected keyword .*nmae"),
+    (
+        "create_store",
+        (),
+        {"name": "a", "kind": "redis", "extra_fields": {"name": "b"}},
+        TypeError,
+        r"takes name as its own argument \(name=...\)",
+    ),
+    ("create_store", (), {"name": "a", "kind": "redis", "extra_fields": [1]}, TypeError, "mapping"),
+    (
+        "create_store",
+        ({"name": "a", "kind": "redis"},),
+        {"extra_fields": {"ttl": 1}},
+        TypeError,
         "not both",
     ),
-    ("ensure_store", (), {"name": "a"}, TypeError, "needs kind"),
 ]
 
 
