@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import re
 import sys
 from typing import TYPE_CHECKING
 
@@ -91,9 +92,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         _error("\n".join(error_lines(exc, _subcommand_prog(args), describe_server(args))))
         return 1
     except ValueError as exc:  # an argument the client refused before sending anything
-        _error(f"{_subcommand_prog(args)}: error: {exc}")
+        # The SDK's message names the method called ("create_store() ..."); here the
+        # subcommand is what the user typed, so it is named instead.
+        message = _SDK_METHOD_PREFIX.sub("", str(exc), count=1)
+        _error(f"{_subcommand_prog(args)}: error: {message}")
         return 2
     return code
+
+
+_SDK_METHOD_PREFIX = re.compile(r"^[a-z_]+\(\) ")
 
 
 def _subcommand_prog(args: argparse.Namespace) -> str:

@@ -29,7 +29,7 @@ def test_blank_store_name_is_a_usage_error(cli: Any) -> None:
 def test_blank_sql_is_a_usage_error(cli: Any) -> None:
     assert cli("stores", "create", "memory", "--kind", "sqlite").code == 0
     lines = _one_clean_error(cli("query", "memory", " "), 2)
-    assert lines == ["durable-stores query: error: query_store() sql must not be blank"]
+    assert lines == ["durable-stores query: error: sql must not be blank"]
 
 
 def test_empty_store_argument_is_a_usage_error(cli: Any) -> None:
