@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 import httpx
 
-from . import _requests
+from . import _deadline, _requests
 from ._config import (
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_MAX_RETRIES,
@@ -212,9 +212,7 @@ class _Attempts:
 
 def _over_time_limit(limit: float, request: httpx.Request) -> httpx.ReadTimeout:
     """The error for an attempt that outlived its time limit (retried like a read timeout)."""
-    return httpx.ReadTimeout(
-        f"no complete answer within {limit:g} s, the time limit of one attempt", request=request
-    )
+    return httpx.ReadTimeout(_deadline.over_time_limit_text(limit), request=request)
 
 
 #: Raw bytes handed to the decoder at a time for an answer with a ``Content-Encoding``:
@@ -510,6 +508,8 @@ class _BaseClient(Generic[HttpxClient, HttpxTransport]):
             http_client = http_class(
                 transport=transport, timeout=options.timeout, headers=options.base_headers
             )
+            if transport is None and isinstance(http_client, httpx.Client):
+                _deadline.install(http_client)
         self._http = http_client
         # What the pool was built with: requests using the same need not repeat it.
         self._builder = _RequestBuilder(
@@ -668,13 +668,19 @@ class Client(_BaseClient[httpx.Client, httpx.BaseTransport]):
     def _exchange(self, request: httpx.Request, attempts: _Attempts) -> httpx.Response:
         """One attempt: send, and read the whole answer within the attempt's time limit.
 
-        A blocking read cannot be interrupted, so the limit is checked as the
-        body's chunks arrive: a server that trickles the body is cut off; one
-        that trickles the status line and headers is bounded only by httpx's
-        per-operation limits.
+        The pool the client makes for itself honours the deadline on every
+        socket operation (:mod:`._deadline`): connecting, sending the request,
+        any number of ``100 Continue``, the head and the body. With a pool you
+        brought, the limit is checked as the body's chunks arrive.
         """
         limit = attempts.limit
         started = time.monotonic()
+        with _deadline.attempt_deadline(started, limit):
+            return self._send_and_read(request, attempts, started, limit)
+
+    def _send_and_read(
+        self, request: httpx.Request, attempts: _Attempts, started: float, limit: float | None
+    ) -> httpx.Response:
         response = self._http.send(request, stream=True)
         encoded = _is_encoded(response)
         if limit is not None or encoded:
