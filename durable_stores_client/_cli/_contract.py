@@ -55,6 +55,12 @@ def register(subparsers: Any) -> None:
         '"port": 6379}\' (repeatable; a real server needs it for postgres, mysql, redis)',
     )
     parser.add_argument(
+        "--sandbox",
+        metavar="NAME",
+        help="a sandbox that exists on the server: check that a store tied to it is created "
+        "and keeps it (stores.create.sandbox-existing is skipped without it)",
+    )
+    parser.add_argument(
         "--strict",
         action="store_true",
         help="fail on recommended clauses too (the contract's known deviations)",
@@ -167,6 +173,7 @@ def run(args: argparse.Namespace) -> int:
             kinds=kinds,
             store_config=configs,
             timeout=getattr(args, "timeout", None) or 30.0,
+            sandbox=args.sandbox,
         )
     except (TypeError, ValueError) as exc:
         raise UsageError(str(exc)) from None

@@ -71,11 +71,12 @@ def _client_stores(ctx: CheckContext) -> None:
 
 @check(
     "client.round-trip",
-    "Client: Store.to_dict() gives back the server's record exactly",
+    "Client: Store.to_dict() gives back the server's record exactly (with the --sandbox "
+    "sandbox when one is given)",
     kinds=("sqlite",),
 )
 def _client_round_trip(ctx: CheckContext) -> None:
-    record = ctx.create_store("sqlite", sandbox="contract-sandbox")
+    record = ctx.create_store("sqlite", sandbox=ctx.target.sandbox)
     store = ctx.client().get_store(record["id"])
     _same(ctx, "store.to_dict()", record, store.to_dict(), "Client.get_store")
 
@@ -122,7 +123,7 @@ def _client_command(ctx: CheckContext) -> None:
 
 @check(
     "client.errors",
-    "Client: 400 and 404 answers raise BadRequestError and NotFoundError with the message",
+    "Client: 400 and 404 answers raise BadRequestError and NotFoundError with the server's message",
     kinds=("sqlite",),
 )
 def _client_errors(ctx: CheckContext) -> None:
@@ -132,8 +133,7 @@ def _client_errors(ctx: CheckContext) -> None:
         client.query_store(record["id"], sql="SELECT * FROM contract_missing_table")
     except BadRequestError as exc:
         _same(ctx, "BadRequestError.status_code", 400, exc.status_code, "Client.query_store")
-        prefix = "failed executing store query: "
-        _same(ctx, "message prefix", prefix, exc.message[: len(prefix)], "Client.query_store")
+        _same(ctx, "message given", True, bool(exc.message.strip()), "Client.query_store")
     else:
         ctx.fail("Client.query_store", "BadRequestError for a failing query", "a result")
     try:

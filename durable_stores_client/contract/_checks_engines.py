@@ -31,7 +31,12 @@ def _engine_checks(kind: str) -> None:
 
     @check(
         f"{kind}.query.result",
-        f"query and execute on a {kind} store answer the contract's result shapes",
+        f"query and execute on a {kind} store answer the contract's result shapes"
+        + (
+            " (each value as itself or, as the text protocol reads it, its string)"
+            if kind == "mysql"
+            else ""
+        ),
         kinds=(kind,),
     )
     def _result(ctx: CheckContext) -> None:
@@ -50,11 +55,29 @@ def _engine_checks(kind: str) -> None:
         diffs.raise_if_any()
         response, data = _sql(ctx, store["id"], "query", f"SELECT id, name FROM {table}")
         diffs = ctx.diffs(response)
+        if kind == "mysql" and isinstance(data, dict) and isinstance(data.get("rows"), list):
+            # Required is the string form only: the server reads mysql as text ("1").
+            data = {**data, "rows": [_string_form(row) for row in data["rows"]]}
+            expected_row: dict[str, Any] = {"id": "1", "name": "alice"}
+        else:
+            expected_row = {"id": 1, "name": "alice"}
         diffs.fields(
-            "data",
-            data,
-            {"columns": ["id", "name"], "rows": [{"id": 1, "name": "alice"}], "row_count": 1},
+            "data", data, {"columns": ["id", "name"], "rows": [expected_row], "row_count": 1}
         )
+        diffs.raise_if_any()
+
+    @check(
+        f"{kind}.query.empty-columns",
+        f"A {kind} query matching no rows still answers the statement's column names",
+        level=Level.RECOMMENDED,
+        kinds=(kind,),
+    )
+    def _empty_columns(ctx: CheckContext) -> None:
+        store = ctx.create_store(kind)
+        table = ctx.table(store["id"], "id INTEGER, name TEXT")
+        response, data = _sql(ctx, store["id"], "query", f"SELECT id, name FROM {table}")
+        diffs = ctx.diffs(response)
+        diffs.fields("data", data, {"columns": ["id", "name"], "rows": [], "row_count": 0})
         diffs.raise_if_any()
 
     @check(
@@ -123,3 +146,31 @@ def _engine_checks(kind: str) -> None:
 
 for _kind in _PLACEHOLDERS:
     _engine_checks(_kind)
+
+
+def _string_form(row: Any) -> Any:
+    """A row with each number as its text (``1`` -> ``"1"``); other values unchanged."""
+    if not isinstance(row, dict):
+        return row
+    return {
+        key: str(value)
+        if isinstance(value, (int, float)) and not isinstance(value, bool)
+        else value
+        for key, value in row.items()
+    }
+
+
+@check(
+    "mysql.query.typed-values",
+    "mysql values come back typed: an INTEGER column as a JSON number, not its text",
+    level=Level.RECOMMENDED,
+    kinds=("mysql",),
+)
+def _mysql_typed(ctx: CheckContext) -> None:
+    store = ctx.create_store("mysql")
+    table = ctx.table(store["id"], "id INTEGER, name TEXT")
+    ctx.execute(store["id"], f"INSERT INTO {table} (id, name) VALUES (1, 'alice')")
+    response, data = _sql(ctx, store["id"], "query", f"SELECT id, name FROM {table}")
+    diffs = ctx.diffs(response)
+    diffs.field("data.rows", data, "rows", [{"id": 1, "name": "alice"}])
+    diffs.raise_if_any()

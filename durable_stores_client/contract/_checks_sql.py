@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 __all__: list[str] = []
 
 _SQLITE = ("sqlite",)
+#: A table no check creates: statements on it fail in the engine.
+_MISSING_TABLE = "contract_missing_table"
 
 
 def _query(
@@ -171,7 +173,7 @@ def _execute_error(ctx: CheckContext) -> None:
     response = ctx.request(
         "POST",
         ctx.store_path(store["id"], "execute"),
-        json={"sql": "INSERT INTO contract_missing_table VALUES (1)"},
+        json={"sql": f"INSERT INTO {_MISSING_TABLE} VALUES (1)"},
     )
     ctx.expect_error(response, 400, prefix="failed executing store statement")
 
@@ -301,7 +303,7 @@ def _query_invalid(ctx: CheckContext) -> None:
 
 @check(
     "sql.query.engine-error",
-    'A failing query: 400 "failed executing store query: <engine message>"',
+    "A failing query (a missing table): 400 with a non-empty message naming the failing step",
     kinds=_SQLITE,
 )
 def _query_error(ctx: CheckContext) -> None:
@@ -309,9 +311,38 @@ def _query_error(ctx: CheckContext) -> None:
     response = ctx.request(
         "POST",
         ctx.store_path(store["id"], "query"),
-        json={"sql": "SELECT * FROM contract_missing_table"},
+        json={"sql": f"SELECT * FROM {_MISSING_TABLE}"},
     )
-    ctx.expect_error(response, 400, prefix="failed executing store query: ")
+    message = ctx.expect_error(response, 400)
+    diffs = ctx.diffs(response)
+    diffs.require(bool(message.strip()), "error message", "a message naming the step", message)
+    diffs.raise_if_any()
+
+
+@check(
+    "sql.engine-error-detail",
+    "An engine failure's message carries the engine's own detail after the step, "
+    '"<step>: <engine detail>" (here naming the missing table), for query and execute',
+    level=Level.RECOMMENDED,
+    kinds=_SQLITE,
+)
+def _engine_error_detail(ctx: CheckContext) -> None:
+    store = ctx.create_store("sqlite")
+    for operation, sql in (
+        ("query", f"SELECT * FROM {_MISSING_TABLE}"),
+        ("execute", f"INSERT INTO {_MISSING_TABLE} VALUES (1)"),
+    ):
+        response = ctx.request("POST", ctx.store_path(store["id"], operation), json={"sql": sql})
+        message = ctx.expect_error(response, 400)
+        step, colon, detail = message.partition(": ")
+        diffs = ctx.diffs(response)
+        diffs.require(
+            bool(step and colon and _MISSING_TABLE in detail),
+            "error message",
+            f'"<step>: <engine detail>" naming {_MISSING_TABLE}',
+            message,
+        )
+        diffs.raise_if_any()
 
 
 @check(

@@ -200,30 +200,84 @@ def _config_kept(ctx: CheckContext) -> None:
 
 @check(
     "stores.create.config-default-empty",
-    "A non-sqlite store created without config has config {}",
+    "A non-sqlite store created without config, or with config null, has config {}",
     kinds=("redis",),
 )
 def _config_default_empty(ctx: CheckContext) -> None:
-    response = ctx.request("POST", "/stores", json={"name": ctx.name(), "kind": "redis"})
+    for extra in ({}, {"config": None}):
+        body = {"name": ctx.name(), "kind": "redis", **extra}
+        response = ctx.request("POST", "/stores", json=body)
+        record = ctx.expect_success(response, None)
+        diffs = ctx.diffs(response)
+        diffs.field("data.config", record, "config", {})
+        diffs.raise_if_any()
+
+
+@check(
+    "stores.create.sandbox-unknown",
+    "A sandbox the server does not know: 201 with the sandbox kept in the record, or 400 "
+    "\"sandbox '<name>' does not exist\" (a daemon that checks sandboxes) creating nothing",
+    kinds=("sqlite",),
+)
+def _sandbox_unknown(ctx: CheckContext) -> None:
+    name = ctx.name()
+    sandbox = f"{ctx.prefix}no-such-sandbox"
+    response = ctx.request(
+        "POST", "/stores", json={"name": name, "kind": "sqlite", "sandbox": sandbox}
+    )
+    if response.status_code == 400:
+        ctx.expect_error(response, 400, f"sandbox '{sandbox}' does not exist")
+        _expect_not_listed(ctx, name)
+        return
     record = ctx.expect_success(response, None)
     diffs = ctx.diffs(response)
-    diffs.field("data.config", record, "config", {})
+    diffs.field("data.sandbox", record, "sandbox", sandbox)
     diffs.raise_if_any()
 
 
 @check(
-    "stores.create.sandbox-kept",
-    "A sandbox given on create is returned in the record",
+    "stores.create.sandbox-existing",
+    "A store tied to an existing sandbox (--sandbox NAME) is created and keeps it, in the "
+    "record create returns and in GET",
     kinds=("sqlite",),
 )
-def _sandbox_kept(ctx: CheckContext) -> None:
-    name = ctx.name()
+def _sandbox_existing(ctx: CheckContext) -> None:
+    sandbox = ctx.target.sandbox
+    if sandbox is None:
+        ctx.skip("needs the name of a sandbox that exists on the server; pass --sandbox NAME")
     response = ctx.request(
-        "POST", "/stores", json={"name": name, "kind": "sqlite", "sandbox": "contract-sandbox"}
+        "POST", "/stores", json={"name": ctx.name(), "kind": "sqlite", "sandbox": sandbox}
     )
     record = ctx.expect_success(response, None)
     diffs = ctx.diffs(response)
-    diffs.field("data.sandbox", record, "sandbox", "contract-sandbox")
+    diffs.field("data.sandbox", record, "sandbox", sandbox)
+    diffs.raise_if_any()
+    response = ctx.request("GET", ctx.store_path(record["id"]))
+    data = ctx.expect_success(response, 200)
+    diffs = ctx.diffs(response)
+    diffs.field("data.sandbox", data, "sandbox", sandbox)
+    diffs.raise_if_any()
+
+
+@check(
+    "stores.create.sandbox-empty-kept",
+    'An empty sandbox ("sandbox": "") is kept as "", not omitted: only null or absent is unset',
+    kinds=("sqlite",),
+)
+def _sandbox_empty(ctx: CheckContext) -> None:
+    response = ctx.request(
+        "POST", "/stores", json={"name": ctx.name(), "kind": "sqlite", "sandbox": ""}
+    )
+    record = ctx.expect_success(response, None)
+    diffs = ctx.diffs(response)
+    diffs.field("data.sandbox", record, "sandbox", "")
+    diffs.raise_if_any()
+    response = ctx.request(
+        "POST", "/stores", json={"name": ctx.name(), "kind": "sqlite", "sandbox": None}
+    )
+    record = ctx.expect_success(response, None)
+    diffs = ctx.diffs(response)
+    diffs.require("sandbox" not in record, "data.sandbox", "omitted", record.get("sandbox"))
     diffs.raise_if_any()
 
 
@@ -318,6 +372,11 @@ def _create_unknown_kind(ctx: CheckContext) -> None:
 def _rejected_creates_nothing(ctx: CheckContext) -> None:
     name = ctx.name()
     ctx.request("POST", "/stores", json={"name": name, "kind": "oracle"})
+    _expect_not_listed(ctx, name)
+
+
+def _expect_not_listed(ctx: CheckContext, name: str) -> None:
+    """No store named ``name`` is listed (a refused create made nothing)."""
     response = ctx.request("GET", "/stores")
     stores = ctx.expect_success(response, 200)
     names = (

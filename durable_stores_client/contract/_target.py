@@ -71,6 +71,10 @@ class Target:
             checks that exercise `AsyncClient`; without it those checks are skipped
             when ``transport`` is set.
         timeout: Seconds to wait for each request.
+        sandbox: The name of a sandbox that exists on the server (``--sandbox``).
+            With it, ``stores.create.sandbox-existing`` creates a store tied to it;
+            without it that check is skipped. No other check needs a sandbox: the
+            agentkernel daemon refuses a store tied to a sandbox it does not know.
     """
 
     base_url: str = attrs.field(converter=_to_base_url)
@@ -84,6 +88,7 @@ class Target:
         default=None, repr=False, eq=False
     )
     timeout: float = 30.0
+    sandbox: str | None = attrs.field(default=None, kw_only=True)
 
     @base_url.validator
     def _check_base_url(self, _attribute: attrs.Attribute[str], value: str) -> None:
@@ -92,6 +97,11 @@ class Target:
             raise ValueError(
                 f"base_url must be an http:// or https:// URL with a host, got {value!r}"
             )
+
+    @sandbox.validator
+    def _check_sandbox(self, _attribute: attrs.Attribute[str | None], value: str | None) -> None:
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            raise ValueError(f"sandbox must be a non-blank sandbox name, got {value!r}")
 
     def secret_values(self) -> tuple[str, ...]:
         """The literal secrets of this target: the API key and secret-keyed config values.

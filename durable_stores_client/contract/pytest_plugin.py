@@ -17,6 +17,9 @@ Options (each with an environment variable, used when the option is not given):
   (default ``sqlite,redis``).
 - ``--durable-stores-contract-store-config KIND=JSON`` (repeatable) /
   ``DURABLE_STORES_CONTRACT_STORE_CONFIG`` (a JSON object of kind to config).
+- ``--durable-stores-contract-sandbox NAME`` / ``DURABLE_STORES_CONTRACT_SANDBOX``:
+  a sandbox that exists on the server (``stores.create.sandbox-existing`` is
+  skipped without it).
 - ``--durable-stores-contract-strict`` / ``DURABLE_STORES_CONTRACT_STRICT=1``:
   recommended clauses fail instead of xfail.
 - ``--durable-stores-contract-include-large`` /
@@ -42,6 +45,7 @@ _URL = "DURABLE_STORES_CONTRACT_URL"
 _API_KEY = "DURABLE_STORES_CONTRACT_API_KEY"
 _KINDS = "DURABLE_STORES_CONTRACT_KINDS"
 _STORE_CONFIG = "DURABLE_STORES_CONTRACT_STORE_CONFIG"
+_SANDBOX = "DURABLE_STORES_CONTRACT_SANDBOX"
 _STRICT = "DURABLE_STORES_CONTRACT_STRICT"
 _LARGE = "DURABLE_STORES_CONTRACT_INCLUDE_LARGE"
 _TRUE = ("1", "true", "yes", "on")
@@ -72,6 +76,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=[],
         help=f"engine config for stores of KIND (repeatable; or ${_STORE_CONFIG} as a JSON "
         "object of kind to config)",
+    )
+    group.addoption(
+        "--durable-stores-contract-sandbox",
+        metavar="NAME",
+        help=f"a sandbox that exists on the server (or ${_SANDBOX}); the check of a store "
+        "tied to it is skipped without it",
     )
     group.addoption(
         "--durable-stores-contract-strict",
@@ -137,6 +147,7 @@ def target_from_config(config: pytest.Config) -> Target | None:
             api_key=_setting(config, "durable_stores_contract_api_key", _API_KEY),
             kinds=kinds,
             store_config=store_config,
+            sandbox=_setting(config, "durable_stores_contract_sandbox", _SANDBOX),
         )
     except (TypeError, ValueError) as exc:
         raise pytest.UsageError(f"durable-stores contract: {exc}") from None

@@ -330,3 +330,85 @@ def rerun_when_the_store_is_gone(fake: FakeServer) -> dict[str, Any]:
         return response
 
     return {"request": on_request, "response": on_response}
+
+
+# -- variants for the clauses corrected against the agentkernel server ----------------------
+
+
+def engine_detail_dropped(request: httpx.Request, response: httpx.Response) -> httpx.Response:
+    """Engine errors name the failing step only, as the agentkernel server words them."""
+    body = body_of(response)
+    error = body.get("error") if isinstance(body, dict) else None
+    if response.status_code != 400 or not isinstance(error, str):
+        return response
+    parts = path_parts(request)
+    if error.startswith("failed executing store query: "):
+        error = f"failed preparing store query for store {parts[1]}"
+    elif error.startswith("failed executing store statement: "):
+        error = "failed executing store statement"
+    return answer(400, {"success": False, "error": error})
+
+
+def sandbox_checked(known: set[str]) -> RequestHook:
+    """Refuse a create naming a sandbox not in ``known``, as the daemon does."""
+
+    def hook(request: httpx.Request) -> httpx.Request | httpx.Response:
+        sent = _json_body(request)
+        if request.method == "POST" and request.url.path == "/stores" and isinstance(sent, dict):
+            sandbox = sent.get("sandbox")
+            if isinstance(sandbox, str) and sandbox and sandbox not in known:
+                error = f"sandbox '{sandbox}' does not exist"
+                return answer(400, {"success": False, "error": error})
+        return request
+
+    return hook
+
+
+def sandbox_refused_vaguely(request: httpx.Request) -> httpx.Request | httpx.Response:
+    """Refuse every create naming a sandbox, with a message of its own."""
+    sent = _json_body(request)
+    creates = request.method == "POST" and request.url.path == "/stores"
+    if creates and isinstance(sent, dict) and sent.get("sandbox"):
+        return answer(400, {"success": False, "error": "bad sandbox"})
+    return request
+
+
+def empty_sandbox_dropped(request: httpx.Request, response: httpx.Response) -> httpx.Response:
+    """Omit a sandbox of "" from records (the contract: kept as "")."""
+    body = body_of(response)
+    if response.is_success and isinstance(body, dict):
+        records = body.get("data")
+        for record in records if isinstance(records, list) else [records]:
+            if isinstance(record, dict) and record.get("sandbox") == "":
+                del record["sandbox"]
+        return answer(response.status_code, body)
+    return response
+
+
+def for_kinds(kinds: set[str], change: Callable[[Any], None]) -> dict[str, Any]:
+    """Apply ``change`` to the ``data`` of each 200 query answer of a store of ``kinds``."""
+    ids: set[str] = set()
+
+    def on_response(request: httpx.Request, response: httpx.Response) -> httpx.Response:
+        body = body_of(response)
+        parts = path_parts(request)
+        if request.url.path == "/stores" and response.status_code == 201:
+            if body["data"]["kind"] in kinds:
+                ids.add(body["data"]["id"])
+        elif len(parts) == 3 and parts[2] == "query" and parts[1] in ids and response.is_success:
+            change(body["data"])
+            return answer(200, body)
+        return response
+
+    return {"response": on_response}
+
+
+def values_as_text(data: Any) -> None:
+    """Every non-null value as a string, as mysql's text protocol reads it."""
+    data["rows"] = [{k: v if v is None else str(v) for k, v in row.items()} for row in data["rows"]]
+
+
+def no_columns_without_rows(data: Any) -> None:
+    """``columns: []`` when there are no rows (columns taken from the first row)."""
+    if not data["rows"]:
+        data["columns"] = []

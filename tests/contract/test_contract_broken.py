@@ -37,6 +37,7 @@ _ROW_READERS = {
     "postgres.params-bound",
     "mysql.query.result",
     "mysql.params-bound",
+    "mysql.query.typed-values",
     "idempotency.execute-replay",
     "client.sql",  # the client refuses rows that are not objects (ProtocolError)
 }
@@ -152,6 +153,26 @@ VARIANTS: dict[str, tuple[Hooks, set[str]]] = {
         lambda fake: {"response": broken.secret_config_dropped},
         {"stores.create.secret-config-kept"},
     ),
+    "engine errors without the engine's detail (agentkernel today)": (
+        lambda fake: {"response": broken.engine_detail_dropped},
+        {"sql.engine-error-detail"},
+    ),
+    "an unknown sandbox refused with another message": (
+        lambda fake: {"request": broken.sandbox_refused_vaguely},
+        {"stores.create.sandbox-unknown"},
+    ),
+    'a sandbox of "" omitted': (
+        lambda fake: {"response": broken.empty_sandbox_dropped},
+        {"stores.create.sandbox-empty-kept"},
+    ),
+    "mysql values as strings (agentkernel today)": (
+        lambda fake: broken.for_kinds({"mysql"}, broken.values_as_text),
+        {"mysql.query.typed-values"},
+    ),
+    "columns [] for an empty postgres or mysql result (agentkernel today)": (
+        lambda fake: broken.for_kinds({"postgres", "mysql"}, broken.no_columns_without_rows),
+        {"postgres.query.empty-columns", "mysql.query.empty-columns"},
+    ),
 }
 
 
@@ -165,6 +186,23 @@ def test_broken_variant_fails_exactly_the_right_checks(fake: FakeServer, variant
     assert set(report.failed_ids) == expected
     assert not report.ok
     assert fake.stores == []  # clean-up works against broken servers too
+
+
+def test_a_daemon_refusing_unknown_sandboxes_passes_every_required_check(
+    fake: FakeServer,
+) -> None:
+    # The agentkernel daemon refuses a sandbox it does not know: the suite accepts that
+    # answer, and with --sandbox naming one it knows, a store tied to it must work.
+    transport = broken.Broken(fake.transport(), request=broken.sandbox_checked({"build-runner"}))
+    report = run_contract(broken.target_for(transport, sandbox="build-runner"), strict=True)
+    assert [(r.check.id, r.detail) for r in report.failed] == []
+    assert {"stores.create.sandbox-unknown", "stores.create.sandbox-existing"} <= {
+        r.check.id for r in report.passed
+    }
+
+    wrong = run_contract(broken.target_for(transport, sandbox="elsewhere"), strict=True)
+    assert wrong.failed_ids == {"stores.create.sandbox-existing", "client.round-trip"}
+    assert fake.stores == []
 
 
 def _all_but_oldest_200(records: list[Any]) -> list[Any]:

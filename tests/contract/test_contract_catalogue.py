@@ -40,6 +40,10 @@ RECOMMENDED = {
     "postgres.params-bound",
     "mysql.params-bound",
     "mysql.execute.rows-affected",
+    "mysql.query.typed-values",
+    "postgres.query.empty-columns",
+    "mysql.query.empty-columns",
+    "sql.engine-error-detail",
 }
 
 

@@ -36,6 +36,7 @@ def test_whole_suite_strict_in_process_passes_every_check(fake: FakeServer) -> N
         kinds=STORE_KINDS,
         transport=fake.transport(),
         async_transport=fake.async_transport(),
+        sandbox="contract-sandbox",
     )
     report = run_contract(target, strict=True, include_large=True)
 
@@ -96,6 +97,8 @@ def test_whole_suite_strict_against_fake_server_subprocess(
             "--api-key",
             API_KEY,
             "--strict",
+            "--sandbox",
+            "contract-sandbox",
             "--kinds",
             ",".join(STORE_KINDS),
             "--json",

@@ -58,6 +58,8 @@ def test_one_test_per_check_against_a_url(
         url,
         "--durable-stores-contract-api-key",
         API_KEY,
+        "--durable-stores-contract-sandbox",
+        "contract-sandbox",
         "-rA",
     )
 
@@ -88,6 +90,7 @@ def test_pyargs_module_with_environment_variables(
         "DURABLE_STORES_CONTRACT_API_KEY": API_KEY,
         "DURABLE_STORES_CONTRACT_KINDS": "sqlite,redis,postgres,mysql",
         "DURABLE_STORES_CONTRACT_STRICT": "1",
+        "DURABLE_STORES_CONTRACT_SANDBOX": "contract-sandbox",
     }
 
     code, output, counts = run_pytest(
@@ -180,6 +183,7 @@ def test_plugin_settings_from_options_and_environment(monkeypatch: pytest.Monkey
 
     monkeypatch.setenv("DURABLE_STORES_CONTRACT_URL", "http://env.example:1")
     monkeypatch.setenv("DURABLE_STORES_CONTRACT_STORE_CONFIG", '{"redis": {"port": 6380}}')
+    monkeypatch.setenv("DURABLE_STORES_CONTRACT_SANDBOX", "build-runner")
     target = target_from_config(
         StubConfig(  # type: ignore[arg-type]
             durable_stores_contract_kinds="sqlite,redis,mysql",
@@ -190,6 +194,7 @@ def test_plugin_settings_from_options_and_environment(monkeypatch: pytest.Monkey
     assert target.base_url == "http://env.example:1"
     assert target.kinds == {"sqlite", "redis", "mysql"}
     assert target.store_config == {"redis": {"port": 6380}, "mysql": {"user": "u"}}
+    assert target.sandbox == "build-runner"
 
     option_wins = target_from_config(
         StubConfig(durable_stores_contract_url="http://option.example:2")  # type: ignore[arg-type]
