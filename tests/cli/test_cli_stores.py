@@ -155,7 +155,7 @@ def test_example_creates_a_store_with_flags_over_it(cli: Any, fake: FakeServer) 
     flags = ["stores", "create", "--example", "sqlite", "notes", "-o", "json", "--config"]
     run = cli(*flags, '{"path": "n.db"}')
     assert run.code == 0, run.err
-    assert {key: run.json()[key] for key in ("name", "kind", "sandbox", "config")} == {
+    assert {key: run.json().get(key) for key in ("name", "kind", "sandbox", "config")} == {
         "name": "notes",
         "kind": "sqlite",
         "sandbox": example.get("sandbox"),  # the example's, not overridden
