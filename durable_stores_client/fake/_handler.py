@@ -19,14 +19,16 @@ import hmac
 import logging
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._answers import NOT_FOUND, RawResponse, failure, success
-from ._idempotency import fingerprint
+from ._idempotency import IDEMPOTENT_OPERATIONS, fingerprint
 from ._operations import UNPARSED, Call, dispatch
 from ._request_log import lenient_body, log_request, logger, recorded_request
 from ._routes import request_path, route
-from ._state import MAX_IDEMPOTENCY_KEYS, Fault, State
+
+if TYPE_CHECKING:
+    from ._state import Fault, State
 
 #: The largest request body the fake accepts, as on the server.
 MAX_BODY_BYTES = 16 * 1024 * 1024
@@ -210,14 +212,13 @@ class Handler:
         if exchange.oversized or len(body) > MAX_BODY_BYTES:
             exchange.parsed = None
             return failure(413, BODY_TOO_LARGE)
-        key = headers.get("idempotency-key") if exchange.method == "POST" else None
+        key = headers.get("idempotency-key") if operation in IDEMPOTENT_OPERATIONS else None
         if key is None:
             return self._run(exchange, operation)
         return state.idempotency.answer(
             key,
             fingerprint(exchange.method, exchange.path, body),
             lambda: self._run(exchange, operation),
-            max_keys=MAX_IDEMPOTENCY_KEYS,
         )
 
     def _run(self, exchange: Exchange, operation: str) -> RawResponse:

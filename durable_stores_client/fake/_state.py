@@ -32,8 +32,6 @@ OPERATIONS = ("list", "create", "get", "delete", "query", "execute", "command")
 KINDS = ("sqlite", "postgres", "mysql", "redis")
 #: How many requests ``FakeServer.requests`` keeps (the most recent ones).
 MAX_RECORDED_REQUESTS = 10_000
-#: How many idempotency keys the fake remembers (least recently used go first).
-MAX_IDEMPOTENCY_KEYS = 10_000
 #: The list route's cap, as on the server.
 LIST_LIMIT = 200
 

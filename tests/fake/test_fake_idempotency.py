@@ -7,7 +7,8 @@ import pytest
 from fake_helpers import create, err, ok
 
 from durable_stores_client.fake import FakeServer
-from durable_stores_client.fake import _state as fake_state
+from durable_stores_client.fake._answers import success
+from durable_stores_client.fake._idempotency import IdempotencyCache, fingerprint
 
 
 def test_same_key_same_body_replays_without_reapplying(http: httpx.Client) -> None:
@@ -60,15 +61,102 @@ def test_faults_are_not_remembered_so_retries_go_through(fake: FakeServer) -> No
     assert len(fake.stores) == 1
 
 
-def test_the_cache_is_bounded(fake: FakeServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("durable_stores_client.fake._handler.MAX_IDEMPOTENCY_KEYS", 3)
+def test_the_cache_keeps_the_most_recent_keys() -> None:
+    cache = IdempotencyCache(max_keys=3)
+    for i in range(5):
+        cache.answer(f"k{i}", fingerprint("POST", "/stores", b"%d" % i), lambda: success(201, "s"))
+    assert list(cache) == ["k2", "k3", "k4"]
+
+
+def test_the_cache_is_bounded_by_bytes_too() -> None:
+    cache = IdempotencyCache(max_bytes=3 * 1024 * 1024)
+    big = "x" * (1024 * 1024)
+    for i in range(10):
+        cache.answer(f"k{i}", fingerprint("POST", "/p", b"%d" % i), lambda: success(200, big))
+    assert list(cache) == ["k8", "k9"]
+    assert 2 * 1024 * 1024 < cache.size <= 3 * 1024 * 1024
+    # One answer larger than the whole budget is still kept (alone), so it replays.
+    huge = "y" * (4 * 1024 * 1024)
+    cache.answer("huge", fingerprint("POST", "/p", b"h"), lambda: success(200, huge))
+    assert list(cache) == ["huge"]
+    replay = cache.answer("huge", fingerprint("POST", "/p", b"h"), lambda: success(500, "ran"))
+    assert ("idempotent-replayed", "true") in replay.headers
+    cache.clear()
+    assert (len(cache), cache.size) == (0, 0)
+
+
+def test_large_query_answers_are_never_kept(fake: FakeServer) -> None:
+    """Reads need no replay: 40 large queries with keys leave the cache empty (issue 12)."""
     with httpx.Client(base_url="http://f", transport=fake.transport()) as http:
-        for i in range(5):
-            body = {"name": f"s{i}", "kind": "redis"}
-            ok(http.post("/stores", json=body, headers={"Idempotency-Key": f"k{i}"}), 201)
-    assert len(fake._state.idempotency) == 3
-    assert list(fake._state.idempotency) == ["k2", "k3", "k4"]
-    assert fake_state.MAX_IDEMPOTENCY_KEYS == 10_000
+        sid = create(http)
+        ok(http.post(f"/stores/{sid}/execute", json={"sql": "CREATE TABLE t (x)"}))
+        ok(
+            http.post(
+                f"/stores/{sid}/execute", json={"sql": "INSERT INTO t VALUES (zeroblob(1e6))"}
+            )
+        )
+        for i in range(40):
+            query = {"sql": "SELECT x FROM t"}
+            ok(http.post(f"/stores/{sid}/query", json=query, headers={"Idempotency-Key": f"q{i}"}))
+    assert len(fake._state.idempotency) == 0
+    assert fake._state.idempotency.size == 0
+
+
+def test_a_query_with_a_reused_key_simply_runs_again(http: httpx.Client) -> None:
+    """CONTRACT.md: keys are honoured on writes only; a query is never replayed nor a 409."""
+    sid = create(http)
+    ok(http.post(f"/stores/{sid}/execute", json={"sql": "CREATE TABLE t (x)"}))
+    headers = {"Idempotency-Key": "read"}
+    count = {"sql": "SELECT count(*) AS n FROM t"}
+    first = http.post(f"/stores/{sid}/query", json=count, headers=headers)
+    assert ok(first)["rows"] == [{"n": 0}]
+    ok(http.post(f"/stores/{sid}/execute", json={"sql": "INSERT INTO t VALUES (1)"}))
+    again = http.post(f"/stores/{sid}/query", json=count, headers=headers)
+    assert ok(again)["rows"] == [{"n": 1}]
+    assert "idempotent-replayed" not in again.headers
+    other = http.post(f"/stores/{sid}/query", json={"sql": "SELECT 2 AS v"}, headers=headers)
+    assert ok(other)["rows"] == [{"v": 2}]
+
+
+def test_a_query_retried_while_the_first_still_runs_is_not_409(
+    fake: FakeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A read retried after a timeout must end in a result, never 'still in progress'."""
+    import threading
+
+    from durable_stores_client.fake._engines.sqlite import SqliteEngine
+
+    entered = threading.Event()
+    release = threading.Event()
+    original = SqliteEngine.query
+
+    def slow_query(self: SqliteEngine, sql: str, params: list[object]) -> dict[str, object]:
+        if sql.startswith("SELECT 'slow'"):
+            entered.set()
+            assert release.wait(10)
+        return original(self, sql, params)
+
+    with httpx.Client(base_url="http://f", transport=fake.transport()) as http:
+        sid = create(http)
+        monkeypatch.setattr(SqliteEngine, "query", slow_query)
+        headers = {"Idempotency-Key": "busy-read"}
+        answers: list[httpx.Response] = []
+        first = threading.Thread(
+            target=lambda: answers.append(
+                http.post(f"/stores/{sid}/query", json={"sql": "SELECT 'slow'"}, headers=headers)
+            )
+        )
+        first.start()
+        assert entered.wait(10)
+        try:
+            again = http.post(
+                f"/stores/{sid}/query", json={"sql": "SELECT 1 AS v"}, headers=headers
+            )
+            assert ok(again)["rows"] == [{"v": 1}]
+        finally:
+            release.set()
+            first.join(10)
+    assert ok(answers[0])["rows"] == [{"'slow'": "slow"}]
 
 
 def test_client_retries_reuse_the_key_and_are_applied_once(fake: FakeServer) -> None:
