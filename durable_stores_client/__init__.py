@@ -36,6 +36,7 @@ from ._exceptions import (
     RowCountError,
     UnprocessableEntityError,
 )
+from ._handles import AsyncStoreHandle, StoreHandle
 from ._models import (
     CommandArgument,
     CommandResult,
@@ -57,6 +58,7 @@ __all__ = [
     "APIError",
     "APITimeoutError",
     "AsyncClient",
+    "AsyncStoreHandle",
     "AuthenticationError",
     "BadRequestError",
     "Client",
@@ -78,6 +80,7 @@ __all__ = [
     "RetryPolicy",
     "RowCountError",
     "Store",
+    "StoreHandle",
     "StoreKind",
     "StoreKindName",
     "UnprocessableEntityError",

@@ -37,6 +37,7 @@ from ._config import (
 )
 from ._envelope import connection_error, decode, too_large_error, undecodable_body_error
 from ._exceptions import ConflictError, NotFoundError
+from ._handles import AsyncStoreHandle, StoreHandle, handle_target
 from ._logging import logger, setup_from_env
 from ._retry import (
     OperationKind,
@@ -423,14 +424,14 @@ class _RequestBuilder:
         )
 
 
-def _find_store(stores: list[Store], name: str, kind: str) -> Store | None:
+def _find_store(operation: str, stores: list[Store], name: str, kind: str) -> Store | None:
     """Return the store named ``name`` (trimmed); ConflictError if its kind differs."""
     wanted = name.strip()
     for store in stores:
         if store.name.strip() == wanted:
             if store.kind.value != kind:
                 raise ConflictError(
-                    f"ensure_store failed: a store named {wanted!r} already exists with kind "
+                    f"{operation} failed: a store named {wanted!r} already exists with kind "
                     f"{store.kind.value!r}, not {kind!r} (id {store.id})",
                     status_code=409,
                     message=f"store {wanted!r} exists with kind {store.kind.value!r}",
@@ -920,17 +921,65 @@ class Client(_BaseClient[httpx.Client, httpx.BaseTransport]):
             sandbox=sandbox,
             extra_fields=extra_fields,
         )
-        return self._ensure(body)
+        return self._ensure("ensure_store", body)
 
-    def _ensure(self, body: dict[str, Any]) -> Store:
+    def store(
+        self,
+        store: Store | None = None,
+        /,
+        *,
+        id: str | None = None,
+        name: str | None = None,
+        kind: StoreKind | StoreKindName | None = None,
+        config: Mapping[str, Any] | None = None,
+        sandbox: str | None = None,
+        extra_fields: Mapping[str, Any] | None = None,
+    ) -> StoreHandle:
+        """A handle on one store: its operations without repeating ``store.id``.
+
+        ``client.store(name="agent-memory", kind="sqlite")`` gets or creates
+        the store by name, as :meth:`ensure_store` does;
+        ``client.store(id="...")`` and ``client.store(store)`` bind a store
+        you already know, without a request.
+
+        Args:
+            store: A :class:`Store`, e.g. from :meth:`list_stores`.
+            id: A store's id.
+            name: As for :meth:`ensure_store`.
+            kind: As for :meth:`ensure_store`.
+            config: As for :meth:`ensure_store` (used only when creating).
+            sandbox: As for :meth:`ensure_store` (used only when creating).
+            extra_fields: As for :meth:`ensure_store` (used only when creating).
+
+        Returns:
+            The handle: ``query``, ``execute``, ``command``, ``get``, ``delete``.
+
+        Raises:
+            TypeError: None, or more than one, of a store, ``id=`` and ``name=``.
+            ConflictError: A store with that name exists with another kind.
+        """
+        target = handle_target(
+            store,
+            id=id,
+            name=name,
+            kind=kind,
+            config=config,
+            sandbox=sandbox,
+            extra_fields=extra_fields,
+        )
+        if target.store_id is not None:
+            return StoreHandle(self, target.store_id)
+        return StoreHandle(self, self._ensure("store", cast("dict[str, Any]", target.body)).id)
+
+    def _ensure(self, operation: str, body: dict[str, Any]) -> Store:
         name, kind = body["name"], body["kind"]
-        found = _find_store(self.list_stores(), name, kind)
+        found = _find_store(operation, self.list_stores(), name, kind)
         if found is not None:
             return found
         try:
             created: Store = self._send(_requests.create_store(body))
         except ConflictError:
-            found = _find_store(self.list_stores(), name, kind)
+            found = _find_store(operation, self.list_stores(), name, kind)
             if found is None:
                 raise
             return found
@@ -1126,17 +1175,48 @@ class AsyncClient(_BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport]):
             sandbox=sandbox,
             extra_fields=extra_fields,
         )
-        return await self._ensure(body)
+        return await self._ensure("ensure_store", body)
 
-    async def _ensure(self, body: dict[str, Any]) -> Store:
+    async def store(
+        self,
+        store: Store | None = None,
+        /,
+        *,
+        id: str | None = None,
+        name: str | None = None,
+        kind: StoreKind | StoreKindName | None = None,
+        config: Mapping[str, Any] | None = None,
+        sandbox: str | None = None,
+        extra_fields: Mapping[str, Any] | None = None,
+    ) -> AsyncStoreHandle:
+        """A handle on one store, its operations awaitable. See :meth:`Client.store`.
+
+        ``cache = await client.store(name="cache", kind="redis")``; the ``id=``
+        and :class:`Store` forms make no request but are awaited the same way.
+        """
+        target = handle_target(
+            store,
+            id=id,
+            name=name,
+            kind=kind,
+            config=config,
+            sandbox=sandbox,
+            extra_fields=extra_fields,
+        )
+        if target.store_id is not None:
+            return AsyncStoreHandle(self, target.store_id)
+        found = await self._ensure("store", cast("dict[str, Any]", target.body))
+        return AsyncStoreHandle(self, found.id)
+
+    async def _ensure(self, operation: str, body: dict[str, Any]) -> Store:
         name, kind = body["name"], body["kind"]
-        found = _find_store(await self.list_stores(), name, kind)
+        found = _find_store(operation, await self.list_stores(), name, kind)
         if found is not None:
             return found
         try:
             created: Store = await self._send(_requests.create_store(body))
         except ConflictError:
-            found = _find_store(await self.list_stores(), name, kind)
+            found = _find_store(operation, await self.list_stores(), name, kind)
             if found is None:
                 raise
             return found

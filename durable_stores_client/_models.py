@@ -24,7 +24,7 @@ import functools
 import re
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, SupportsIndex, overload
 
 import attrs
 
@@ -257,6 +257,15 @@ class Store:
             key: _copy_json(value) for key, value in self._raw.items() if key not in _STORE_FIELDS
         }
 
+    def __hash__(self) -> int:
+        """Hash of the id: stores work as dict keys and in sets.
+
+        Equal stores (every field equal) have the same id, so the same hash;
+        two snapshots of one store taken before and after a change hash alike
+        but are not equal.
+        """
+        return hash(self.id)
+
     def __repr__(self) -> str:
         """Show the store with secret-like config values masked."""
         parts = [
@@ -279,8 +288,9 @@ class QueryResult:
     """The answer to a query: column names and rows.
 
     Rows are the JSON objects the server sent (keyed by column name, in column
-    order), kept as decoded. Iterating a result yields its rows; ``len()``
-    counts them.
+    order), kept as decoded. A result reads like the list of its rows:
+    ``for row in result``, ``len(result)``, ``result[0]``, ``result[-1]``,
+    ``result[:10]`` (a list of rows).
 
     Attributes:
         columns: The column names, in order.
@@ -325,6 +335,20 @@ class QueryResult:
     def __len__(self) -> int:
         """Return the number of rows."""
         return len(self.rows)
+
+    @overload
+    def __getitem__(self, index: SupportsIndex) -> dict[str, Any]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
+
+    def __getitem__(self, index: SupportsIndex | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        """Return one row (``result[0]``), or a list of rows for a slice (``result[:10]``).
+
+        Raises:
+            IndexError: No row at that index.
+        """
+        return self.rows[index]
 
     def first(self) -> dict[str, Any] | None:
         """Return the first row, or None when there are no rows."""

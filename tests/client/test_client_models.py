@@ -220,6 +220,30 @@ def test_query_result_iterates_and_counts_rows() -> None:
     assert result.scalar() == 1
 
 
+def test_query_result_indexes_and_slices_like_its_rows() -> None:
+    rows = [{"id": 1, "name": "a"}, {"id": 2, "name": "b"}, {"id": 3, "name": "c"}]
+    result = _query(rows)
+    assert result[0] == {"id": 1, "name": "a"}
+    assert result[-1] == {"id": 3, "name": "c"}
+    assert result[1:] == rows[1:]
+    assert result[::2] == [rows[0], rows[2]]
+    assert isinstance(result[:0], list)
+    with pytest.raises(IndexError):
+        _query([])[0]
+
+
+def test_stores_hash_by_id_so_they_work_in_sets_and_as_keys() -> None:
+    store = Store.from_dict(RECORD)
+    same = Store.from_dict(dict(RECORD))
+    renamed = Store.from_dict({**RECORD, "name": "renamed"})
+    other = Store.from_dict({**RECORD, "id": "019abc12-0000-7def-89ab-0123456789ab"})
+    assert store == same
+    assert hash(store) == hash(same) == hash(renamed)
+    assert {store, same, other} == {store, other}
+    assert {store: "memory"}[same] == "memory"
+    assert renamed != store  # a later snapshot: same id and hash, not equal
+
+
 def test_query_result_helpers_on_empty_results() -> None:
     result = _query([])
     assert result.first() is None
