@@ -22,7 +22,7 @@ from fake_helpers import create, err, ok, open_front_end
 from durable_stores_client.fake import FakeServer
 from durable_stores_client.fake import _handler as fake_handler
 from durable_stores_client.fake import _ids as fake_ids
-from durable_stores_client.fake._engines.redis import _to_json as redis_to_json
+from durable_stores_client.fake._engines.redis import reply_to_json as redis_to_json
 
 T0 = datetime(2026, 2, 16, 10, 0, tzinfo=timezone.utc)
 LIMIT = 16 * 1024 * 1024

@@ -109,6 +109,28 @@ def command_name(word: str) -> str | None:
     return word.upper() if word.isascii() else word
 
 
+def refusal(args: Sequence[str]) -> str | None:
+    """Why the command endpoint refuses ``args`` on any redis engine, or None.
+
+    A name that is not one command word, connection-state commands, and
+    blocking commands that would wait forever or too long.
+    """
+    name = command_name(args[0])
+    if name is None:
+        # Redis looks the name up as one word; the redis-py layer below fakeredis
+        # would split "MULTI " or "SELECT\t" into words and run them (and fakeredis
+        # never answers a blank name). Refuse as Redis does: an unknown command.
+        return f"unknown command '{args[0]}', with args beginning with: " + " ".join(
+            f"'{arg}'" for arg in args[1:]
+        )
+    if name in _CONNECTION_COMMANDS:
+        return (
+            f"{name} changes the connection's state and is not available through the "
+            "command endpoint (each call is independent)"
+        )
+    return _block_refusal(name, args)
+
+
 def _import_fakeredis() -> Any:
     return importlib.import_module("fakeredis")
 
@@ -147,23 +169,9 @@ class RedisEngine:
 
     def command(self, args: Sequence[str]) -> dict[str, Any]:
         """Run one command and return the ``command`` payload."""
-        name = command_name(args[0])
-        if name is None:
-            # Redis looks the name up as one word; the redis-py layer below fakeredis
-            # would split "MULTI " or "SELECT\t" into words and run them (and fakeredis
-            # never answers a blank name). Refuse as Redis does: an unknown command.
-            raise EngineError(
-                f"failed executing store command: unknown command '{args[0]}', "
-                "with args beginning with: " + " ".join(f"'{arg}'" for arg in args[1:])
-            )
-        if name in _CONNECTION_COMMANDS:
-            raise EngineError(
-                f"failed executing store command: {name} changes the connection's state and is "
-                "not available through the command endpoint (each call is independent)"
-            )
-        refusal = _block_refusal(name, args)
-        if refusal is not None:
-            raise EngineError(f"failed executing store command: {refusal}")
+        problem = refusal(args)
+        if problem is not None:
+            raise EngineError(f"failed executing store command: {problem}")
         client = self._connect()
         try:
             reply = client.execute_command(*args)
@@ -172,7 +180,7 @@ class RedisEngine:
             raise EngineError(f"failed executing store command: {message}") from None
         if self._closed:
             raise StoreClosed
-        return {"result": _to_json(reply)}
+        return {"result": reply_to_json(reply)}
 
     def close(self) -> None:
         """Drop the keyspace; later calls raise :class:`StoreClosed`."""
@@ -183,7 +191,8 @@ class RedisEngine:
             client.close()
 
 
-def _to_json(value: Any) -> Any:
+def reply_to_json(value: Any) -> Any:
+    """A Redis reply as the contract maps it to JSON."""
     if value is None or isinstance(value, (bool, int)):
         return value
     if isinstance(value, float):
@@ -196,12 +205,12 @@ def _to_json(value: Any) -> Any:
     if isinstance(value, str):
         return value
     if isinstance(value, dict):
-        return {_key(k): _to_json(v) for k, v in value.items()}
+        return {_key(k): reply_to_json(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):
-        return [_to_json(item) for item in value]
+        return [reply_to_json(item) for item in value]
     return str(value)
 
 
 def _key(key: Any) -> str:
-    converted = _to_json(key)
+    converted = reply_to_json(key)
     return converted if isinstance(converted, str) else str(converted)

@@ -1,0 +1,358 @@
+"""MySQL stores on a real MySQL or MariaDB server given by URL (PyMySQL).
+
+- :class:`MysqlHost`: one fake's databases on the server: one database per
+  store, created on the store's first call, dropped on delete and ``reset()``.
+- :class:`MysqlEngine`: one store. MySQL's ``?`` placeholders are bound by
+  PyMySQL (str, int, float, bool as 1/0, NULL; arrays and objects as their
+  JSON text). The connection counts found rows (``CLIENT_FOUND_ROWS``: an
+  UPDATE that matches a row counts it, a REPLACE over a row counts 2) and
+  refuses several statements in one call. ``query`` runs in a READ ONLY
+  session (a READ ONLY transaction alone lets DDL through: it commits
+  implicitly), so the server itself refuses writes; ``execute`` rolls back and
+  refuses a statement that returns rows. A statement running longer than
+  10 s is stopped with ``KILL QUERY`` from a second connection.
+
+PyMySQL is imported on first use only. Without a server (no ``mysql_url``)
+mysql stores are emulated on SQLite instead (see ``emulation.py``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import json
+import threading
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit
+
+from . import EngineError, StoreClosed
+from ._hosts import DatabaseHost
+from ._placeholders import count_qmarks, qmark_to_format
+from ._values import SqlResult, query_payload
+from .sqlite import READ_ONLY_MESSAGE, STATEMENT_TIME_LIMIT
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+INSTALL_MYSQL = 'pip install "durable-stores-client[mysql]"'
+
+_READ_ONLY_ERROR = 1792  # ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION
+_INTERRUPTED = 1317  # ER_QUERY_INTERRUPTED
+
+
+def _pymysql() -> Any:
+    try:
+        return importlib.import_module("pymysql")
+    except ImportError:
+        raise EngineError(f"mysql stores on a real server need PyMySQL: {INSTALL_MYSQL}") from None
+
+
+def connect_options(url: str) -> dict[str, Any]:
+    """PyMySQL connection options from a ``mysql://user:password@host:port/db`` URL."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("mysql", "mariadb", "mysql+pymysql"):
+        raise ValueError("mysql_url must start with mysql:// (mysql://user:password@host:port/db)")
+    options: dict[str, Any] = {
+        "host": parts.hostname or "127.0.0.1",
+        "port": parts.port or 3306,
+        "user": unquote(parts.username) if parts.username else "root",
+    }
+    if parts.password is not None:
+        options["password"] = unquote(parts.password)
+    database = parts.path.lstrip("/")
+    if database:
+        options["database"] = unquote(database)
+    return options
+
+
+def _connect(pymysql: Any, options: Mapping[str, Any]) -> Any:
+    constants = importlib.import_module("pymysql.constants.CLIENT")
+    return pymysql.connect(
+        **options,
+        autocommit=True,
+        charset="utf8mb4",
+        client_flag=constants.FOUND_ROWS,
+        connect_timeout=10,
+    )
+
+
+class MysqlHost(DatabaseHost):
+    """One fake's databases on a MySQL or MariaDB server given by URL."""
+
+    engine = "mysql"
+
+    def __init__(self, url: str) -> None:
+        self.options = connect_options(url)
+        super().__init__()
+        self._admin_conn: Any = None
+        self._admin_lock = threading.Lock()
+
+    def _admin_target(self) -> Any:
+        return self.options
+
+    def store_options(self, database: str) -> dict[str, Any]:
+        """Connection options for one of this host's databases."""
+        return {**self.options, "database": database}
+
+    def _admin(self, statement: str) -> None:
+        pymysql = _pymysql()
+        with self._admin_lock:
+            for attempt in (1, 2):
+                if self._admin_conn is None or not self._admin_conn.open:
+                    self._admin_conn = _connect(pymysql, self.options)
+                try:
+                    with self._admin_conn.cursor() as cursor:
+                        cursor.execute(statement)
+                    return
+                except pymysql.OperationalError:
+                    with contextlib.suppress(Exception):
+                        self._admin_conn.close()
+                    self._admin_conn = None
+                    if attempt == 2:
+                        raise
+
+    @classmethod
+    def _drop_leftovers(cls, target: Any, names: set[str]) -> None:
+        if not names:
+            return
+        with contextlib.suppress(Exception):
+            pymysql = importlib.import_module("pymysql")
+            conn = _connect(pymysql, target)
+            try:
+                with conn.cursor() as cursor:
+                    for name in list(names):
+                        cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
+            finally:
+                conn.close()
+
+    def _create_statement(self, name: str) -> str:
+        return f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"
+
+    def _drop_statement(self, name: str) -> str:
+        return f"DROP DATABASE IF EXISTS `{name}`"
+
+
+def _bind(params: Sequence[Any]) -> tuple[Any, ...]:
+    return tuple(
+        json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+        if type(value) is list or type(value) is dict
+        else value
+        for value in params
+    )
+
+
+def _type_names(description: Any) -> list[str]:
+    field_type = importlib.import_module("pymysql.constants.FIELD_TYPE")
+    names = {
+        value: name
+        for name, value in vars(field_type).items()
+        if name.isupper() and isinstance(value, int)
+    }
+    return [names.get(column[1], str(column[1])) for column in description]
+
+
+class MysqlEngine:
+    """One mysql store: a database on a host, or (``connect_configs``) a server of its own.
+
+    Args:
+        host: Where the store's database is made (on first use) and dropped.
+        options: Instead of ``host``: PyMySQL options of the store's own
+            server, never created nor dropped (the opt-in ``connect_configs`` mode).
+        time_limit: Seconds one statement may run before KILL QUERY stops it.
+    """
+
+    kind = "mysql"
+
+    def __init__(
+        self,
+        host: MysqlHost | None = None,
+        *,
+        options: Mapping[str, Any] | None = None,
+        time_limit: float = STATEMENT_TIME_LIMIT,
+    ) -> None:
+        if (host is None) == (options is None):
+            raise ValueError("give exactly one of host= and options=")
+        self._time_limit = time_limit
+        self._host = host
+        self._options = dict(options) if options is not None else None
+        self._database: str | None = None
+        self._conn: Any = None
+        self._lock = threading.Lock()
+        self._closing = False
+        self._killed = False
+
+    def _open(self) -> Any:
+        if self._closing:
+            raise StoreClosed
+        if self._conn is not None and self._conn.open:
+            return self._conn
+        pymysql = _pymysql()
+        if self._host is not None:
+            try:
+                if self._database is None:
+                    self._database = self._host.create_database()
+            except pymysql.MySQLError as exc:
+                raise EngineError(f"failed creating the store's database: {_detail(exc)}") from None
+            options = self._host.store_options(self._database)
+        else:
+            assert self._options is not None
+            options = self._options
+        try:
+            self._conn = _connect(pymysql, options)
+        except pymysql.MySQLError as exc:
+            raise EngineError(f"failed to connect to mysql: {_detail(exc)}") from None
+        return self._conn
+
+    def _run(self, conn: Any, sql: str, params: Sequence[Any], step: str) -> Any:
+        """Run the client's statement on ``conn`` under the time limit; the cursor."""
+        expected = count_qmarks(sql)
+        if expected != len(params):
+            raise EngineError(
+                f"{step}: the statement has {expected} ? placeholder(s) "
+                f"but {len(params)} param(s) were given"
+            )
+        cursor = conn.cursor()
+        killer = threading.Timer(self._time_limit, self._kill, (conn.thread_id(),))
+        killer.daemon = True
+        self._killed = False
+        killer.start()
+        try:
+            if params:
+                cursor.execute(qmark_to_format(sql), _bind(params))
+            else:
+                cursor.execute(sql)
+        finally:
+            killer.cancel()
+        if self._killed:  # SLEEP() and the like end quietly when killed
+            raise self._time_limit_error(step)
+        return cursor
+
+    def _kill(self, thread_id: int) -> None:
+        """Stop the running statement from a second connection (the time limit)."""
+        options = self._host.store_options(self._database or "") if self._host else self._options
+        with contextlib.suppress(Exception):
+            pymysql = _pymysql()
+            killer = _connect(
+                pymysql, {k: v for k, v in (options or {}).items() if k != "database"}
+            )
+            try:
+                self._killed = True
+                with killer.cursor() as cursor:
+                    cursor.execute(f"KILL QUERY {int(thread_id)}")
+            finally:
+                killer.close()
+
+    def query_result(self, sql: str, params: Sequence[Any]) -> SqlResult:
+        """Run a read-only statement; the raw result (driver values, column types)."""
+        step = "mysql query failed"
+        with self._lock:
+            conn = self._open()
+            pymysql = _pymysql()
+            try:
+                # Session-wide: DDL, which commits implicitly, escapes a READ ONLY
+                # transaction but not a read-only session.
+                conn.query("SET SESSION TRANSACTION READ ONLY")
+                cursor = self._run(conn, sql, params, step)
+                description = cursor.description
+                rows = list(cursor.fetchall()) if description is not None else []
+            except pymysql.MySQLError as exc:
+                raise self._error(step, exc) from None
+            finally:
+                self._finish(conn, commit=False)
+        if description is None:
+            return SqlResult("mysql", [], [], [])
+        return SqlResult("mysql", [c[0] for c in description], _type_names(description), rows)
+
+    def query(self, sql: str, params: Sequence[Any]) -> dict[str, Any]:
+        """Run a read-only statement and return the contract face's ``query`` payload."""
+        return query_payload(self.query_result(sql, params))
+
+    def execute(self, sql: str, params: Sequence[Any]) -> dict[str, Any]:
+        """Run a statement that returns no rows and return the ``execute`` payload."""
+        step = "mysql execute failed"
+        with self._lock:
+            conn = self._open()
+            pymysql = _pymysql()
+            commit = False
+            try:
+                conn.query("SET SESSION TRANSACTION READ WRITE")
+                conn.query("START TRANSACTION")
+                cursor = self._run(conn, sql, params, step)
+                if cursor.description is not None:
+                    raise EngineError(
+                        f"{step}: execute does not accept statements that return rows; "
+                        "use the query endpoint"
+                    )
+                rows_affected = max(cursor.rowcount, 0)
+                last_insert_id = cursor.lastrowid or 0
+                commit = True
+            except pymysql.MySQLError as exc:
+                raise self._error(step, exc) from None
+            finally:
+                self._finish(conn, commit=commit)
+        return {"rows_affected": rows_affected, "last_insert_rowid": last_insert_id}
+
+    def close(self) -> None:
+        """Close the connection and drop the store's database; later calls raise StoreClosed."""
+        self._closing = True
+        conn = self._conn
+        if conn is not None and conn.open:
+            self._kill(conn.thread_id())
+        with self._lock:
+            if self._conn is not None:
+                with contextlib.suppress(Exception):
+                    self._conn.close()
+                self._conn = None
+            if self._host is not None and self._database is not None:
+                self._host.drop_database(self._database)
+
+    def _finish(self, conn: Any, *, commit: bool) -> None:
+        if not conn.open:
+            self._conn = None
+            return
+        try:
+            if commit:
+                conn.commit()
+            else:
+                conn.rollback()
+        except Exception:
+            with contextlib.suppress(Exception):
+                conn.close()
+            self._conn = None
+            if commit:
+                raise
+
+    def _error(self, step: str, exc: BaseException) -> EngineError | StoreClosed:
+        if self._closing:
+            return StoreClosed()
+        code = exc.args[0] if exc.args and isinstance(exc.args[0], int) else None
+        if code == _READ_ONLY_ERROR:
+            return EngineError(READ_ONLY_MESSAGE)
+        if code == _INTERRUPTED and self._killed:
+            return self._time_limit_error(step)
+        return EngineError(f"{step}: {_detail(exc)}")
+
+    def _time_limit_error(self, step: str) -> EngineError:
+        return EngineError(
+            f"{step}: the statement ran longer than the fake's limit of "
+            f"{self._time_limit:g} s and was stopped"
+        )
+
+
+def _detail(exc: BaseException) -> str:
+    if len(exc.args) >= 2 and isinstance(exc.args[1], str):
+        return exc.args[1]
+    return str(exc) or type(exc).__name__
+
+
+def engine_from_config(config: Mapping[str, Any]) -> MysqlEngine:
+    """A store on the server its config names, connecting as agentkernel does."""
+    options: dict[str, Any] = {
+        "host": str(config.get("host", "127.0.0.1")),
+        "port": int(config.get("port", 3306)),
+        "user": str(config.get("user", "root")),
+        "database": str(config.get("dbname", "mysql")),
+    }
+    if config.get("password") is not None:
+        options["password"] = str(config["password"])
+    return MysqlEngine(options=options)

