@@ -33,6 +33,7 @@ from ._exceptions import (
     ProtocolError,
     RateLimitError,
     ResponseTooLargeError,
+    RowConversionError,
     RowCountError,
     UnprocessableEntityError,
 )
@@ -42,9 +43,11 @@ from ._models import (
     CommandResult,
     ExecuteResult,
     QueryResult,
+    RepeatedColumnsWarning,
     Store,
     StoreKind,
     StoreKindName,
+    converter,
 )
 from ._retry import RetryPolicy
 from ._version import __version__
@@ -76,8 +79,10 @@ __all__ = [
     "ProtocolError",
     "QueryResult",
     "RateLimitError",
+    "RepeatedColumnsWarning",
     "ResponseTooLargeError",
     "RetryPolicy",
+    "RowConversionError",
     "RowCountError",
     "Store",
     "StoreHandle",
@@ -85,4 +90,5 @@ __all__ = [
     "StoreKindName",
     "UnprocessableEntityError",
     "__version__",
+    "converter",
 ]

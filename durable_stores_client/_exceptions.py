@@ -27,7 +27,7 @@ Exception text never contains the API key or a secret-like value.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import httpx
@@ -49,6 +49,7 @@ __all__ = [
     "ProtocolError",
     "RateLimitError",
     "ResponseTooLargeError",
+    "RowConversionError",
     "RowCountError",
     "UnprocessableEntityError",
     "error_class_for_status",
@@ -286,6 +287,40 @@ class RowCountError(DurableStoresError, ValueError):
         what = "no rows" if row_count == 0 else f"{row_count} rows"
         super().__init__(f"expected exactly one row, the query returned {what}")
         self.row_count = row_count
+
+
+class RowConversionError(DurableStoresError, ValueError):
+    """A row could not be turned into the class given to ``rows_as`` / ``one_as`` / ``first_as``.
+
+    Also a :class:`ValueError`. The message names the row, the column and
+    what went wrong; the cattrs error is its ``__cause__``.
+
+    Attributes:
+        row_index: The row's index in the result (0 for the first).
+        column: The column (the class's field name) that failed, or None when
+            the failure was not about one field.
+        target: The class the row was being made into.
+    """
+
+    row_index: int
+    column: str | None
+    target: type[Any]
+
+    def __init__(
+        self, message: str, *, row_index: int, column: str | None, target: type[Any]
+    ) -> None:
+        """Create the error.
+
+        Args:
+            message: What went wrong.
+            row_index: The row's index.
+            column: The failing column, or None.
+            target: The class asked for.
+        """
+        super().__init__(message)
+        self.row_index = row_index
+        self.column = column
+        self.target = target
 
 
 _STATUS_CLASSES: dict[int, type[APIError]] = {

@@ -22,13 +22,15 @@ from __future__ import annotations
 import enum
 import functools
 import re
-from collections.abc import Iterator, Mapping
+import sys
+import warnings
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any, Literal, SupportsIndex, overload
+from typing import TYPE_CHECKING, Any, Literal, SupportsIndex, TypeVar, overload
 
 import attrs
 
-from ._exceptions import RowCountError
+from ._exceptions import RowConversionError, RowCountError
 from ._redaction import redact_json
 
 if TYPE_CHECKING:
@@ -39,6 +41,7 @@ __all__ = [
     "CommandResult",
     "ExecuteResult",
     "QueryResult",
+    "RepeatedColumnsWarning",
     "Store",
     "StoreKind",
     "StoreKindName",
@@ -81,6 +84,8 @@ StoreKindName = Literal["sqlite", "postgres", "mysql", "redis"]
 #: One argument of a Redis command as the clients take it (as redis-py does): ints and
 #: floats are sent in their ``str()`` form, bytes as the UTF-8 text they encode.
 CommandArgument = str | int | float | bytes
+
+_T = TypeVar("_T")
 
 _KINDS: dict[str, StoreKind] = {kind.value: kind for kind in StoreKind}
 
@@ -322,6 +327,8 @@ class QueryResult:
             raise TypeError("a query result needs an integer 'row_count'")
         if rows and type(rows[0]) is not dict:
             raise TypeError("query result rows must be JSON objects")
+        if len(set(columns)) != len(columns):
+            _warn_repeated_columns(columns)
         return cls(columns=columns, rows=rows, row_count=row_count)
 
     def to_dict(self) -> dict[str, Any]:
@@ -363,6 +370,49 @@ class QueryResult:
         if len(self.rows) != 1:
             raise RowCountError(len(self.rows))
         return self.rows[0]
+
+    def rows_as(self, cls: type[_T], *, converter: cattrs.Converter | None = None) -> list[_T]:
+        """Return the rows as instances of ``cls`` (an attrs class or a dataclass).
+
+        Each row is structured with :func:`converter` (the package's cattrs
+        converter: register hooks on it for your own types), or the
+        ``converter`` given. Columns become the fields of the same name;
+        columns the class does not declare are ignored.
+
+        Example:
+            >>> @attrs.frozen
+            ... class Note:
+            ...     id: int
+            ...     body: str
+            >>> result.rows_as(Note)
+            [Note(id=1, body='hello')]
+
+        Raises:
+            RowConversionError: A row does not fit ``cls``; it names the row's
+                index and the column.
+        """
+        structure = _row_structurer(cls, converter)
+        return [structure(index, row) for index, row in enumerate(self.rows)]
+
+    def one_as(self, cls: type[_T], *, converter: cattrs.Converter | None = None) -> _T:
+        """Return the only row as an instance of ``cls`` (see :meth:`rows_as`).
+
+        Raises:
+            RowCountError: The result has no rows or more than one.
+            RowConversionError: The row does not fit ``cls``.
+        """
+        row = self.one()
+        return _row_structurer(cls, converter)(0, row)
+
+    def first_as(self, cls: type[_T], *, converter: cattrs.Converter | None = None) -> _T | None:
+        """Return the first row as an instance of ``cls``, or None when there are no rows.
+
+        Raises:
+            RowConversionError: The row does not fit ``cls``.
+        """
+        if not self.rows:
+            return None
+        return _row_structurer(cls, converter)(0, self.rows[0])
 
     def scalar(self) -> Any:
         """Return the first column of the first row, or None when there are no rows.
@@ -459,7 +509,21 @@ def stores_from_list(data: Any) -> list[Store]:
 def converter() -> cattrs.Converter:
     """Return the package's cattrs converter (built, and cattrs imported, on first use).
 
-    It structures the server's JSON into :class:`Store`, ``list[Store]``,
+    :meth:`QueryResult.rows_as`, :meth:`~QueryResult.one_as` and
+    :meth:`~QueryResult.first_as` structure rows with it. Register hooks on it
+    for the types your rows hold, once, at start-up::
+
+        from decimal import Decimal
+        from durable_stores_client import converter
+
+        converter().register_structure_hook(Decimal, lambda value, _: Decimal(str(value)))
+
+    Out of the box, besides cattrs' defaults: ``datetime`` fields parse RFC
+    3339 text with an offset (:func:`parse_timestamp`), and ``str`` fields
+    take text or numbers but refuse NULL and objects (cattrs alone would make
+    ``"None"``: declare ``str | None`` for a nullable column).
+
+    It also structures the server's JSON into :class:`Store`, ``list[Store]``,
     :class:`QueryResult`, :class:`ExecuteResult` and :class:`CommandResult`,
     and unstructures them back to JSON, through the ``from_dict`` /
     ``to_dict`` methods (so there is one definition of each shape).
@@ -481,7 +545,123 @@ def converter() -> cattrs.Converter:
     conv.register_unstructure_hook(StoreKind, lambda kind: kind.value)
     conv.register_structure_hook(datetime, lambda value, _: parse_timestamp(value))
     conv.register_unstructure_hook(datetime, format_timestamp)
+    conv.register_structure_hook(str, _strict_str)
     return conv
+
+
+class RepeatedColumnsWarning(UserWarning):
+    """A query's ``columns`` repeat a name, so its rows lost values.
+
+    Rows are JSON objects keyed by column name: of two columns named ``id``
+    (``SELECT * FROM a JOIN b ...``) each row keeps only the last. Alias them
+    (``SELECT a.id AS a_id, b.id AS b_id ...``). Shown once per line of your
+    code that ran the query (Python's default warning filter); turn it into
+    an error in tests with ``-W error::durable_stores_client.RepeatedColumnsWarning``.
+    """
+
+
+def _warn_repeated_columns(columns: list[str]) -> None:
+    seen: set[str] = set()
+    repeated: dict[str, None] = {}
+    for name in columns:
+        if name in seen:
+            repeated[name] = None
+        seen.add(name)
+    names = ", ".join(repr(name) for name in repeated)
+    warnings.warn(
+        f"the query's columns repeat {names}: each row keeps only the last column of a name, "
+        "so values were lost; alias them (SELECT a.id AS a_id, b.id AS b_id ...)",
+        RepeatedColumnsWarning,
+        stacklevel=_caller_stacklevel(),
+    )
+
+
+def _caller_stacklevel() -> int:
+    """The ``stacklevel`` that points a warning at the first frame outside this package.
+
+    Counted from the function that calls ``warnings.warn`` (stacklevel 1) up
+    through the package's frames (``from_dict``, the client, a handle...), so
+    the warning names the user's line and is shown once per such line.
+    """
+    frame = sys._getframe(2)  # the caller of the function that warns: stacklevel 2
+    level = 2
+    while frame.f_back is not None and frame.f_globals.get("__name__", "").startswith(_PACKAGE):
+        frame = frame.f_back
+        level += 1
+    return level
+
+
+_PACKAGE = __name__.rpartition(".")[0] + "."
+
+
+def _row_structurer(
+    cls: type[_T], conv: cattrs.Converter | None
+) -> Callable[[int, dict[str, Any]], _T]:
+    """Return ``structure(index, row)`` for ``cls``, raising :class:`RowConversionError`."""
+    if not isinstance(cls, type):
+        raise TypeError(f"rows_as() needs a class, got {cls!r}")
+    chosen = converter() if conv is None else conv
+    structure = chosen.get_structure_hook(cls)
+
+    def structure_row(index: int, row: dict[str, Any]) -> _T:
+        try:
+            result: _T = structure(row, cls)
+        except Exception as exc:
+            raise _row_error(exc, index, row, cls) from exc
+        return result
+
+    return structure_row
+
+
+def _row_error(error: Exception, index: int, row: dict[str, Any], cls: type[Any]) -> Exception:
+    """The :class:`RowConversionError` for ``error`` (cattrs' own, usually a group)."""
+    from cattrs.errors import ClassValidationError  # noqa: PLC0415 - cattrs is loaded by now
+
+    target = cls.__name__
+    failures: list[tuple[Exception, str | None]] = [(error, None)]
+    if isinstance(error, ClassValidationError):
+        with_notes, without = error.group_exceptions()
+        failures = [(exc, note.name) for exc, note in with_notes]
+        failures += [(exc, None) for exc in without]
+    first, column = failures[0]
+    more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
+    if column is None:
+        message = f"row {index}: cannot make a {target}: {_describe(first)}{more}"
+    elif isinstance(first, KeyError) and column not in row:
+        message = (
+            f"row {index}, column {column!r}: the row has no such column for {target}.{column} "
+            f"(its columns: {', '.join(map(repr, row))}); select it, alias it, or give the "
+            f"field a default{more}"
+        )
+    else:
+        message = (
+            f"row {index}, column {column!r}: cannot make {target}.{column} from "
+            f"{_excerpt(row.get(column))}: {_describe(first)}{more}"
+        )
+    return RowConversionError(message, row_index=index, column=column, target=cls)
+
+
+def _describe(error: Exception) -> str:
+    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+
+
+def _excerpt(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _strict_str(value: Any, _: Any) -> str:
+    """Structure a ``str`` field: text as is, numbers in their ``str()`` form.
+
+    cattrs' default would turn NULL into ``"None"`` and an object into its
+    repr; those raise instead (declare ``str | None`` for a nullable column).
+    """
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    what = "NULL" if value is None else type(value).__name__
+    raise TypeError(f"expected text, got {what}")
 
 
 def _structure_hook(cls: Any) -> Any:

@@ -11,6 +11,7 @@ import os
 import re
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -126,8 +127,11 @@ def test_docs_python_block_runs(
     pytest.importorskip("fakeredis")
     for name in _ENV_NAMES:
         monkeypatch.delenv(name, raising=False)
+    # A real module, as a user's script has: dataclasses look their module up.
+    module = types.ModuleType("__docs__")
+    monkeypatch.setitem(sys.modules, "__docs__", module)
     with FakeServer().patch():
-        exec(compile(code, f"{page.name}:{line}", "exec"), {"__name__": "__docs__"})
+        exec(compile(code, f"{page.name}:{line}", "exec"), module.__dict__)
 
 
 def test_readme_tour_prints_what_its_comments_say(
