@@ -13,6 +13,16 @@ NOT_FOUND = "Not found"
 STORE_NOT_FOUND = "Store not found"
 
 
+#: The largest answer body the fake builds, well below the client's default
+#: ``max_response_bytes`` (256 MiB), so a test meets the fake's clear 400 first.
+MAX_ANSWER_BYTES = 64 * 1024 * 1024
+#: The end of the 400 for an answer over :data:`MAX_ANSWER_BYTES`.
+ANSWER_TOO_LARGE = (
+    f"the answer would exceed the fake's limit of {MAX_ANSWER_BYTES} bytes (64 MiB); "
+    "ask for fewer rows or smaller values"
+)
+
+
 class RawResponse:
     """An answer: status, headers (without Content-Length) and body bytes."""
 
@@ -42,10 +52,11 @@ def _dumps(value: Any) -> bytes:
 
 
 def success(status: int, data: Any) -> RawResponse:
-    """A success envelope."""
-    return RawResponse(
-        status, [("content-type", _JSON)], b'{"success":true,"data":' + _dumps(data) + b"}"
-    )
+    """A success envelope; a 400 (:class:`BadRequest`) when it would exceed the answer limit."""
+    body = _dumps(data)
+    if len(body) > MAX_ANSWER_BYTES:
+        raise BadRequest(ANSWER_TOO_LARGE)
+    return RawResponse(status, [("content-type", _JSON)], b'{"success":true,"data":' + body + b"}")
 
 
 def failure(status: int, message: str, headers: list[tuple[str, str]] | None = None) -> RawResponse:

@@ -38,6 +38,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
+from .._answers import ANSWER_TOO_LARGE, MAX_ANSWER_BYTES
 from . import EngineError, StoreClosed
 from ._placeholders import translate_placeholders
 
@@ -266,7 +267,7 @@ class SqliteEngine:
                 cursor = conn.execute(sql, bound)
                 try:
                     description = cursor.description
-                    raw = cursor.fetchall()
+                    raw = _fetch_bounded(cursor, prefix)
                 finally:
                     cursor.close()
             except (sqlite3.Error, sqlite3.Warning, ValueError, OverflowError) as exc:
@@ -442,6 +443,28 @@ def _bind(params: Sequence[Any], prefix: str) -> list[Any]:
         else:
             append(value)
     return bound
+
+
+def _fetch_bounded(cursor: sqlite3.Cursor, prefix: str) -> list[tuple[Any, ...]]:
+    """Every row, refused with the answer limit's 400 as soon as they would exceed it.
+
+    Counted as the rows arrive (a text or blob by its length, base64 included; any
+    other value as 8 bytes), so an oversized result never sits whole in memory.
+    """
+    rows: list[tuple[Any, ...]] = []
+    size = 0
+    for row in cursor:
+        size += 8 * len(row)
+        for value in row:
+            kind = type(value)
+            if kind is str:
+                size += len(value)
+            elif kind is bytes:
+                size += len(value) * 4 // 3
+        if size > MAX_ANSWER_BYTES:
+            raise EngineError(f"{prefix}: {ANSWER_TOO_LARGE}")
+        rows.append(row)
+    return rows
 
 
 def _to_json_row(row: tuple[Any, ...]) -> tuple[Any, ...]:
