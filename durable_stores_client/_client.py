@@ -8,11 +8,12 @@ the repr (:class:`_BaseClient`). :meth:`Client._send` and
 ``await``.
 
 Connection pool ownership: a client that creates its ``httpx`` client (no
-``http_client=`` argument) owns it and closes it in ``close()`` / ``aclose()``.
-A client given ``http_client=`` never closes it. A client made by
-``with_options`` shares its parent's pool and never closes it either; close
-the parent when done with both (a derived client fails once its parent is
-closed).
+``http_client=`` argument) owns it and closes it in ``close()`` / ``aclose()``,
+and makes a new one in a forked process and (async) in each event loop
+(:mod:`._pool`). A client given ``http_client=`` never closes it. A client made
+by ``with_options`` shares its parent's pool and never closes it either; close
+the parent when done with both (a derived client raises ``ClientClosedError``
+once its parent is closed).
 """
 
 from __future__ import annotations
@@ -36,9 +37,10 @@ from ._config import (
     resolve_options,
 )
 from ._envelope import connection_error, decode, too_large_error, undecodable_body_error
-from ._exceptions import ConflictError, NotFoundError
+from ._exceptions import ConflictError, DurableStoresError, NotFoundError
 from ._handles import AsyncStoreHandle, StoreHandle, handle_target
 from ._logging import logger, setup_from_env
+from ._pool import Pool
 from ._retry import (
     OperationKind,
     RetryPolicy,
@@ -48,7 +50,7 @@ from ._retry import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Iterator, Mapping
+    from collections.abc import AsyncIterator, Callable, Iterator, Mapping
     from types import TracebackType
 
     from ._models import (
@@ -115,6 +117,20 @@ class _Attempts:
         if delay is not None and not was_not_applied(None, status):
             self.ambiguous = True
         return delay
+
+    def after_failure(self, error: Exception, pool: Pool[Any]) -> float:
+        """Return the wait before retrying after an attempt raised ``error``, or raise.
+
+        A transport error is judged by :meth:`after_error`; our own errors
+        (a body too large or undecodable) propagate. Once the client is
+        closed, any failure (httpx's bare ``RuntimeError`` for a closed pool
+        among them) is a :class:`ClientClosedError`.
+        """
+        if pool.closed and not isinstance(error, DurableStoresError):
+            raise pool.closed_error(self.call) from error
+        if isinstance(error, httpx.RequestError):
+            return self.after_error(error)
+        raise error
 
     def after_error(self, error: httpx.RequestError) -> float:
         """Return the wait before retrying after ``error``, or raise the final error."""
@@ -357,7 +373,7 @@ class _RequestBuilder:
         "_direct",
         "_extensions",
         "_headers",
-        "_http",
+        "_http_headers",
         "_options",
         "_pool_headers",
         "_pool_timeout",
@@ -365,23 +381,24 @@ class _RequestBuilder:
 
     def __init__(
         self,
-        http: httpx.Client | httpx.AsyncClient,
+        pool_defaults: httpx.Headers,
         options: ClientOptions,
         *,
         owned: bool,
         pool_headers: dict[str, str] | None,
         pool_timeout: httpx.Timeout | None,
     ) -> None:
-        self._http = http
+        self._http_headers = pool_defaults
         self._options = options
         self._direct = owned
         self._pool_headers = pool_headers
         self._pool_timeout = pool_timeout
         ours = {name.lower() for name in options.base_headers}
-        encoding = http.headers.encoding
+        pool_defaults = self._http_headers
+        encoding = pool_defaults.encoding
         headers = {
             name.decode(encoding): value.decode(encoding)
-            for name, value in http.headers.raw
+            for name, value in pool_defaults.raw
             if name.decode(encoding).lower() not in ours
         }
         headers.update(options.base_headers)
@@ -391,19 +408,19 @@ class _RequestBuilder:
     def derive(self, options: ClientOptions) -> _RequestBuilder:
         """The builder for a ``with_options`` client sharing the same pool."""
         return _RequestBuilder(
-            self._http,
+            self._http_headers,
             options,
             owned=self._direct,
             pool_headers=self._pool_headers,
             pool_timeout=self._pool_timeout,
         )
 
-    def build(self, call: PreparedCall) -> httpx.Request:
-        """The request for ``call`` (built once, re-sent as it is on retries)."""
+    def build(self, call: PreparedCall, http: httpx.Client | httpx.AsyncClient) -> httpx.Request:
+        """The request for ``call`` on ``http`` (built once, re-sent as it is on retries)."""
         options = self._options
         url = _url(options.base_url + call.path)
         has_body = call.body is not None
-        if self._direct and not self._http.cookies:
+        if self._direct and not http.cookies:
             return httpx.Request(
                 call.method,
                 url,
@@ -413,7 +430,7 @@ class _RequestBuilder:
             )
         headers = options.base_headers
         timeout = options.timeout
-        return self._http.build_request(
+        return http.build_request(
             call.method,
             url,
             content=call.body,
@@ -456,8 +473,9 @@ class _BaseClient(Generic[HttpxClient, HttpxTransport]):
     _other_flavour: str
 
     _options: ClientOptions
-    _http: HttpxClient
-    _owns_http: bool
+    _pool: Pool[HttpxClient]
+    #: Whether this client made the pool's holder (not a ``with_options`` child): it closes it.
+    _owner: bool
     _builder: _RequestBuilder
 
     def __init__(
@@ -504,17 +522,24 @@ class _BaseClient(Generic[HttpxClient, HttpxTransport]):
         )
         setup_from_env(stacklevel=2)
         owned = http_client is None
-        self._owns_http = owned
+        make: Callable[[], HttpxClient] | None = None
         if http_client is None:
-            http_client = http_class(
-                transport=transport, timeout=options.timeout, headers=options.base_headers
-            )
-            if transport is None and isinstance(http_client, httpx.Client):
-                _deadline.install(http_client)
-        self._http = http_client
+
+            def make_pool() -> HttpxClient:
+                made: HttpxClient = http_class(
+                    transport=transport, timeout=options.timeout, headers=options.base_headers
+                )
+                if transport is None:
+                    _deadline.install(made)
+                return made
+
+            make = make_pool
+            http_client = make_pool()
+        self._pool = Pool(http_client, make, per_loop=isinstance(http_client, httpx.AsyncClient))
+        self._owner = True
         # What the pool was built with: requests using the same need not repeat it.
         self._builder = _RequestBuilder(
-            http_client,
+            http_client.headers,
             options,
             owned=owned,
             pool_headers=options.base_headers if owned else None,
@@ -575,8 +600,8 @@ class _BaseClient(Generic[HttpxClient, HttpxTransport]):
             retry_policy=retry_policy,
             max_response_bytes=max_response_bytes,
         )
-        derived._http = self._http
-        derived._owns_http = False
+        derived._pool = self._pool
+        derived._owner = False
         derived._builder = self._builder.derive(derived._options)
         return derived
 
@@ -633,9 +658,16 @@ class Client(_BaseClient[httpx.Client, httpx.BaseTransport]):
     _other_flavour = "use AsyncClient with an httpx.AsyncBaseTransport"
 
     def close(self) -> None:
-        """Close the connection pool if this client created it (idempotent)."""
-        if self._owns_http:
-            self._http.close()
+        """Close the client, and its connection pool if it made it (idempotent).
+
+        Later calls, also on clients derived with ``with_options``, raise
+        :class:`ClientClosedError`; so do calls in flight. Closing a derived
+        client does nothing.
+        """
+        if self._owner:
+            http = self._pool.close()
+            if http is not None:
+                http.close()
 
     def __enter__(self: _ClientT) -> _ClientT:
         """Return the client itself."""
@@ -652,21 +684,26 @@ class Client(_BaseClient[httpx.Client, httpx.BaseTransport]):
 
     def _send(self, call: PreparedCall) -> Any:
         options = self._options
-        request = self._builder.build(call)
+        pool = self._pool
+        http = pool.current(call)
+        request = self._builder.build(call, http)
         attempts = _Attempts(call, options)
         delay: float | None
         while True:
             try:
-                response = self._exchange(request, attempts)
-            except httpx.RequestError as error:
-                delay = attempts.after_error(error)
+                response = self._exchange(http, request, attempts)
+            except Exception as error:
+                delay = attempts.after_failure(error, pool)
             else:
                 delay = attempts.after_answer(response)
                 if delay is None:
                     return attempts.finish(response)
             options.retry_policy.sleep(delay)
+            pool.current(call)
 
-    def _exchange(self, request: httpx.Request, attempts: _Attempts) -> httpx.Response:
+    def _exchange(
+        self, http: httpx.Client, request: httpx.Request, attempts: _Attempts
+    ) -> httpx.Response:
         """One attempt: send, and read the whole answer within the attempt's time limit.
 
         The pool the client makes for itself honours the deadline on every
@@ -677,12 +714,17 @@ class Client(_BaseClient[httpx.Client, httpx.BaseTransport]):
         limit = attempts.limit
         started = time.monotonic()
         with _deadline.attempt_deadline(started, limit):
-            return self._send_and_read(request, attempts, started, limit)
+            return self._send_and_read(http, request, attempts, started, limit)
 
     def _send_and_read(
-        self, request: httpx.Request, attempts: _Attempts, started: float, limit: float | None
+        self,
+        http: httpx.Client,
+        request: httpx.Request,
+        attempts: _Attempts,
+        started: float,
+        limit: float | None,
     ) -> httpx.Response:
-        response = self._http.send(request, stream=True)
+        response = http.send(request, stream=True)
         encoded = _is_encoded(response)
         if limit is not None or encoded:
             stream = cast("httpx.SyncByteStream", response.stream)  # a sync transport's
@@ -1021,9 +1063,14 @@ class AsyncClient(_BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport]):
     _other_flavour = "use Client with an httpx.BaseTransport"
 
     async def aclose(self) -> None:
-        """Close the connection pool if this client created it (idempotent)."""
-        if self._owns_http:
-            await self._http.aclose()
+        """Close the client, and its connection pool if it made it (idempotent).
+
+        See :meth:`Client.close`.
+        """
+        if self._owner:
+            http = self._pool.close()
+            if http is not None:
+                await http.aclose()
 
     async def __aenter__(self: _AsyncClientT) -> _AsyncClientT:
         """Return the client itself."""
@@ -1040,33 +1087,40 @@ class AsyncClient(_BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport]):
 
     async def _send(self, call: PreparedCall) -> Any:
         options = self._options
-        request = self._builder.build(call)
+        pool = self._pool
+        http = pool.current(call)
+        request = self._builder.build(call, http)
         attempts = _Attempts(call, options)
         delay: float | None
         while True:
             try:
-                response = await self._exchange(request, attempts)
-            except httpx.RequestError as error:
-                delay = attempts.after_error(error)
+                response = await self._exchange(http, request, attempts)
+            except Exception as error:
+                delay = attempts.after_failure(error, pool)
             else:
                 delay = attempts.after_answer(response)
                 if delay is None:
                     return attempts.finish(response)
             await options.retry_policy.async_sleep(delay)
+            pool.current(call)
 
-    async def _exchange(self, request: httpx.Request, attempts: _Attempts) -> httpx.Response:
+    async def _exchange(
+        self, http: httpx.AsyncClient, request: httpx.Request, attempts: _Attempts
+    ) -> httpx.Response:
         """One attempt: send, and read the whole answer, cancelled at the attempt's time limit."""
         limit = attempts.limit
         if limit is None:
-            return await self._send_and_read(request, attempts)
+            return await self._send_and_read(http, request, attempts)
         import anyio  # noqa: PLC0415 - only async users pay for importing anyio
 
         with anyio.move_on_after(limit):
-            return await self._send_and_read(request, attempts)
+            return await self._send_and_read(http, request, attempts)
         raise _over_time_limit(limit, request)
 
-    async def _send_and_read(self, request: httpx.Request, attempts: _Attempts) -> httpx.Response:
-        response = await self._http.send(request, stream=True)
+    async def _send_and_read(
+        self, http: httpx.AsyncClient, request: httpx.Request, attempts: _Attempts
+    ) -> httpx.Response:
+        response = await http.send(request, stream=True)
         if _is_encoded(response):
             stream = cast("httpx.AsyncByteStream", response.stream)  # an async transport's
             response.stream = _PiecesStream(stream)

@@ -20,12 +20,11 @@ import time
 from typing import TYPE_CHECKING, Any
 
 import httpcore
+import httpx
 
 if TYPE_CHECKING:
     import ssl
     from collections.abc import Iterable, Iterator
-
-    import httpx
 
 __all__ = ["DeadlineBackend", "attempt_deadline", "install", "over_time_limit_text"]
 
@@ -150,14 +149,18 @@ class DeadlineBackend(httpcore.NetworkBackend):
         self._backend.sleep(seconds)
 
 
-def install(http: httpx.Client) -> None:
+def install(http: httpx.Client | httpx.AsyncClient) -> None:
     """Make the pools of a client-made ``httpx.Client`` honour attempt deadlines.
+
+    An ``httpx.AsyncClient`` is left alone: ``AsyncClient`` cancels the attempt instead.
 
     Reaches into httpx's transport (``_pool``) and httpcore's pool
     (``_network_backend``, read by each new connection): httpx offers no public way
     to give its default transport a network backend. A transport without them is left
     as it is; ``tests/client/test_client_hostile.py`` fails if a new httpx moves them.
     """
+    if not isinstance(http, httpx.Client):
+        return
     transports: list[object] = [http._transport, *http._mounts.values()]
     for transport in transports:
         pool = getattr(transport, "_pool", None)

@@ -17,7 +17,7 @@ import respx
 from client_support import BASE_URL, Either, ok
 
 import durable_stores_client
-from durable_stores_client import AsyncClient, Client, RetryPolicy
+from durable_stores_client import AsyncClient, Client, ClientClosedError, RetryPolicy
 from durable_stores_client._requests import new_idempotency_key
 
 
@@ -250,19 +250,38 @@ def test_a_malformed_base_url_with_an_at_sign_is_not_echoed_whole(
     assert "pa55word" not in str(caught.value)
 
 
+class _ClosingTransport(httpx.MockTransport):
+    def __init__(self) -> None:
+        super().__init__(lambda request: httpx.Response(200, json=ok([])))
+        self.closed = 0
+
+    def close(self) -> None:
+        self.closed += 1
+
+    async def aclose(self) -> None:
+        self.closed += 1
+
+
 def test_sync_client_context_manager_closes_its_own_pool() -> None:
-    with Client(transport=httpx.MockTransport(lambda request: httpx.Response(200))) as client:
-        assert not client._http.is_closed
-    assert client._http.is_closed
+    transport = _ClosingTransport()
+    with Client(transport=transport) as client:
+        assert client.list_stores() == []
+        assert transport.closed == 0
+    assert transport.closed == 1
     client.close()  # idempotent
+    with pytest.raises(ClientClosedError):
+        client.list_stores()
 
 
 async def test_async_client_context_manager_closes_its_own_pool() -> None:
-    transport = httpx.MockTransport(lambda request: httpx.Response(200))
+    transport = _ClosingTransport()
     async with AsyncClient(transport=transport) as client:
-        assert not client._http.is_closed
-    assert client._http.is_closed
+        assert await client.list_stores() == []
+        assert transport.closed == 0
+    assert transport.closed == 1
     await client.aclose()
+    with pytest.raises(ClientClosedError):
+        await client.list_stores()
 
 
 def _mock_transport(seen: list[httpx.Request]) -> httpx.MockTransport:
@@ -301,7 +320,6 @@ async def test_with_options_shares_the_pool_and_leaves_the_parent_alone(
     parent = api.client
     derived = parent.with_options(timeout=99.0, headers={"X-B": "2"}, max_retries=0)
     assert type(derived) is type(parent)
-    assert derived._http is parent._http
     assert derived.timeout == httpx.Timeout(99.0)
     assert derived.max_retries == 0
     assert parent.timeout == httpx.Timeout(30.0, connect=5.0)
@@ -320,9 +338,12 @@ async def test_with_options_shares_the_pool_and_leaves_the_parent_alone(
 
     # Closing the derived client leaves the shared pool open for the parent.
     await derived_api.close()
-    assert not parent._http.is_closed
     await api.list_stores()
     assert route.call_count == 3
+    # Closing the parent stops the derived client too: it shares the parent's pool.
+    await api.close()
+    with pytest.raises(ClientClosedError):
+        await derived_api.list_stores()
 
 
 async def test_with_options_validates_like_the_constructor(api: Either) -> None:
