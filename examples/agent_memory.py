@@ -1,8 +1,9 @@
 """Agent memory on a SQLite store: conversation history and facts that survive restarts.
 
-A small ``AgentMemory`` class an agent could use as is: ``ensure_store`` makes it safe
-to start many times (the store is created once, then found by name), the schema uses
-``IF NOT EXISTS``, and every value goes through bound parameters.
+A small ``AgentMemory`` class an agent could use as is: ``client.store(name=...)`` makes
+it safe to start many times (the store is created once, then found by name), the schema
+uses ``IF NOT EXISTS``, every value goes through bound parameters, and facts come back
+as a typed ``Fact`` class.
 
 Runs against the bundled fake server by default; set ``DURABLE_STORES_BASE_URL``
 to run it against a real server.
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from durable_stores_client import Client
@@ -34,52 +36,58 @@ SCHEMA = (
 )
 
 
+@dataclass(frozen=True)
+class Fact:
+    """One thing the agent learned."""
+
+    key: str
+    value: str
+
+
 class AgentMemory:
     """An agent's long-term memory, kept in one SQLite store."""
 
     def __init__(self, client: Client, name: str) -> None:
-        self._client = client
-        self.store = client.ensure_store(name=name, kind="sqlite")
+        self.store = client.store(name=name, kind="sqlite")  # get or create by name
         for statement in SCHEMA:
-            client.execute_store(self.store.id, sql=statement)
+            self.store.execute(statement)
 
     def add_message(self, session: str, role: str, content: str) -> int:
         """Append a message to a session; returns its id."""
-        result = self._client.execute_store(
-            self.store.id,
-            sql="INSERT INTO messages (session, role, content) VALUES (?, ?, ?)",
-            params=[session, role, content],
+        result = self.store.execute(
+            "INSERT INTO messages (session, role, content) VALUES (?, ?, ?)",
+            [session, role, content],
         )
         assert result.last_insert_rowid is not None
         return result.last_insert_rowid
 
     def history(self, session: str, *, last: int = 10) -> list[dict[str, Any]]:
         """The last ``last`` messages of a session, oldest first."""
-        result = self._client.query_store(
-            self.store.id,
-            sql="""SELECT id, role, content FROM (
-                       SELECT id, role, content FROM messages
-                       WHERE session = ? ORDER BY id DESC LIMIT ?
-                   ) ORDER BY id""",
-            params=[session, last],
+        result = self.store.query(
+            """SELECT id, role, content FROM (
+                   SELECT id, role, content FROM messages
+                   WHERE session = ? ORDER BY id DESC LIMIT ?
+               ) ORDER BY id""",
+            [session, last],
         )
         return list(result)
 
     def remember(self, key: str, value: str) -> None:
         """Store a fact, replacing an older value."""
-        self._client.execute_store(
-            self.store.id,
-            sql="INSERT INTO facts (key, value) VALUES (?, ?) "
+        self.store.execute(
+            "INSERT INTO facts (key, value) VALUES (?, ?) "
             "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            params=[key, value],
+            [key, value],
         )
 
     def recall(self, key: str) -> str | None:
         """A fact's value, or ``None`` when the agent never learned it."""
-        row = self._client.query_store(
-            self.store.id, sql="SELECT value FROM facts WHERE key = ?", params=[key]
-        ).first()
-        return None if row is None else str(row["value"])
+        fact = self.store.query("SELECT key, value FROM facts WHERE key = ?", [key]).first_as(Fact)
+        return None if fact is None else fact.value
+
+    def facts(self) -> list[Fact]:
+        """Everything the agent learned, by key."""
+        return self.store.query("SELECT key, value FROM facts ORDER BY key").rows_as(Fact)
 
 
 def make_client() -> Client:
@@ -102,14 +110,15 @@ def main() -> None:
 
             # A restart: a new AgentMemory on the same store finds everything again.
             again = AgentMemory(client, name)
-            assert again.store.id == memory.store.id
+            assert again.store == memory.store
             for message in again.history("s-1"):
                 print(f"{message['role']:>9}: {message['content']}")
             print(f"user.name  = {again.recall('user.name')}")
             print(f"user.style = {again.recall('user.style')}")
             print(f"user.city  = {again.recall('user.city')}")
+            print(f"all facts  = {[fact.key for fact in again.facts()]}")
         finally:
-            client.delete_store(memory.store.id)
+            memory.store.delete()
 
 
 if __name__ == "__main__":

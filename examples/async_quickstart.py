@@ -28,17 +28,13 @@ def make_client() -> AsyncClient:
 
 async def main() -> None:
     async with make_client() as client:
-        store = await client.create_store(name=f"async-{uuid.uuid4().hex[:8]}", kind="sqlite")
+        squares = await client.store(name=f"async-{uuid.uuid4().hex[:8]}", kind="sqlite")
         try:
-            await client.execute_store(
-                store.id, sql="CREATE TABLE squares (n INTEGER PRIMARY KEY, square INTEGER)"
-            )
+            await squares.execute("CREATE TABLE squares (n INTEGER PRIMARY KEY, square INTEGER)")
             # Writes one at a time: each is its own statement, order does not matter here.
             await asyncio.gather(
                 *(
-                    client.execute_store(
-                        store.id, sql="INSERT INTO squares VALUES (?, ?)", params=[n, n * n]
-                    )
+                    squares.execute("INSERT INTO squares VALUES (?, ?)", [n, n * n])
                     for n in range(1, 21)
                 )
             )
@@ -46,22 +42,18 @@ async def main() -> None:
             # Twenty reads in flight together.
             results = await asyncio.gather(
                 *(
-                    client.query_store(
-                        store.id, sql="SELECT square FROM squares WHERE n = ?", params=[n]
-                    )
+                    squares.query("SELECT square FROM squares WHERE n = ?", [n])
                     for n in range(1, 21)
                 )
             )
-            squares = [result.scalar() for result in results]
-            print(f"{len(results)} concurrent queries -> {squares}")
-            assert squares == [n * n for n in range(1, 21)]
+            values = [result.scalar() for result in results]
+            print(f"{len(results)} concurrent queries -> {values}")
+            assert values == [n * n for n in range(1, 21)]
 
-            total = await client.query_store(
-                store.id, sql="SELECT sum(square) AS total FROM squares"
-            )
+            total = await squares.query("SELECT sum(square) AS total FROM squares")
             print(f"sum of squares 1..20 = {total.scalar()}")
         finally:
-            await client.delete_store(store.id)
+            await squares.delete()
 
 
 if __name__ == "__main__":

@@ -28,31 +28,29 @@ def main() -> None:
         # A unique name, so running this twice against a real server never collides.
         store = client.create_store(name=f"quickstart-{uuid.uuid4().hex[:8]}", kind="sqlite")
         print(f"created store {store.name!r} ({store.kind.value}) id={store.id}")
+        notes = client.store(store)  # a handle: the store's operations without its id
         try:
-            client.execute_store(
-                store.id,
-                sql="CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)",
-            )
+            notes.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")
             for body in ["buy milk", "write docs", "ship it"]:
-                result = client.execute_store(
-                    store.id, sql="INSERT INTO notes (body) VALUES (?)", params=[body]
-                )
+                result = notes.execute("INSERT INTO notes (body) VALUES (?)", [body])
                 print(f"inserted note {result.last_insert_rowid}: {body}")
 
-            rows = client.query_store(
-                store.id, sql="SELECT id, body FROM notes WHERE id > ? ORDER BY id", params=[1]
-            )
+            rows = notes.query("SELECT id, body FROM notes WHERE id > ? ORDER BY id", [1])
             print(f"columns: {rows.columns}")
             for row in rows:
                 print(f"  {row['id']}: {row['body']}")
 
-            count = client.query_store(store.id, sql="SELECT count(*) AS n FROM notes").scalar()
+            count = notes.query("SELECT count(*) AS n FROM notes").scalar()
             print(f"{count} notes in total")
+
+            # The client's own operations take the id: the same call, spelled out.
+            first = client.query_store(store.id, "SELECT body FROM notes ORDER BY id")[0]
+            print(f"first note: {first['body']}")
 
             names = [s.name for s in client.list_stores()]
             assert store.name in names
         finally:
-            client.delete_store(store.id)
+            notes.delete()
             print(f"deleted store {store.name!r}")
 
 

@@ -4,7 +4,8 @@ By default the demo runs on the embedded fake server (in-process, no server need
 ``--base-url URL`` runs the very same steps against a real server. It creates a SQLite
 store for an agent's memory and a Redis store for a cache, applies a schema, writes and
 reads with bound parameters, bumps a Redis counter, shows a wrong-endpoint error handled
-cleanly, and deletes what it created. Every step prints what it did and how long it took.
+cleanly, and deletes what it created. Every step prints the SDK calls it made (the very
+code it ran, so the transcript doubles as a tutorial), what they did, and how long it took.
 
 Without ``fakeredis`` (the ``fake`` extra) the embedded fake cannot run Redis commands:
 the demo then says how to enable that part and runs the rest.
@@ -16,6 +17,7 @@ import argparse
 import contextlib
 import shutil
 import sys
+import textwrap
 import time
 import uuid
 from contextlib import contextmanager
@@ -93,15 +95,33 @@ def _warm_up_fakeredis() -> None:
     warm.execute_command("SET", "k", "v", "EX", "1")
 
 
+#: What the transcript puts before a line of code that ran, and before what it did.
+_CODE_MARK = "|"
+_NOTE_MARK = "->"
+
+
 class Transcript:
     """Numbered steps with their timings and notes, printed as each step ends."""
 
     def __init__(self, out: TextIO) -> None:
         self._out = out
         self._number = 0
+        self._code: list[str] = []
         self.requests = 0
         self.step_ms = 0.0
         self.started = time.perf_counter()
+        #: The variables the shown code works with (``client``, ``memory``, ...).
+        self.names: dict[str, Any] = {}
+
+    def run(self, code: str) -> None:
+        """Run ``code`` (SDK calls, as a user would write them) and show it under the step.
+
+        The transcript prints exactly the code that ran, so it cannot drift from
+        what the demo does; the code's variables stay in :attr:`names`.
+        """
+        code = textwrap.dedent(code).strip()
+        self._code.append(code)
+        exec(compile(code, "<demo>", "exec"), self.names)  # noqa: S102 - the demo's own code
 
     def say(self, text: str = "") -> None:
         """A line of narration."""
@@ -113,6 +133,7 @@ class Transcript:
         self._number += 1
         number = self._number
         notes: list[str] = []
+        self._code = []
         started = time.perf_counter()
         outcome = "failed"
         try:
@@ -124,8 +145,11 @@ class Transcript:
             self.step_ms += elapsed
             timing = f"{elapsed:8.1f} ms" if not outcome else f"{outcome:>11}"
             self.say(f"[{number:>2}] {title:<58} {timing}")
+            for code in self._code:
+                for line in code.splitlines():
+                    self.say(f"     {_CODE_MARK} {line}")
             for note in notes:
-                self.say(f"     {note}")
+                self.say(f"     {_NOTE_MARK} {note}")
 
     def total_ms(self) -> float:
         """Milliseconds since the transcript began."""
@@ -191,150 +215,169 @@ def _shortest(program: Path, name: str) -> str:
 
 def _walkthrough(client: Client, t: Transcript, *, redis_ok: bool, unique: bool) -> None:
     suffix = f"-{uuid.uuid4().hex[:6]}" if unique else ""
-    created: list[tuple[str, str]] = []
+    t.names["client"] = client
+    names = t.names
+    created: list[tuple[str, str]] = []  # (variable, store name) of each store made
     try:
         with t.step("create a SQLite store for the agent's memory") as notes:
-            memory = client.create_store(name=f"demo-agent-memory{suffix}", kind="sqlite")
-            created.append((memory.id, memory.name))
-            notes.append(f"store {memory.name!r} kind={memory.kind.value} id={memory.id}")
+            t.run(
+                f"""
+                store = client.create_store(name="demo-agent-memory{suffix}", kind="sqlite")
+                memory = client.store(store)  # a handle: the store's calls without its id
+                """
+            )
+            store = names["store"]
+            created.append(("memory", store.name))
+            notes.append(f"store {store.name!r} kind={store.kind.value} id={store.id}")
 
-        schema = [
+        names["schema"] = [
             "CREATE TABLE messages (id INTEGER PRIMARY KEY, session TEXT NOT NULL, "
             "role TEXT NOT NULL, content TEXT NOT NULL)",
             "CREATE TABLE facts (key TEXT PRIMARY KEY, value TEXT NOT NULL, "
             "confidence REAL NOT NULL)",
             "CREATE INDEX messages_by_session ON messages (session, id)",
         ]
-        with t.step("apply the schema (2 tables, 1 index)", requests=len(schema)) as notes:
-            for statement in schema:
-                client.execute_store(memory.id, sql=statement)
+        with t.step("apply the schema (2 tables, 1 index)", requests=3) as notes:
+            t.run(
+                """
+                for statement in schema:  # CREATE TABLE messages ..., facts ..., an index
+                    memory.execute(statement)
+                """
+            )
             notes.append("messages(id, session, role, content), facts(key, value, confidence)")
 
-        turns = [
+        names["turns"] = [
             ("user", "Plan a trip to Lisbon in May."),
             ("assistant", "Noted: Lisbon, May. Any budget?"),
             ("user", "Around 1500 EUR, and I'm vegetarian."),
         ]
-        with t.step("write a conversation (bound parameters)", requests=len(turns)) as notes:
-            last = None
-            for role, content in turns:
-                last = client.execute_store(
-                    memory.id,
-                    sql="INSERT INTO messages (session, role, content) VALUES (?, ?, ?)",
-                    params=["s-1", role, content],
-                )
-            notes.append(
-                f"{len(turns)} messages written, last rowid {last and last.last_insert_rowid}"
+        with t.step("write a conversation (bound parameters)", requests=3) as notes:
+            t.run(
+                """
+                for role, content in turns:
+                    last = memory.execute(
+                        "INSERT INTO messages (session, role, content) VALUES (?, ?, ?)",
+                        ["s-1", role, content],
+                    )
+                """
             )
+            notes.append(f"3 messages written, last rowid {names['last'].last_insert_rowid}")
 
-        facts = [
+        names["facts"] = [
             ("destination", "Lisbon", 0.98),
             ("budget_eur", "1500", 0.9),
             ("diet", "vegetarian", 0.95),
         ]
-        with t.step("remember facts (upsert)", requests=len(facts) + 1) as notes:
-            upsert = (
-                "INSERT INTO facts (key, value, confidence) VALUES (?, ?, ?) "
-                "ON CONFLICT(key) DO UPDATE SET value = excluded.value, "
-                "confidence = excluded.confidence"
+        names["UPSERT"] = (
+            "INSERT INTO facts (key, value, confidence) VALUES (?, ?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value, "
+            "confidence = excluded.confidence"
+        )
+        with t.step("remember facts (upsert)", requests=4) as notes:
+            t.run(
+                """
+                for key, value, confidence in facts:  # UPSERT = "INSERT ... ON CONFLICT ..."
+                    memory.execute(UPSERT, [key, value, confidence])
+                changed = memory.execute(UPSERT, ["budget_eur", "1800", 0.97])
+                """
             )
-            for key, value, confidence in facts:
-                client.execute_store(memory.id, sql=upsert, params=[key, value, confidence])
-            changed = client.execute_store(
-                memory.id, sql=upsert, params=["budget_eur", "1800", 0.97]
-            )
-            notes.append(
-                f"3 facts stored; budget revised to 1800 ({changed.rows_affected} row updated)"
-            )
+            rows = names["changed"].rows_affected
+            notes.append(f"3 facts stored; budget revised to 1800 ({rows} row updated)")
 
         with t.step("read the conversation back") as notes:
-            history = client.query_store(
-                memory.id,
-                sql="SELECT role, content FROM messages WHERE session = ? ORDER BY id",
-                params=["s-1"],
+            t.run(
+                """
+                history = memory.query(
+                    "SELECT role, content FROM messages WHERE session = ? ORDER BY id", ["s-1"]
+                )
+                """
             )
-            for row in history:
-                notes.append(f"{row['role']:>9}: {row['content']}")
+            notes.extend(f"{row['role']:>9}: {row['content']}" for row in names["history"])
 
         with t.step("recall confident facts (WHERE confidence >= ?)") as notes:
-            recalled = client.query_store(
-                memory.id,
-                sql="SELECT key, value FROM facts WHERE confidence >= ? ORDER BY key",
-                params=[0.95],
+            t.run(
+                """
+                recalled = memory.query(
+                    "SELECT key, value FROM facts WHERE confidence >= ? ORDER BY key", [0.95]
+                )
+                """
             )
-            notes.append(", ".join(f"{row['key']}={row['value']}" for row in recalled))
+            notes.append(", ".join(f"{row['key']}={row['value']}" for row in names["recalled"]))
 
-        hostile = "Robert'); DROP TABLE messages; --"
+        hostile = names["hostile"] = "Robert'); DROP TABLE messages; --"
         with t.step("bound parameters keep hostile input as data", requests=2) as notes:
-            client.execute_store(
-                memory.id,
-                sql="INSERT INTO messages (session, role, content) VALUES (?, ?, ?)",
-                params=["s-1", "user", hostile],
+            t.run(
+                """
+                memory.execute(  # hostile = "Robert'); DROP TABLE messages; --"
+                    "INSERT INTO messages (session, role, content) VALUES (?, ?, ?)",
+                    ["s-1", "user", hostile],
+                )
+                count = memory.query(
+                    "SELECT count(*) AS n FROM messages WHERE session = ?", ["s-1"]
+                ).scalar()
+                """
             )
-            count = client.query_store(
-                memory.id,
-                sql="SELECT count(*) AS n FROM messages WHERE session = ?",
-                params=["s-1"],
-            ).scalar()
-            notes.append(f"stored {hostile!r} verbatim; messages table intact with {count} rows")
+            notes.append(
+                f"stored {hostile!r} verbatim; messages table intact with {names['count']} rows"
+            )
 
         with t.step("a wrong endpoint fails cleanly (Redis command on SQLite)") as notes:
-            try:
-                client.command_store(memory.id, command=["GET", "destination"])
-            except BadRequestError as exc:
-                notes.append(f"BadRequestError {exc.status_code}: {exc.message}")
-            else:  # pragma: no cover - a server breaking the contract
-                notes.append("the server accepted it: it does not follow the contract here")
+            _show_error(t, notes, 'memory.command("GET", "destination")')
 
         if redis_ok:
-            _redis_steps(client, t, suffix, created)
+            _redis_steps(t, suffix, created)
         else:
             with t.step("Redis cache: skipped", requests=0) as notes:
                 notes.extend(_REDIS_HINT)
 
         with t.step("list stores") as notes:
-            names = {store.name for store in client.list_stores()}
-            mine = [name for _, name in created if name in names]
-            count = f"{len(names)} store{'s' if len(names) != 1 else ''} on the server"
-            joiner = ": " if len(mine) == len(names) else ", including "
+            t.run("store_names = {store.name for store in client.list_stores()}")
+            on_server = names["store_names"]
+            mine = [name for _, name in created if name in on_server]
+            count = f"{len(on_server)} store{'s' if len(on_server) != 1 else ''} on the server"
+            joiner = ": " if len(mine) == len(on_server) else ", including "
             notes.append(count + joiner + ", ".join(mine))
     finally:
-        for store_id, name in reversed(created):
-            with t.step(f"clean up: delete {name!r}") as notes:
-                client.delete_store(store_id, missing_ok=True)
+        for variable, name in reversed(created):
+            with t.step(f"clean up: delete {name!r}"):
+                t.run(f"{variable}.delete(missing_ok=True)")
 
 
-def _redis_steps(
-    client: Client, t: Transcript, suffix: str, created: list[tuple[str, str]]
-) -> None:
-    with t.step("create a Redis store for a cache") as notes:
-        cache = client.create_store(
-            name=f"demo-agent-cache{suffix}",
-            kind="redis",
-            config={"host": "127.0.0.1", "port": 6379, "db": 0},
+def _show_error(t: Transcript, notes: list[str], code: str) -> None:
+    """Run ``code``, which the contract says fails with a 400, and show how."""
+    try:
+        t.run(f"{code}  # raises BadRequestError")
+    except BadRequestError as exc:
+        notes.append(f"BadRequestError {exc.status_code}: {exc.message}")
+    else:  # pragma: no cover - a server breaking the contract
+        notes.append("the server accepted it: it does not follow the contract here")
+
+
+def _redis_steps(t: Transcript, suffix: str, created: list[tuple[str, str]]) -> None:
+    name = f"demo-agent-cache{suffix}"
+    with t.step("get or create a Redis store for a cache (by name)", requests=2) as notes:
+        t.run(
+            f"""
+            cache = client.store(
+                name="{name}", kind="redis", config={{"host": "127.0.0.1", "port": 6379}}
+            )
+            """
         )
-        created.append((cache.id, cache.name))
-        notes.append(f"store {cache.name!r} kind={cache.kind.value} id={cache.id}")
+        created.append(("cache", name))
+        notes.append(f"store {name!r} kind=redis id={t.names['cache'].id}")
 
     with t.step("cache a tool result with a TTL (SET ... EX 300)", requests=2) as notes:
-        client.command_store(
-            cache.id,
-            command=["SET", "weather:lisbon", '{"temp_c": 24, "sky": "clear"}', "EX", "300"],
+        t.run(
+            """
+            cache.command("SET", "weather:lisbon", '{"temp_c": 24, "sky": "clear"}', "EX", 300)
+            cached = cache.command("GET", "weather:lisbon")
+            """
         )
-        cached = client.command_store(cache.id, command=["GET", "weather:lisbon"]).result
-        notes.append(f"GET weather:lisbon -> {cached}")
+        notes.append(f"GET weather:lisbon -> {t.names['cached']}")
 
     with t.step("bump a counter (INCR agent:tool_calls, 3 times)", requests=3) as notes:
-        values = [
-            client.command_store(cache.id, command=["INCR", "agent:tool_calls"]).result
-            for _ in range(3)
-        ]
-        notes.append(f"counter went {' -> '.join(str(v) for v in values)}")
+        t.run('values = [cache.command("INCR", "agent:tool_calls") for _ in range(3)]')
+        notes.append(f"counter went {' -> '.join(str(v) for v in t.names['values'])}")
 
     with t.step("a wrong endpoint fails cleanly (SQL on Redis)") as notes:
-        try:
-            client.query_store(cache.id, sql="SELECT 1")
-        except BadRequestError as exc:
-            notes.append(f"BadRequestError {exc.status_code}: {exc.message}")
-        else:  # pragma: no cover - a server breaking the contract
-            notes.append("the server accepted it: it does not follow the contract here")
+        _show_error(t, notes, 'cache.query("SELECT 1")')

@@ -15,31 +15,25 @@ class NotesAgent:
 
     def __init__(self, client: Client | None = None, *, store_name: str = "notes") -> None:
         self.client = client if client is not None else Client()
-        self.store = self.client.ensure_store(name=store_name, kind="sqlite")
-        self.client.execute_store(
-            self.store.id,
-            sql="CREATE TABLE IF NOT EXISTS notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)",
+        self.store = self.client.store(name=store_name, kind="sqlite")
+        self.store.execute(
+            "CREATE TABLE IF NOT EXISTS notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)"
         )
 
     def add(self, body: str) -> int:
         """Keep a note; returns its id."""
-        result = self.client.execute_store(
-            self.store.id, sql="INSERT INTO notes (body) VALUES (?)", params=[body]
-        )
+        result = self.store.execute("INSERT INTO notes (body) VALUES (?)", [body])
         assert result.last_insert_rowid is not None
         return result.last_insert_rowid
 
     def notes(self) -> list[str]:
         """Every note, oldest first."""
-        result = self.client.query_store(self.store.id, sql="SELECT body FROM notes ORDER BY id")
-        return [str(row["body"]) for row in result]
+        return [str(row["body"]) for row in self.store.query("SELECT body FROM notes ORDER BY id")]
 
     def count_or_none(self) -> int | None:
         """How many notes there are, or ``None`` when the store cannot answer right now."""
         try:
-            count = self.client.query_store(
-                self.store.id, sql="SELECT count(*) AS n FROM notes"
-            ).scalar()
+            count = self.store.query("SELECT count(*) AS n FROM notes").scalar()
         except APIError:
             return None
         return int(count)

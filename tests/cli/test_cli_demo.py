@@ -45,7 +45,12 @@ def test_demo_on_the_embedded_fake(capsys: pytest.CaptureFixture[str]) -> None:
     assert "user: Around 1500 EUR, and I'm vegetarian." in out
     assert "budget_eur=1800" in out
     assert "2 stores on the server: demo-agent-memory, demo-agent-cache" in out
-    assert re.search(r"done: 26 requests in \d+\.\d ms \(\d+\.\d ms with start-up\)\.", out)
+    # Each step shows the SDK calls it ran, as a user would write them.
+    assert "     | memory = client.store(store)" in out
+    assert '     | values = [cache.command("INCR", "agent:tool_calls") for _ in range(3)]' in out
+    assert '     | cache.query("SELECT 1")  # raises BadRequestError' in out
+    assert "     | memory.delete(missing_ok=True)" in out
+    assert re.search(r"done: 27 requests in \d+\.\d ms \(\d+\.\d ms with start-up\)\.", out)
 
 
 def test_demo_without_fakeredis_runs_the_rest(
