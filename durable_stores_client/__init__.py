@@ -5,8 +5,8 @@ Everything public is importable from here and listed in ``__all__``::
     from durable_stores_client import Client
 
     with Client() as client:
-        store = client.ensure_store(name="notes", kind="sqlite")
-        client.execute_store(store.id, sql="CREATE TABLE IF NOT EXISTS notes (body TEXT)")
+        notes = client.store(name="notes", kind="sqlite")
+        notes.execute("CREATE TABLE IF NOT EXISTS notes (body TEXT)")
 """
 
 from ._client import AsyncClient, Client

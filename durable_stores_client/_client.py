@@ -615,8 +615,8 @@ class Client(_BaseClient[httpx.Client, httpx.BaseTransport]):
 
     Example:
         >>> with Client("http://localhost:18888") as client:
-        ...     store = client.ensure_store(name="notes", kind="sqlite")
-        ...     client.query_store(store.id, sql="SELECT 1 AS one").scalar()
+        ...     notes = client.store(name="notes", kind="sqlite")
+        ...     notes.query("SELECT 1 AS one").scalar()
         1
 
     Args:
@@ -1035,9 +1035,9 @@ class AsyncClient(_BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport]):
 
     Example:
         >>> async with AsyncClient("http://localhost:18888") as client:
-        ...     store = await client.ensure_store(name="cache", kind="redis")
-        ...     await client.command_store(store.id, command=["PING"])
-        CommandResult(result='PONG')
+        ...     cache = await client.store(name="cache", kind="redis")
+        ...     await cache.command("PING")
+        'PONG'
 
     Args:
         base_url: As for :class:`Client`.

@@ -9,7 +9,7 @@ Example:
     >>> fake = FakeServer()
     >>> with fake.client() as client:
     ...     store = client.create_store(name="notes", kind="sqlite")
-    ...     client.execute_store(store.id, sql="CREATE TABLE t (x)").rows_affected
+    ...     client.execute_store(store.id, "CREATE TABLE t (x)").rows_affected
     0
 """
 
