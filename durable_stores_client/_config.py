@@ -14,6 +14,7 @@ Everything is validated here, before any I/O, with a :class:`TypeError` or
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 import warnings
 from collections.abc import Callable, Mapping
@@ -33,6 +34,7 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "ENV_API_KEY",
     "ENV_BASE_URL",
+    "MAX_TIMEOUT",
     "UNCHANGED",
     "USER_AGENT",
     "ClientOptions",
@@ -161,9 +163,40 @@ def _mask_url(text: str) -> str:
     return f"{scheme}{separator}{MASK}@{rest}" if separator else f"{MASK}@{rest}"
 
 
+#: The longest finite timeout (about 11.6 days): longer ones overflow what sockets
+#: and clocks accept. For no limit, pass None or ``float("inf")``.
+MAX_TIMEOUT = 1_000_000.0
+
+
+def _check_seconds(value: float, what: str) -> float | None:
+    """Return a phase limit in seconds, None for no limit (infinity); refuse the unusable."""
+    if value == math.inf:
+        return None
+    if not value > 0:
+        raise ValueError(f"{what} must be a positive number of seconds, got {value!r}")
+    if value > MAX_TIMEOUT:
+        raise ValueError(
+            f"{what} of {value:g} s is over the longest supported, {MAX_TIMEOUT:,.0f} s; "
+            'for no limit pass None or float("inf")'
+        )
+    return float(value)
+
+
 def _check_timeout(timeout: object) -> httpx.Timeout:
     if isinstance(timeout, httpx.Timeout):
-        return timeout
+        phases = {}
+        for name, value in timeout.as_dict().items():
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, (int, float))
+            ):
+                raise TypeError(
+                    f"timeout's {name} must be a number of seconds or None, "
+                    f"got {type(value).__name__}"
+                )
+            phases[name] = None if value is None else _check_seconds(value, f"timeout's {name}")
+        if phases == timeout.as_dict():
+            return timeout
+        return httpx.Timeout(**phases)
     if timeout is None:
         return httpx.Timeout(None)
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
@@ -171,9 +204,7 @@ def _check_timeout(timeout: object) -> httpx.Timeout:
             "timeout must be a number of seconds, an httpx.Timeout or None (no timeout); "
             f"got {type(timeout).__name__}"
         )
-    if not timeout > 0:
-        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
-    return httpx.Timeout(float(timeout))
+    return httpx.Timeout(_check_seconds(timeout, "timeout"))
 
 
 def _check_max_retries(max_retries: object) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import re
 import sys
@@ -11,7 +12,7 @@ import warnings
 from typing import Any
 
 from .. import Client
-from .._config import DEFAULT_BASE_URL, ENV_BASE_URL
+from .._config import DEFAULT_BASE_URL, ENV_BASE_URL, MAX_TIMEOUT
 
 #: The output formats of ``--output``.
 OUTPUT_FORMATS = ("table", "json", "jsonl")
@@ -30,13 +31,17 @@ class StoreLookupError(Exception):
 
 
 def positive_seconds(text: str) -> float:
-    """An argparse type: a number of seconds above 0."""
+    """An argparse type: a number of seconds above 0, at most MAX_TIMEOUT, or inf (no limit)."""
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
     if not value > 0:
         raise argparse.ArgumentTypeError(f"must be more than 0 seconds: {text!r}")
+    if MAX_TIMEOUT < value < math.inf:
+        raise argparse.ArgumentTypeError(
+            f"at most {MAX_TIMEOUT:,.0f} seconds (inf for no limit): {text!r}"
+        )
     return value
 
 

@@ -436,6 +436,20 @@ def test_a_timeout_suggests_a_longer_timeout(cli: Any, fake: FakeServer) -> None
     assert "Traceback" not in run.err
 
 
+def test_an_infinite_timeout_means_no_limit(cli: Any, fake: FakeServer) -> None:
+    # It used to print an OverflowError traceback.
+    run = cli("--timeout", "inf", "stores", "list")
+    assert run.code == 0, run.err
+    assert "Traceback" not in run.err
+
+
+def test_a_timeout_too_long_for_the_platform_is_a_usage_error(cli: Any) -> None:
+    run = cli("--timeout", "1e10", "stores", "list")
+    assert run.code == 2
+    assert "at most 1,000,000 seconds (inf for no limit)" in run.err
+    assert "Traceback" not in run.err
+
+
 def test_table_shows_short_utc_times_and_full_config_in_detail(capsys: Any) -> None:
     from datetime import datetime, timedelta, timezone
 

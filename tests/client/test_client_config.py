@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import math
 import subprocess
 import sys
 import types
@@ -108,6 +109,26 @@ async def test_env_base_url_is_used_for_requests(
 
 
 @pytest.mark.parametrize(
+    ("timeout", "expected"),
+    [
+        (math.inf, httpx.Timeout(None)),
+        (httpx.Timeout(5.0, read=math.inf), httpx.Timeout(5.0, read=None)),
+        (1_000_000, httpx.Timeout(1_000_000.0)),
+    ],
+)
+async def test_infinity_means_no_limit_and_calls_work(
+    make_api: Any, router: respx.MockRouter, timeout: Any, expected: httpx.Timeout
+) -> None:
+    # timeout=inf used to be accepted, and then every sync call raised OverflowError.
+    api = make_api(timeout=timeout)
+    assert api.client.timeout == expected
+    router.get("/stores").respond(200, json=ok([]))
+    assert await api.list_stores() == []
+    derived = api.client.with_options(timeout=math.inf)
+    assert derived.timeout == httpx.Timeout(None)
+
+
+@pytest.mark.parametrize(
     ("options", "error", "match"),
     [
         ({"base_url": "ftp://files.example"}, ValueError, "http:// or https://"),
@@ -121,6 +142,11 @@ async def test_env_base_url_is_used_for_requests(
         ({"timeout": -1.0}, ValueError, "positive"),
         ({"timeout": "30"}, TypeError, "timeout must be"),
         ({"timeout": True}, TypeError, "timeout must be"),
+        ({"timeout": float("nan")}, ValueError, "positive"),
+        ({"timeout": -math.inf}, ValueError, "positive"),
+        ({"timeout": 1e10}, ValueError, r"over the longest supported, 1,000,000 s; for no limit"),
+        ({"timeout": httpx.Timeout(5.0, read=1e7)}, ValueError, "timeout's read of 1e"),
+        ({"timeout": httpx.Timeout(0)}, ValueError, "timeout's connect must be a positive"),
         ({"max_retries": -1}, ValueError, "0 or more"),
         ({"max_retries": 2.0}, TypeError, "must be an int"),
         ({"max_retries": False}, TypeError, "must be an int"),
