@@ -151,7 +151,7 @@ class State:
         self.api_key = api_key
         self.data_dir = Path(data_dir).resolve() if data_dir is not None else None
         if self.data_dir is not None:
-            (self.data_dir / "stores").mkdir(parents=True, exist_ok=True)
+            (self.data_dir / _DEFAULT_FOLDER).mkdir(parents=True, exist_ok=True)
         self._now = timestamp_source(clock)
         self._next_id = id_source(ids)
         self.lock = threading.Lock()
@@ -213,7 +213,13 @@ class State:
             return record
 
     def _sqlite_path(self, config: dict[str, Any]) -> str | None:
-        """The database file for a given ``config.path`` (None: in memory or the default)."""
+        """The database file for a given ``config.path`` (None: in memory or the default).
+
+        The file must be the store's own: a path inside the data directory, not in
+        its ``stores/`` folder (the default files, one per store id) and not an
+        SQLite side file (``-wal``, ``-shm``, ``-journal``) of some database. Two
+        stores share a file only when both name the same path on purpose.
+        """
         if "path" not in config:
             return None
         path = config["path"]
@@ -222,15 +228,28 @@ class State:
         if self.data_dir is None:
             return None  # without data_dir every store lives in memory; the path is nominal
         if "\x00" in path or Path(path).is_absolute():
-            raise EngineError(
-                "config.path must be a relative path inside the fake server's data directory"
-            )
-        target = (self.data_dir / path).resolve()
+            raise EngineError(_OUTSIDE_DATA_DIR)
+        try:
+            target = (self.data_dir / path).resolve()
+        except (OSError, RuntimeError) as exc:  # a symlink loop, a name the OS refuses
+            raise EngineError(_unusable_path(exc)) from None
         if target == self.data_dir or not target.is_relative_to(self.data_dir):
+            raise EngineError(_OUTSIDE_DATA_DIR)
+        first = target.relative_to(self.data_dir).parts[0]
+        if first.casefold() == _DEFAULT_FOLDER:
             raise EngineError(
-                "config.path must be a relative path inside the fake server's data directory"
+                f"config.path must not be inside the data directory's {_DEFAULT_FOLDER}/ "
+                "folder: it holds each store's default database file"
             )
-        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.name.endswith(_SIDE_FILE_SUFFIXES):
+            raise EngineError(
+                "config.path must not end in -wal, -shm or -journal: SQLite keeps a "
+                "database's own side files under those names"
+            )
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        except (OSError, RecursionError) as exc:  # a name too long, through a file, too deep
+            raise EngineError(_unusable_path(exc)) from None
         return str(target)
 
     def get(self, store_id: str) -> Store | None:
@@ -283,6 +302,24 @@ class State:
             self.idempotency.clear()
         for store in stores:
             store.engine.close()
+
+
+_OUTSIDE_DATA_DIR = "config.path must be a relative path inside the fake server's data directory"
+#: The data directory's folder of default store files (``stores/<id>.db``).
+_DEFAULT_FOLDER = "stores"
+_SIDE_FILE_SUFFIXES = ("-wal", "-shm", "-journal")
+
+
+def _unusable_path(exc: BaseException) -> str:
+    if isinstance(exc, RecursionError):
+        reason = "too many nested directories"
+    elif isinstance(exc, FileExistsError):
+        reason = "a part of it is a file, not a directory"
+    elif isinstance(exc, OSError) and exc.strerror:
+        reason = exc.strerror
+    else:
+        reason = "a symlink loop"
+    return f"config.path cannot be used in the fake server's data directory: {reason}"
 
 
 def _open_sqlite(database: str | None) -> SqliteEngine:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 from fake_helpers import create, err, ok
 
@@ -39,3 +41,64 @@ def test_a_command_answer_over_the_fake_limit_is_a_400_naming_it(fake: FakeServe
         )
         got = ok(http.post(f"/stores/{sid}/command", json={"command": ["STRLEN", "a"]}))
         assert got["result"] == 15 * 1024 * 1024
+
+
+def test_a_store_cannot_open_another_stores_default_file(tmp_path: Path) -> None:
+    """With data_dir, stores/<id>.db belongs to store <id> alone (issue 12)."""
+    fake = FakeServer(data_dir=tmp_path)
+    with httpx.Client(base_url="http://f", transport=fake.transport()) as http:
+        owner = create(http, "owner")
+        ok(http.post(f"/stores/{owner}/execute", json={"sql": "CREATE TABLE secret (x)"}))
+        for number, path in enumerate(
+            [f"stores/{owner}.db", f"stores/../stores/{owner}.db", "stores/mine.db"]
+        ):
+            config = {"path": path}
+            text = err(
+                http.post(
+                    "/stores", json={"name": f"b{number}", "kind": "sqlite", "config": config}
+                ),
+                400,
+            )
+            assert text.startswith("config.path must not be inside the data directory's stores/")
+        for number, path in enumerate(["shared.db-wal", "x.db-shm", "x.db-journal"]):
+            config = {"path": path}
+            text = err(
+                http.post(
+                    "/stores", json={"name": f"w{number}", "kind": "sqlite", "config": config}
+                ),
+                400,
+            )
+            assert text.startswith("config.path must not end in -wal, -shm or -journal")
+        assert [s["id"] for s in ok(http.get("/stores"))] == [owner]
+        tables = {"sql": "SELECT name FROM sqlite_master"}
+        assert ok(http.post(f"/stores/{owner}/query", json=tables))["rows"] == [{"name": "secret"}]
+
+
+def test_two_stores_naming_the_same_path_share_it_on_purpose(tmp_path: Path) -> None:
+    fake = FakeServer(data_dir=tmp_path)
+    with httpx.Client(base_url="http://f", transport=fake.transport()) as http:
+        first = create(http, "a", config={"path": "shared/app.db"})
+        second = create(http, "b", config={"path": "shared/../shared/app.db"})
+        ok(http.post(f"/stores/{first}/execute", json={"sql": "CREATE TABLE t (x)"}))
+        ok(http.post(f"/stores/{second}/execute", json={"sql": "INSERT INTO t VALUES (1)"}))
+        count = {"sql": "SELECT count(*) AS n FROM t"}
+        assert ok(http.post(f"/stores/{first}/query", json=count))["rows"] == [{"n": 1}]
+
+
+def test_paths_the_os_refuses_are_400_not_500(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("not a directory")
+    (tmp_path / "loop").symlink_to(tmp_path / "loop")
+    fake = FakeServer(data_dir=tmp_path)
+    paths = [
+        "n" * 300 + ".db",
+        "d" * 300 + "/x.db",
+        "a-file/inner.db",
+        "/".join(["d"] * 2000) + "/x.db",
+        "loop/x.db",
+    ]
+    with httpx.Client(base_url="http://f", transport=fake.transport()) as http:
+        for number, path in enumerate(paths):
+            body = {"name": f"p{number}", "kind": "sqlite", "config": {"path": path}}
+            text = err(http.post("/stores", json=body), 400)
+            assert "config.path" in text or "failed creating store database" in text, text
+        assert ok(http.get("/stores")) == []
