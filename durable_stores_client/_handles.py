@@ -69,7 +69,9 @@ def handle_target(
             raise TypeError(f"store() takes a Store, got {type(store).__name__}{hint}")
         return HandleTarget(store.id, None)
     if id is not None:
-        _requests.store_path(id)  # the same id checks as every operation
+        if not isinstance(id, str):
+            raise TypeError(f"store() id must be a str, got {type(id).__name__}")
+        _requests.store_path("store", id)  # the same id checks as every operation
         return HandleTarget(str(id), None)
     body = _requests.create_body(
         "store",

@@ -87,13 +87,14 @@ def encode_json(value: Any, what: str) -> bytes:
     return text.encode("utf-8")
 
 
-def store_path(store_id: object, suffix: str = "") -> str:
+def store_path(operation: str, store_id: object, suffix: str = "") -> str:
     """Return ``/stores/<id><suffix>`` with the id percent-encoded as one segment.
 
     Every character outside ``A-Z a-z 0-9 - _ ~`` is encoded, including ``/``
     and ``.``, so an id like ``../x`` or ``a/b`` can never reach another route.
 
     Args:
+        operation: The method the user called, named in the errors.
         store_id: The store's id.
         suffix: ``""``, ``"/query"``, ``"/execute"`` or ``"/command"``.
 
@@ -103,9 +104,11 @@ def store_path(store_id: object, suffix: str = "") -> str:
     """
     if type(store_id) is not str:
         hint = " (pass store.id)" if isinstance(store_id, Store) else ""
-        raise TypeError(f"store_id must be a str, got {type(store_id).__name__}{hint}")
+        raise TypeError(
+            f"{operation}() store_id must be a str, got {type(store_id).__name__}{hint}"
+        )
     if not store_id.strip():
-        raise ValueError("store_id must be a non-empty string, such as store.id")
+        raise ValueError(f"{operation}() store_id must be a non-empty string, such as store.id")
     if _PLAIN_ID(store_id):
         return f"/stores/{store_id}{suffix}"
     return f"/stores/{_quote(store_id)}{suffix}"
@@ -181,12 +184,13 @@ def list_stores() -> PreparedCall:
 
 def get_store(store_id: object) -> PreparedCall:
     """Prepare ``GET /stores/{id}``."""
-    return PreparedCall("get_store", _READ, "GET", store_path(store_id), None, Store.from_dict)
+    path = store_path("get_store", store_id)
+    return PreparedCall("get_store", _READ, "GET", path, None, Store.from_dict)
 
 
 def delete_store(store_id: object) -> PreparedCall:
     """Prepare ``DELETE /stores/{id}``."""
-    path = store_path(store_id)
+    path = store_path("delete_store", store_id)
     return PreparedCall("delete_store", OperationKind.DELETE, "DELETE", path, None, None)
 
 
@@ -324,14 +328,14 @@ def query_store(store_id: object, sql: object, params: object) -> PreparedCall:
             ``params`` not a list or tuple.
         ValueError: Blank ``sql`` or a bad ``store_id``.
     """
-    path = store_path(store_id, "/query")
+    path = store_path("query_store", store_id, "/query")
     body = _sql_body("query_store", sql, params)
     return PreparedCall("query_store", _READ, "POST", path, body, QueryResult.from_dict)
 
 
 def execute_store(store_id: object, sql: object, params: object) -> PreparedCall:
     """Prepare ``POST /stores/{id}/execute`` (same arguments and checks as :func:`query_store`)."""
-    path = store_path(store_id, "/execute")
+    path = store_path("execute_store", store_id, "/execute")
     body = _sql_body("execute_store", sql, params)
     return PreparedCall("execute_store", _WRITE, "POST", path, body, ExecuteResult.from_dict)
 
@@ -355,7 +359,7 @@ def command_store(store_id: object, command: object) -> PreparedCall:
             UTF-8 bytes.
         ValueError: An empty ``command`` or a bad ``store_id``.
     """
-    path = store_path(store_id, "/command")
+    path = store_path("command_store", store_id, "/command")
     if isinstance(command, Mapping):
         body = dict(command)
         command = body.get("command")
