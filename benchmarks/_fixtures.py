@@ -28,6 +28,8 @@ INSERT_ROW = "INSERT INTO items (id, name, email, score, active) VALUES (?, ?, ?
 SMALL_SQL = "SELECT id, name, email, score, active FROM items WHERE id = ?"
 SMALL_PARAMS: list[Any] = [1]
 SMALL_QUERY: dict[str, Any] = {"sql": SMALL_SQL, "params": SMALL_PARAMS}
+STORE_ID = "019abc12-1234-7def-89ab-0123456789ab"
+"""A store id for servers that answer any path (the minimal server, mock transports)."""
 
 
 def row_values(i: int) -> list[Any]:
@@ -41,9 +43,14 @@ def unwrap(response: httpx.Response) -> Any:
     This is what a hand-written caller of raw httpx does at a minimum, and what the
     SDK's decoding is measured against.
     """
-    body = json.loads(response.content)
-    if response.status_code >= 400 or body.get("success") is not True:
-        raise RuntimeError(f"{response.status_code}: {body.get('error')!r}")
+    return unwrap_body(response.status_code, response.content)
+
+
+def unwrap_body(status: int, content: bytes) -> Any:
+    """:func:`unwrap` for any HTTP library: ``json.loads`` of the body, then ``data``."""
+    body = json.loads(content)
+    if status >= 400 or body.get("success") is not True:
+        raise RuntimeError(f"{status}: {body.get('error')!r}")
     return body["data"]
 
 
@@ -85,8 +92,26 @@ def http_fake(mode: Literal["process", "thread"]) -> Iterator[str]:
         with FakeServer().serve(host="127.0.0.1", port=0) as url:
             yield str(url)
         return
+    with child_server("benchmarks._serve") as url:
+        yield url
+
+
+@contextlib.contextmanager
+def fast_server() -> Iterator[str]:
+    """The benchmarks' own minimal HTTP server (``benchmarks._fastserve``) in a child process.
+
+    It answers every request with the small query's envelope at a few µs of CPU, so what
+    the limit scenarios measure is the client; yields its base URL.
+    """
+    with child_server("benchmarks._fastserve") as url:
+        yield url
+
+
+@contextlib.contextmanager
+def child_server(module: str) -> Iterator[str]:
+    """Run ``python -m module`` (prints its URL, serves until stdin closes); yield the URL."""
     child = subprocess.Popen(
-        [sys.executable, "-m", "benchmarks._serve"],
+        [sys.executable, "-m", module],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -95,7 +120,7 @@ def http_fake(mode: Literal["process", "thread"]) -> Iterator[str]:
         assert child.stdout is not None
         url = child.stdout.readline().strip()
         if not url.startswith("http"):
-            raise RuntimeError(f"the fake server child did not start (printed {url!r})")
+            raise RuntimeError(f"the {module} child did not start (printed {url!r})")
         yield url
     finally:
         if child.stdin is not None:

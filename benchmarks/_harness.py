@@ -17,6 +17,10 @@ from typing import Any, Literal
 
 from benchmarks._stats import Summary, paired_ratios
 
+MIN_RATIO_SAMPLES = 10
+"""The fewest samples per side a ratio is computed from: fewer (``--quick``'s 5) give a
+median that moves by more than most targets' margins from run to run, so no ratio is given."""
+
 RunN = Callable[[int], float]
 """Run an operation ``n`` times; return the elapsed wall-clock seconds."""
 
@@ -166,7 +170,8 @@ class Comparison:
         label: what is compared (``"SDK / raw httpx"``).
         numerator: contender key on top.
         denominator: contender key below.
-        ratio: median(numerator) / median(denominator).
+        ratio: median(numerator) / median(denominator); None when either side has fewer
+            than :data:`MIN_RATIO_SAMPLES` samples (too few for a stable median).
         target: the bound from the issue.
         op: ``"<="`` (time ratios: lower is better) or ``">="`` (throughput ratios).
         spread: IQR of the round-by-round ratios (a noise indicator), when paired.
@@ -178,16 +183,19 @@ class Comparison:
     label: str
     numerator: str
     denominator: str
-    ratio: float
+    ratio: float | None
     target: float
     op: Literal["<=", ">="]
     spread: float | None = None
     unit: str = "time"
     best: float | None = None
+    samples: int | None = None
 
     @property
-    def met(self) -> bool:
-        """Whether the ratio is within its target."""
+    def met(self) -> bool | None:
+        """Whether the ratio is within its target (None: no ratio, too few samples)."""
+        if self.ratio is None:
+            return None
         return self.ratio <= self.target if self.op == "<=" else self.ratio >= self.target
 
     def to_dict(self) -> dict[str, Any]:
@@ -203,6 +211,7 @@ class Comparison:
             "paired_ratio_iqr": self.spread,
             "best_sample_ratio": self.best,
             "unit": self.unit,
+            "samples": self.samples,
         }
 
 
@@ -215,7 +224,23 @@ def compare(
     op: Literal["<=", ">="],
     unit: str = "time",
 ) -> Comparison:
-    """Ratio of the two medians, with the IQR of the paired per-round ratios."""
+    """Ratio of the two medians, with the IQR of the paired per-round ratios.
+
+    With fewer than :data:`MIN_RATIO_SAMPLES` samples on either side there is no ratio
+    (nor spread, nor best): the comparison then only records its target and sample count.
+    """
+    samples = min(len(numerator.samples), len(denominator.samples))
+    if samples < MIN_RATIO_SAMPLES:
+        return Comparison(
+            label=label,
+            numerator=numerator.key,
+            denominator=denominator.key,
+            ratio=None,
+            target=target,
+            op=op,
+            unit=unit,
+            samples=samples,
+        )
     ratio = numerator.summary.median / denominator.summary.median
     if op == "<=":
         best = numerator.summary.minimum / denominator.summary.minimum
@@ -234,6 +259,7 @@ def compare(
         spread=spread,
         unit=unit,
         best=best,
+        samples=samples,
     )
 
 

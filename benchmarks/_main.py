@@ -31,8 +31,11 @@ SCENARIOS: dict[int, str] = {
     4: "benchmarks.scenario_fanout",
     5: "benchmarks.scenario_fake",
     6: "benchmarks.scenario_import",
+    7: "benchmarks.scenario_limits_sync",
+    8: "benchmarks.scenario_limits_async",
 }
-"""Scenario number (as in issue 6) -> module with ``TITLE`` and ``run(settings)``."""
+"""Scenario number (1-6 as in issue 6, 7-8 as in issue 13) -> module with ``TITLE`` and
+``run(settings)``."""
 
 
 def _scenario_ids(text: str) -> list[int]:
@@ -87,7 +90,7 @@ def parser() -> argparse.ArgumentParser:
         "--only",
         metavar="N[,N...]",
         type=_scenario_ids,
-        help="run only these scenarios (numbers from issue 6: 1-6)",
+        help="run only these scenarios (1-8, see docs/benchmarks.md)",
     )
     p.add_argument(
         "--scale",

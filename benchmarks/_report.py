@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from benchmarks._harness import MIN_RATIO_SAMPLES
 from benchmarks._machine import describe
 
 if TYPE_CHECKING:
@@ -27,6 +28,8 @@ def format_value(value: float, unit: str) -> str:
 
 
 def _ratio_cell(comparison: Comparison) -> str:
+    if comparison.ratio is None:
+        return f"- ({comparison.samples} samples: too few for a ratio)"
     value = f"{comparison.ratio:+.1f} ms" if comparison.unit == "ms" else f"{comparison.ratio:.3f}"
     if comparison.spread is not None:
         spread = (
@@ -37,6 +40,10 @@ def _ratio_cell(comparison: Comparison) -> str:
             value += f"; best {comparison.best:.3f}"
         value += ")"
     return value
+
+
+def _met_cell(met: bool | None) -> str:
+    return "-" if met is None else "yes" if met else "**no**"
 
 
 def _target_cell(comparison: Comparison) -> str:
@@ -67,7 +74,7 @@ def targets_table(scenarios: Sequence[ScenarioResult]) -> list[str]:
             lines.append(
                 f"| {scenario.id} | {comparison.label} | {_median_cell(numerator)} "
                 f"| {_median_cell(denominator)} | {_ratio_cell(comparison)} "
-                f"| {_target_cell(comparison)} | {'yes' if comparison.met else '**no**'} |"
+                f"| {_target_cell(comparison)} | {_met_cell(comparison.met)} |"
             )
     return lines
 
@@ -125,7 +132,8 @@ def markdown(run: dict[str, Any], scenarios: Sequence[ScenarioResult]) -> str:
         *targets_table(scenarios),
         "",
         "Ratios are of medians measured in the same run (this SDK over the baseline); the"
-        " IQR is that of the round-by-round ratios, a noise indicator.",
+        " IQR is that of the round-by-round ratios, a noise indicator. No ratio is given from"
+        f" fewer than {MIN_RATIO_SAMPLES} samples a side (`--quick`).",
         "",
     ]
     for scenario in scenarios:
@@ -139,5 +147,8 @@ def document(run: dict[str, Any], scenarios: Sequence[ScenarioResult]) -> dict[s
         "schema_version": SCHEMA_VERSION,
         **run,
         "scenarios": [s.to_dict() for s in scenarios],
-        "targets_met": all(c.met for s in scenarios for c in s.comparisons),
+        # None when some comparison had too few samples for a ratio (``--quick``).
+        "targets_met": None
+        if any(c.met is None for s in scenarios for c in s.comparisons)
+        else all(c.met for s in scenarios for c in s.comparisons),
     }

@@ -98,8 +98,9 @@ def _ratios(label: str, results: list[ContenderResult], op: str) -> list[str]:
         comparison = compare(
             label, result, base, target=1.0, op="<=" if op == "<=" else ">=", unit="time"
         )
+        ratio = "-" if comparison.ratio is None else f"{comparison.ratio:.3f}"
         lines.append(
-            f"| {label} | {result.label} / {base.label} | {comparison.ratio:.3f} "
+            f"| {label} | {result.label} / {base.label} | {ratio} "
             f"| {comparison.spread or 0:.3f} | {comparison.best or 0:.3f} |"
         )
     return lines

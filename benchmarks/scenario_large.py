@@ -17,7 +17,7 @@ import json
 import tracemalloc
 from typing import TYPE_CHECKING, Any
 
-from benchmarks._fixtures import COLUMNS, row_values
+from benchmarks._fixtures import COLUMNS, STORE_ID, row_values
 from benchmarks._harness import (
     Contender,
     ScenarioResult,
@@ -35,7 +35,6 @@ TITLE = "Large result (100,000 rows x 5 columns): bytes to `QueryResult` vs `jso
 TARGET = 1.25
 ROWS = 100_000
 BASE_URL = "http://durable-stores.bench"
-STORE_ID = "019abc12-1234-7def-89ab-0123456789ab"
 
 
 def body_for(rows: int) -> bytes:

@@ -15,6 +15,7 @@ import pytest
 
 from benchmarks import _main
 from benchmarks._harness import (
+    MIN_RATIO_SAMPLES,
     Contender,
     ContenderResult,
     ScenarioResult,
@@ -74,8 +75,8 @@ def _result(key: str, samples: list[float], unit: str = "s") -> ContenderResult:
 
 
 def test_compare_is_a_ratio_of_medians_with_its_target() -> None:
-    sdk = _result("sdk", [1.1, 1.2, 1.3])
-    base = _result("httpx", [1.0, 1.0, 1.0])
+    sdk = _result("sdk", [1.1, 1.15, 1.2, 1.2, 1.25, 1.3] * 2)
+    base = _result("httpx", [1.0] * 12)
     comparison = compare("SDK / httpx", sdk, base, target=1.15, op="<=")
     assert comparison.ratio == pytest.approx(1.2)
     assert not comparison.met
@@ -86,6 +87,31 @@ def test_compare_is_a_ratio_of_medians_with_its_target() -> None:
     assert throughput.ratio == pytest.approx(1 / 1.2)
     assert throughput.best == pytest.approx(1.0 / 1.3)  # best = highest throughput
     assert not compare("x", base, sdk, target=0.95, op=">=").met
+
+
+def test_compare_gives_no_ratio_from_too_few_samples() -> None:
+    few = MIN_RATIO_SAMPLES - 1
+    comparison = compare(
+        "SDK / httpx",
+        _result("sdk", [2.0] * few),
+        _result("httpx", [1.0] * 50),
+        target=1.15,
+        op="<=",
+    )
+    assert comparison.ratio is None
+    assert comparison.met is None
+    assert comparison.samples == few
+    assert comparison.spread is None
+    assert comparison.best is None
+    enough = compare(
+        "SDK / httpx",
+        _result("sdk", [2.0] * MIN_RATIO_SAMPLES),
+        _result("httpx", [1.0] * MIN_RATIO_SAMPLES),
+        target=1.15,
+        op="<=",
+    )
+    assert enough.ratio == pytest.approx(2.0)
+    assert enough.met is False
 
 
 def test_format_value_scales_seconds() -> None:
@@ -116,14 +142,21 @@ def _run_info() -> dict[str, object]:
 
 def test_markdown_marks_missed_targets_and_failed_scenarios() -> None:
     ok = ScenarioResult(
-        id=1, title="one", contenders=[_result("sdk", [2.0]), _result("httpx", [1.0])]
+        id=1,
+        title="one",
+        contenders=[
+            _result("sdk", [2.0] * MIN_RATIO_SAMPLES),
+            _result("httpx", [1.0] * MIN_RATIO_SAMPLES),
+        ],
     )
     ok.comparisons.append(
         compare("SDK / httpx", ok.contenders[0], ok.contenders[1], target=1.15, op="<=")
     )
     broken = ScenarioResult(id=2, title="two", status="error", error="RuntimeError: boom")
     text = markdown(_run_info(), [ok, broken])
-    assert "| 1 | SDK / httpx | 2 s | 1 s | 2.000 | ≤ 1.15 | **no** |" in text
+    assert (
+        "| 1 | SDK / httpx | 2 s | 1 s | 2.000 (IQR 0.000; best 2.000) | ≤ 1.15 | **no** |" in text
+    )
     assert "RuntimeError: boom" in text
     assert "agentkernel-sdk not installed" in text
     doc = document(_run_info(), [ok, broken])
