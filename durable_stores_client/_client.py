@@ -316,6 +316,10 @@ class _PiecesStream(httpx.AsyncByteStream):
         await self._stream.aclose()
 
 
+#: What a read response's stream becomes (see :meth:`_Body.finish`).
+_READ_STREAM = httpx.ByteStream(b"")
+
+
 class _Body:
     """An answer's decoded body as it is read, refusing more than ``max_response_bytes``.
 
@@ -343,10 +347,17 @@ class _Body:
         self._chunks.append(chunk)
 
     def finish(self) -> httpx.Response:
-        """Make the whole body the response's content (what ``read()`` would do) and return it."""
+        """Make the whole body the response's content (what ``read()`` would do) and return it.
+
+        The read response also drops its stream: httpx binds the stream back to the
+        response (a reference cycle), which would keep the body in memory after the call
+        returns, until the garbage collector runs.
+        """
         chunks = self._chunks
-        self._response._content = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-        return self._response
+        response = self._response
+        response._content = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        response.stream = _READ_STREAM
+        return response
 
 
 @functools.lru_cache(maxsize=1024)
