@@ -187,14 +187,17 @@ def run(settings: Settings) -> ScenarioResult:
         key: round(value / len(body), 2) for key, value in peaks.items()
     }
     rss = peak_rss(rows)
-    if rss:
+    if rss and rss["json.loads"] > 0:
         result.figures["peak_rss_bytes_median_of_3"] = rss
         result.figures["peak_rss_over_json_loads"] = {
             key: round(value / rss["json.loads"], 3) for key, value in rss.items()
         }
         result.figures["peak_rss_target"] = f"SDK (msgspec) within {TARGET_PEAK_RSS}x json.loads"
     else:
-        result.notes.append("peak resident memory: not measured (needs Linux's /proc)")
+        result.notes.append(
+            "peak resident memory: not measured (needs Linux's /proc, and a body large "
+            "enough to raise json.loads' peak)"
+        )
     return result
 
 

@@ -81,7 +81,10 @@ def run(settings: Settings) -> ScenarioResult:
                     "sdk": AsyncClient(base_url=url),
                 }
                 if with_aiohttp:
-                    clients["sdk_aiohttp"] = _sdk_on_aiohttp(AsyncClient, url)
+                    import httpx_aiohttp
+
+                    http = clients["sdk_aiohttp_http"] = httpx_aiohttp.HttpxAiohttpClient()
+                    clients["sdk_aiohttp"] = AsyncClient(base_url=url, http_client=http)
                 return clients
 
             clients = loop.run_until_complete(open_clients())
@@ -142,6 +145,7 @@ def run(settings: Settings) -> ScenarioResult:
                     await clients["sdk"].aclose()
                     if with_aiohttp:
                         await clients["sdk_aiohttp"].aclose()
+                        await clients["sdk_aiohttp_http"].aclose()  # brought, so not closed
 
                 loop.run_until_complete(close())
     finally:
@@ -149,13 +153,6 @@ def run(settings: Settings) -> ScenarioResult:
     result.figures["server"] = "benchmarks._fastserve (a minimal asyncio server) in a process"
     result.figures["httpx_aiohttp"] = version_of("httpx-aiohttp") or "not installed"
     return result
-
-
-def _sdk_on_aiohttp(client_class: Any, url: str) -> Any:
-    """``AsyncClient`` on an aiohttp-backed httpx client (``httpx_aiohttp``)."""
-    import httpx_aiohttp
-
-    return client_class(base_url=url, http_client=httpx_aiohttp.HttpxAiohttpClient())
 
 
 def _measure(
