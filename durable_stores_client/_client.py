@@ -41,9 +41,10 @@ from ._exceptions import ConflictError, DurableStoresError, NotFoundError
 from ._handles import AsyncStoreHandle, StoreHandle, handle_target
 from ._logging import logger, setup_from_env
 from ._pool import Pool
+from ._requests import ResultT
 from ._retry import (
-    OperationKind,
     RetryPolicy,
+    counts_as_deleted,
     may_retry_exception,
     may_retry_status,
     was_not_applied,
@@ -81,7 +82,7 @@ _DEBUG = logging.DEBUG
 _INFO = logging.INFO
 
 
-class _Attempts:
+class _Attempts(Generic[ResultT]):
     """The retry bookkeeping of one call, shared by both clients' loops.
 
     The loop sends, then asks :meth:`after_answer` or :meth:`after_error` how
@@ -91,7 +92,7 @@ class _Attempts:
 
     __slots__ = ("ambiguous", "api_key", "attempt", "call", "limit", "log", "options", "started")
 
-    def __init__(self, call: PreparedCall, options: ClientOptions) -> None:
+    def __init__(self, call: PreparedCall[ResultT], options: ClientOptions) -> None:
         self.call = call
         self.options = options
         self.api_key = options.api_key
@@ -163,11 +164,10 @@ class _Attempts:
             failure = undecodable_body_error(response, self.call, error, self.api_key)
             raise failure from error
 
-    def finish(self, response: httpx.Response) -> Any:
+    def finish(self, response: httpx.Response) -> ResultT:
         """Turn the final answer into the call's result, or raise its error."""
         call = self.call
-        if response.status_code == 404 and self.ambiguous and call.kind is OperationKind.DELETE:
-            # An earlier attempt may have deleted it: the store is gone either way.
+        if counts_as_deleted(call.kind, response.status_code, self.ambiguous):
             if self.log:
                 self._log(
                     _INFO,
@@ -175,7 +175,7 @@ class _Attempts:
                     "(attempt %d, %.1f ms)",
                     404,
                 )
-            return None
+            return call.decode_data(None)
         return decode(response, call, self.api_key)
 
     def _delay(self, headers: Mapping[str, str] | None, why: str) -> float | None:
@@ -331,7 +331,7 @@ class _Body:
 
     __slots__ = ("_call", "_chunks", "_limit", "_response", "_size")
 
-    def __init__(self, response: httpx.Response, call: PreparedCall, limit: int) -> None:
+    def __init__(self, response: httpx.Response, call: PreparedCall[Any], limit: int) -> None:
         self._response = response
         self._call = call
         self._limit = limit
@@ -426,7 +426,9 @@ class _RequestBuilder:
             pool_timeout=self._pool_timeout,
         )
 
-    def build(self, call: PreparedCall, http: httpx.Client | httpx.AsyncClient) -> httpx.Request:
+    def build(
+        self, call: PreparedCall[Any], http: httpx.Client | httpx.AsyncClient
+    ) -> httpx.Request:
         """The request for ``call`` on ``http`` (built once, re-sent as it is on retries)."""
         options = self._options
         url = _url(options.base_url + call.path)
@@ -693,7 +695,7 @@ class Client(_BaseClient[httpx.Client, httpx.BaseTransport]):
         """Close the client."""
         self.close()
 
-    def _send(self, call: PreparedCall) -> Any:
+    def _send(self, call: PreparedCall[ResultT]) -> ResultT:
         options = self._options
         pool = self._pool
         http = pool.current(call)
@@ -713,7 +715,7 @@ class Client(_BaseClient[httpx.Client, httpx.BaseTransport]):
             pool.current(call)
 
     def _exchange(
-        self, http: httpx.Client, request: httpx.Request, attempts: _Attempts
+        self, http: httpx.Client, request: httpx.Request, attempts: _Attempts[Any]
     ) -> httpx.Response:
         """One attempt: send, and read the whole answer within the attempt's time limit.
 
@@ -731,7 +733,7 @@ class Client(_BaseClient[httpx.Client, httpx.BaseTransport]):
         self,
         http: httpx.Client,
         request: httpx.Request,
-        attempts: _Attempts,
+        attempts: _Attempts[Any],
         started: float,
         limit: float | None,
     ) -> httpx.Response:
@@ -1096,7 +1098,7 @@ class AsyncClient(_BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport]):
         """Close the client."""
         await self.aclose()
 
-    async def _send(self, call: PreparedCall) -> Any:
+    async def _send(self, call: PreparedCall[ResultT]) -> ResultT:
         options = self._options
         pool = self._pool
         http = pool.current(call)
@@ -1116,7 +1118,7 @@ class AsyncClient(_BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport]):
             pool.current(call)
 
     async def _exchange(
-        self, http: httpx.AsyncClient, request: httpx.Request, attempts: _Attempts
+        self, http: httpx.AsyncClient, request: httpx.Request, attempts: _Attempts[Any]
     ) -> httpx.Response:
         """One attempt: send, and read the whole answer, cancelled at the attempt's time limit."""
         limit = attempts.limit
@@ -1129,7 +1131,7 @@ class AsyncClient(_BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport]):
         raise _over_time_limit(limit, request)
 
     async def _send_and_read(
-        self, http: httpx.AsyncClient, request: httpx.Request, attempts: _Attempts
+        self, http: httpx.AsyncClient, request: httpx.Request, attempts: _Attempts[Any]
     ) -> httpx.Response:
         response = await http.send(request, stream=True)
         if _is_encoded(response):

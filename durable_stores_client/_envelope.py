@@ -29,7 +29,7 @@ from ._json import loads
 from ._redaction import redact_text
 
 if TYPE_CHECKING:
-    from ._requests import PreparedCall
+    from ._requests import PreparedCall, ResultT
 
 __all__ = [
     "connection_error",
@@ -45,7 +45,7 @@ EXCERPT_CHARS = 200
 DUPLICATE_NAME_MESSAGE = "failed to create durable store metadata"
 
 
-def decode(response: httpx.Response, call: PreparedCall, api_key: str | None) -> Any:
+def decode(response: httpx.Response, call: PreparedCall[ResultT], api_key: str | None) -> ResultT:
     """Return the structured result of an answer, or raise the matching error.
 
     Args:
@@ -54,7 +54,7 @@ def decode(response: httpx.Response, call: PreparedCall, api_key: str | None) ->
         api_key: The client's key, masked wherever it would appear in text.
 
     Returns:
-        ``call.decode_data(data)`` (None when ``decode_data`` is None).
+        ``call.decode_data(data)``.
 
     Raises:
         APIError: A subclass for the status, for an error envelope.
@@ -72,11 +72,8 @@ def decode(response: httpx.Response, call: PreparedCall, api_key: str | None) ->
     if type(body) is dict:
         success = body.get("success")
         if success is True and 200 <= status < 300:
-            decode_data = call.decode_data
-            if decode_data is None:
-                return None
             try:
-                return decode_data(body.get("data"))
+                return call.decode_data(body.get("data"))
             except (TypeError, ValueError, KeyError, AttributeError) as exc:
                 reason = f"its data does not fit the {call.operation} result: {exc}"
                 raise protocol_error(response, call, reason, api_key) from None
@@ -94,7 +91,7 @@ def decode(response: httpx.Response, call: PreparedCall, api_key: str | None) ->
 
 
 def api_error(
-    response: httpx.Response, call: PreparedCall, error: str, api_key: str | None
+    response: httpx.Response, call: PreparedCall[Any], error: str, api_key: str | None
 ) -> APIError:
     """Build the :class:`APIError` subclass for an error envelope.
 
@@ -123,7 +120,7 @@ def api_error(
 
 
 def protocol_error(
-    response: httpx.Response, call: PreparedCall, reason: str, api_key: str | None
+    response: httpx.Response, call: PreparedCall[Any], reason: str, api_key: str | None
 ) -> ProtocolError:
     """Build a :class:`ProtocolError` naming status, content type and an excerpt.
 
@@ -153,7 +150,7 @@ def protocol_error(
 
 
 def connection_error(
-    error: Exception, call: PreparedCall, base_url: str, api_key: str | None, attempts: int
+    error: Exception, call: PreparedCall[Any], base_url: str, api_key: str | None, attempts: int
 ) -> APIConnectionError:
     """Build the error for a request that got no answer.
 
@@ -181,7 +178,7 @@ def connection_error(
 
 
 def undecodable_body_error(
-    response: httpx.Response, call: PreparedCall, error: Exception, api_key: str | None
+    response: httpx.Response, call: PreparedCall[Any], error: Exception, api_key: str | None
 ) -> ProtocolError:
     """Build the :class:`ProtocolError` for an answer whose body could not be decoded.
 
@@ -210,7 +207,7 @@ def undecodable_body_error(
     )
 
 
-def too_large_error(response: httpx.Response, call: PreparedCall, limit: int) -> ProtocolError:
+def too_large_error(response: httpx.Response, call: PreparedCall[Any], limit: int) -> ProtocolError:
     """Build the :class:`ResponseTooLargeError` for a body longer than ``limit`` decoded bytes.
 
     Args:

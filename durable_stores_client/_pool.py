@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import httpx
 
@@ -98,7 +98,7 @@ class Pool(Generic[Http]):
         #: Whether the client that owns this (the parent of ``with_options`` children) is closed.
         self.closed = False
 
-    def current(self, call: PreparedCall) -> Http:
+    def current(self, call: PreparedCall[Any]) -> Http:
         """Return the pool for a call here, or raise before anything is sent.
 
         Raises:
@@ -119,7 +119,7 @@ class Pool(Generic[Http]):
                 self._loop = loop
         return self._http
 
-    def _replace(self, call: PreparedCall, where: str) -> None:
+    def _replace(self, call: PreparedCall[Any], where: str) -> None:
         make = self._make
         if make is None:
             raise ClientContextError(
@@ -131,7 +131,7 @@ class Pool(Generic[Http]):
             )
         self._http = make()
 
-    def closed_error(self, call: PreparedCall) -> ClientClosedError:
+    def closed_error(self, call: PreparedCall[Any]) -> ClientClosedError:
         """The error for a call on (or during the closing of) a closed client."""
         return ClientClosedError(
             f"{call.operation} failed: the client was closed (a client derived with "

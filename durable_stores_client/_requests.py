@@ -12,7 +12,7 @@ import json
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import Any, Generic, TypeVar
 
 from ._models import (
     CommandResult,
@@ -45,8 +45,15 @@ _READ = OperationKind.READ
 _WRITE = OperationKind.WRITE
 
 
-class PreparedCall(NamedTuple):
-    """One operation, ready to send (and re-send on retries).
+#: What a call returns: the result type of its ``decode_data``.
+ResultT = TypeVar("ResultT")
+
+
+class PreparedCall(Generic[ResultT]):
+    """One operation, ready to send (and re-send on retries), typed by its result.
+
+    The clients' ``_send`` returns ``ResultT``, so each operation's result
+    annotation is checked against its decoder.
 
     Attributes:
         operation: The client method's name, for messages and logs.
@@ -55,16 +62,32 @@ class PreparedCall(NamedTuple):
         path: The path below the base URL, ids percent-encoded.
         body: The JSON body as bytes, or None.
         decode_data: Builds the result from the answer's ``data`` (a model's
-            ``from_dict``; None for ``delete_store``, whose ``data`` is
-            ignored).
+            ``from_dict``; :func:`no_result` for ``delete_store``, whose
+            ``data`` is ignored).
     """
 
-    operation: str
-    kind: OperationKind
-    method: str
-    path: str
-    body: bytes | None
-    decode_data: Callable[[Any], Any] | None
+    __slots__ = ("body", "decode_data", "kind", "method", "operation", "path")
+
+    def __init__(
+        self,
+        operation: str,
+        kind: OperationKind,
+        method: str,
+        path: str,
+        *,
+        body: bytes | None,
+        decode_data: Callable[[Any], ResultT],
+    ) -> None:
+        self.operation = operation
+        self.kind = kind
+        self.method = method
+        self.path = path
+        self.body = body
+        self.decode_data = decode_data
+
+
+def no_result(data: object) -> None:
+    """The ``decode_data`` of an operation that returns nothing (its ``data`` is ignored)."""
 
 
 def encode_json(value: Any, what: str) -> bytes:
@@ -177,21 +200,25 @@ def _merge(
     return dict(payload)
 
 
-def list_stores() -> PreparedCall:
+def list_stores() -> PreparedCall[list[Store]]:
     """Prepare ``GET /stores``."""
-    return PreparedCall("list_stores", _READ, "GET", "/stores", None, stores_from_list)
+    return PreparedCall(
+        "list_stores", _READ, "GET", "/stores", body=None, decode_data=stores_from_list
+    )
 
 
-def get_store(store_id: object) -> PreparedCall:
+def get_store(store_id: object) -> PreparedCall[Store]:
     """Prepare ``GET /stores/{id}``."""
     path = store_path("get_store", store_id)
-    return PreparedCall("get_store", _READ, "GET", path, None, Store.from_dict)
+    return PreparedCall("get_store", _READ, "GET", path, body=None, decode_data=Store.from_dict)
 
 
-def delete_store(store_id: object) -> PreparedCall:
+def delete_store(store_id: object) -> PreparedCall[None]:
     """Prepare ``DELETE /stores/{id}``."""
     path = store_path("delete_store", store_id)
-    return PreparedCall("delete_store", OperationKind.DELETE, "DELETE", path, None, None)
+    return PreparedCall(
+        "delete_store", OperationKind.DELETE, "DELETE", path, body=None, decode_data=no_result
+    )
 
 
 #: The create fields with their own keyword; ``extra_fields`` may not repeat them.
@@ -278,10 +305,12 @@ def create_body(
     return body
 
 
-def create_store(body: dict[str, Any]) -> PreparedCall:
+def create_store(body: dict[str, Any]) -> PreparedCall[Store]:
     """Prepare ``POST /stores`` with a body from :func:`create_body`."""
     encoded = encode_json(body, "create_store() payload")
-    return PreparedCall("create_store", _WRITE, "POST", "/stores", encoded, Store.from_dict)
+    return PreparedCall(
+        "create_store", _WRITE, "POST", "/stores", body=encoded, decode_data=Store.from_dict
+    )
 
 
 def _sql_body(operation: str, sql: object, params: object) -> bytes:
@@ -314,7 +343,7 @@ def _sql_body(operation: str, sql: object, params: object) -> bytes:
     return encode_json(body, f"{operation}() params")
 
 
-def query_store(store_id: object, sql: object, params: object) -> PreparedCall:
+def query_store(store_id: object, sql: object, params: object) -> PreparedCall[QueryResult]:
     """Prepare ``POST /stores/{id}/query``.
 
     Args:
@@ -330,17 +359,21 @@ def query_store(store_id: object, sql: object, params: object) -> PreparedCall:
     """
     path = store_path("query_store", store_id, "/query")
     body = _sql_body("query_store", sql, params)
-    return PreparedCall("query_store", _READ, "POST", path, body, QueryResult.from_dict)
+    return PreparedCall(
+        "query_store", _READ, "POST", path, body=body, decode_data=QueryResult.from_dict
+    )
 
 
-def execute_store(store_id: object, sql: object, params: object) -> PreparedCall:
+def execute_store(store_id: object, sql: object, params: object) -> PreparedCall[ExecuteResult]:
     """Prepare ``POST /stores/{id}/execute`` (same arguments and checks as :func:`query_store`)."""
     path = store_path("execute_store", store_id, "/execute")
     body = _sql_body("execute_store", sql, params)
-    return PreparedCall("execute_store", _WRITE, "POST", path, body, ExecuteResult.from_dict)
+    return PreparedCall(
+        "execute_store", _WRITE, "POST", path, body=body, decode_data=ExecuteResult.from_dict
+    )
 
 
-def command_store(store_id: object, command: object) -> PreparedCall:
+def command_store(store_id: object, command: object) -> PreparedCall[CommandResult]:
     """Prepare ``POST /stores/{id}/command``.
 
     Arguments are converted the way redis-py converts them: an int or float to
@@ -374,7 +407,9 @@ def command_store(store_id: object, command: object) -> PreparedCall:
         raise ValueError("command_store() command must not be empty, e.g. ['PING']")
     body["command"] = command_arguments("command_store", command)
     encoded = encode_json(body, "command_store() payload")
-    return PreparedCall("command_store", _WRITE, "POST", path, encoded, CommandResult.from_dict)
+    return PreparedCall(
+        "command_store", _WRITE, "POST", path, body=encoded, decode_data=CommandResult.from_dict
+    )
 
 
 def command_arguments(operation: str, command: Sequence[object]) -> list[str]:

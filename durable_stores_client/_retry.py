@@ -40,6 +40,7 @@ __all__ = [
     "UNAPPLIED_STATUSES",
     "OperationKind",
     "RetryPolicy",
+    "counts_as_deleted",
     "may_retry_exception",
     "may_retry_status",
     "parse_retry_after",
@@ -208,3 +209,19 @@ def may_retry_status(kind: OperationKind, status: int) -> bool:
     if kind is OperationKind.WRITE:
         return status in UNAPPLIED_STATUSES
     return status in RETRYABLE_STATUSES
+
+
+def counts_as_deleted(kind: OperationKind, status: int, ambiguous: bool) -> bool:
+    """Tell whether a final answer means the store is gone although it is an error.
+
+    A 404 to a delete that was retried after an attempt that may have reached the
+    server (``ambiguous``): that attempt may have deleted the store, which is gone
+    either way, so the delete succeeded.
+
+    Args:
+        kind: The operation's kind.
+        status: The final answer's status.
+        ambiguous: Whether an earlier attempt failed after possibly reaching the
+            server (see :func:`was_not_applied`).
+    """
+    return status == 404 and ambiguous and kind is OperationKind.DELETE
