@@ -35,6 +35,7 @@ from ._exceptions import (
     ResponseTooLargeError,
     RowConversionError,
     RowCountError,
+    StoreKindConflictError,
     UnprocessableEntityError,
 )
 from ._handles import AsyncStoreHandle, StoreHandle
@@ -87,6 +88,7 @@ __all__ = [
     "Store",
     "StoreHandle",
     "StoreKind",
+    "StoreKindConflictError",
     "StoreKindName",
     "UnprocessableEntityError",
     "__version__",

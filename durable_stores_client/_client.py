@@ -37,7 +37,7 @@ from ._config import (
     resolve_options,
 )
 from ._envelope import connection_error, decode, too_large_error, undecodable_body_error
-from ._exceptions import ConflictError, DurableStoresError, NotFoundError
+from ._exceptions import ConflictError, DurableStoresError, NotFoundError, StoreKindConflictError
 from ._handles import AsyncStoreHandle, StoreHandle, handle_target
 from ._logging import logger, setup_from_env
 from ._pool import Pool
@@ -455,16 +455,21 @@ class _RequestBuilder:
 
 
 def _find_store(operation: str, stores: list[Store], name: str, kind: str) -> Store | None:
-    """Return the store named ``name`` (trimmed); ConflictError if its kind differs."""
-    wanted = name.strip()
+    """Return the store named ``name``, compared as the server stores names (trimmed).
+
+    Raises:
+        StoreKindConflictError: That store has another kind.
+    """
+    wanted = _requests.trim_like_server(name)
     for store in stores:
-        if store.name.strip() == wanted:
+        if store.name == wanted:
             if store.kind.value != kind:
-                raise ConflictError(
-                    f"{operation} failed: a store named {wanted!r} already exists with kind "
-                    f"{store.kind.value!r}, not {kind!r} (id {store.id})",
-                    status_code=409,
-                    message=f"store {wanted!r} exists with kind {store.kind.value!r}",
+                raise StoreKindConflictError(
+                    name=wanted,
+                    kind=kind,
+                    existing_kind=store.kind.value,
+                    store_id=store.id,
+                    operation=operation,
                 )
             return store
     return None

@@ -12,6 +12,7 @@ naming the status, the content type and a short, secret-masked excerpt.
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -26,7 +27,7 @@ from ._exceptions import (
     error_class_for_status,
 )
 from ._json import loads
-from ._redaction import redact_text
+from ._redaction import redact_body, redact_exception_chain, redact_headers, redact_text
 
 if TYPE_CHECKING:
     from ._requests import PreparedCall, ResultT
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 __all__ = [
     "connection_error",
     "decode",
+    "masked_request",
     "protocol_error",
     "too_large_error",
     "undecodable_body_error",
@@ -61,13 +63,17 @@ def decode(response: httpx.Response, call: PreparedCall[ResultT], api_key: str |
         ProtocolError: The body is not the envelope, or ``data`` has the
             wrong shape.
     """
+    # The reasons are raised outside the except clauses: a JSONDecodeError keeps the
+    # whole body (``.doc``), and would otherwise ride along as ``__context__``.
+    failure: str | None = None
     try:
         body = loads(response.content)
     except ValueError:  # JSONDecodeError and UnicodeDecodeError
-        raise protocol_error(response, call, "the body is not JSON", api_key) from None
+        failure = "the body is not JSON"
     except RecursionError:  # nested deeper than the interpreter's recursion limit
-        reason = "the body is JSON nested too deeply to decode"
-        raise protocol_error(response, call, reason, api_key) from None
+        failure = "the body is JSON nested too deeply to decode"
+    if failure is not None:
+        raise protocol_error(response, call, failure, api_key)
     status = response.status_code
     if type(body) is dict:
         success = body.get("success")
@@ -75,11 +81,10 @@ def decode(response: httpx.Response, call: PreparedCall[ResultT], api_key: str |
             try:
                 return call.decode_data(body.get("data"))
             except (TypeError, ValueError, KeyError, AttributeError) as exc:
-                reason = f"its data does not fit the {call.operation} result: {exc}"
-                raise protocol_error(response, call, reason, api_key) from None
+                failure = f"its data does not fit the {call.operation} result: {exc}"
             except RecursionError:  # opaque JSON (a config, a row) nested absurdly deep
-                reason = f"its data is nested too deeply to decode as the {call.operation} result"
-                raise protocol_error(response, call, reason, api_key) from None
+                failure = f"its data is nested too deeply to decode as the {call.operation} result"
+            raise protocol_error(response, call, redact_text(failure, (api_key,)), api_key)
         if success is False:
             error = body.get("error")
             if 200 <= status < 300:
@@ -124,6 +129,10 @@ def protocol_error(
 ) -> ProtocolError:
     """Build a :class:`ProtocolError` naming status, content type and an excerpt.
 
+    The excerpt is masked by the body's structure (:func:`redact_body`): a
+    JSON body is parsed and shown again as compact JSON, secret members'
+    values masked whole.
+
     Args:
         response: The answer.
         call: The call it answers.
@@ -132,8 +141,7 @@ def protocol_error(
     """
     status = response.status_code
     content_type = response.headers.get("content-type")
-    raw = response.content[: EXCERPT_CHARS * 5].decode("utf-8", errors="replace")
-    excerpt = redact_text(raw, (api_key,))
+    excerpt = redact_body(response.content, (api_key,), limit=EXCERPT_CHARS * 5)
     if len(excerpt) > EXCERPT_CHARS:
         excerpt = excerpt[:EXCERPT_CHARS] + "..."
     text = (
@@ -154,27 +162,57 @@ def connection_error(
 ) -> APIConnectionError:
     """Build the error for a request that got no answer.
 
+    ``error`` and the exceptions chained below it are masked in place
+    (:func:`redact_exception_chain`): chain it as the cause.
+
     Args:
         error: The ``httpx`` exception (chain it as the cause).
         call: The call.
         base_url: The base URL (never has credentials: they are refused).
-        api_key: Masked in the text.
+        api_key: Masked in the text, the request and the chain.
         attempts: How many attempts were made.
     """
+    secrets = (api_key,)
+    redact_exception_chain(error, secrets)
     if isinstance(error, httpx.LocalProtocolError):
         # httpx quotes the offending header, which may be a credential: never repeat it.
         detail = "the request could not be sent: an illegal header name or value (not shown)"
     else:
-        detail = redact_text(str(error) or type(error).__name__, (api_key,))
+        detail = redact_text(str(error) or type(error).__name__, secrets)
     tries = "" if attempts == 1 else f" after {attempts} attempts"
     where = f"{call.method} {base_url}{call.path}"
-    if isinstance(error, httpx.TimeoutException):
-        return APITimeoutError(
-            f"{call.operation} failed: {where} timed out{tries} ({type(error).__name__}: {detail})"
-        )
-    return APIConnectionError(
-        f"{call.operation} failed: {where} got no answer{tries} ({type(error).__name__}: {detail})"
+    timed_out = isinstance(error, httpx.TimeoutException)
+    cls = APITimeoutError if timed_out else APIConnectionError
+    outcome = "timed out" if timed_out else "got no answer"
+    return cls(
+        f"{call.operation} failed: {where} {outcome}{tries} ({type(error).__name__}: {detail})",
+        operation=call.operation,
+        request=masked_request(error, call, base_url, api_key),
+        attempts=attempts,
     )
+
+
+def masked_request(
+    error: Exception, call: PreparedCall, base_url: str, api_key: str | None
+) -> httpx.Request:
+    """A copy of the request an error is about, fit to keep, show and pickle.
+
+    The method, the URL with the API key masked and the headers with
+    credentials masked; no body. The request comes from ``error`` (httpx
+    attaches it); failing that it is rebuilt from ``call`` and ``base_url``.
+    """
+    secrets = (api_key,)
+    sent: httpx.Request | None = None
+    if isinstance(error, httpx.RequestError):
+        with contextlib.suppress(RuntimeError):  # raised when httpx attached no request
+            sent = error.request
+    if sent is None:
+        return httpx.Request(call.method, redact_text(base_url + call.path, secrets))
+    headers = {
+        name: redact_text(value, secrets)
+        for name, value in redact_headers(sent.headers.items()).items()
+    }
+    return httpx.Request(sent.method, redact_text(str(sent.url), secrets), headers=headers)
 
 
 def undecodable_body_error(
@@ -196,6 +234,7 @@ def undecodable_body_error(
     headers = response.headers
     content_type = headers.get("content-type")
     encoding = headers.get("content-encoding")
+    redact_exception_chain(error, (api_key,))
     detail = redact_text(str(error) or type(error).__name__, (api_key,))
     text = (
         f"{call.operation} failed: {call.method} {call.path} -> HTTP {status} "

@@ -9,6 +9,7 @@ The tree::
     │   ├── PermissionDeniedError     403
     │   ├── NotFoundError             404
     │   ├── ConflictError             409 (and agentkernel's duplicate-name 500)
+    │   │   └── StoreKindConflictError    ensure_store: the name is taken by another kind
     │   ├── PayloadTooLargeError      413
     │   ├── UnprocessableEntityError  422
     │   ├── RateLimitError            429
@@ -22,7 +23,11 @@ The tree::
     │                                 process (after a fork) or event loop
     └── RowCountError                 QueryResult.one() without exactly one row
 
-Exception text never contains the API key or a secret-like value.
+Exception text never contains the API key or a secret-like value. Every
+exception pickles (a worker process can raise one to its parent): the copy keeps
+the text and every attribute except ``response``, the raw answer, which stays in
+the process that raised it (it holds the request's ``Authorization`` header and
+whatever the server echoed); the copy's ``response`` is None.
 """
 
 from __future__ import annotations
@@ -51,6 +56,7 @@ __all__ = [
     "ResponseTooLargeError",
     "RowConversionError",
     "RowCountError",
+    "StoreKindConflictError",
     "UnprocessableEntityError",
     "error_class_for_status",
 ]
@@ -62,23 +68,47 @@ class DurableStoresError(Exception):
     Catch this to handle any failure of a Durable Stores call. Bad arguments
     are not among them: they raise :class:`TypeError` or :class:`ValueError`
     before anything is sent.
+
+    Every subclass pickles, so an error raised in a worker process (a
+    :mod:`multiprocessing` pool, a :class:`concurrent.futures.ProcessPoolExecutor`)
+    reaches the parent as the same class with the same text and attributes,
+    except ``response`` (None in the copy: the raw answer holds credentials).
     """
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle as the class, the text and the attributes, without the raw response.
+
+        Rebuilt without calling ``__init__`` (whose keyword-only arguments the
+        default exception pickling cannot pass), so the text is kept exactly.
+        """
+        state = dict(self.__dict__)
+        if state.get("response") is not None:
+            state["response"] = None
+        return (_rebuild, (type(self), self.args, state))
+
+
+def _rebuild(cls: type[DurableStoresError], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
+    """Unpickle an error made by :meth:`DurableStoresError.__reduce__`."""
+    error = cls.__new__(cls, *args)
+    error.args = args
+    error.__dict__.update(state)
+    return error
 
 
 class APIError(DurableStoresError):
     """The server answered with an error envelope (``{"success": false, ...}``).
 
     Attributes:
-        status_code: The HTTP status of the answer (409 for a conflict the
-            client detected itself, see :attr:`response`).
+        status_code: The HTTP status of the answer; None only for a
+            :class:`StoreKindConflictError`, which the client raises without
+            an answer to blame.
         message: The envelope's ``error`` text, secrets masked.
         request_id: The ``x-request-id`` response header, or None.
-        response: The :class:`httpx.Response`, or None when the client raised
-            the error without an answer to blame (``ensure_store`` finding a
-            store of another kind).
+        response: The :class:`httpx.Response`; None for a
+            :class:`StoreKindConflictError`, and in a copy made by pickling.
     """
 
-    status_code: int
+    status_code: int | None
     message: str
     request_id: str | None
     response: httpx.Response | None
@@ -87,7 +117,7 @@ class APIError(DurableStoresError):
         self,
         description: str,
         *,
-        status_code: int,
+        status_code: int | None,
         message: str,
         request_id: str | None = None,
         response: httpx.Response | None = None,
@@ -129,9 +159,62 @@ class ConflictError(APIError):
 
     Also raised for agentkernel's answer to a duplicate store name on create
     (500 ``failed to create durable store metadata``; :attr:`status_code` keeps
-    the 500), and by ``ensure_store`` when the named store exists with another
-    kind.
+    the 500), and, as :class:`StoreKindConflictError`, by ``ensure_store`` when
+    the named store exists with another kind.
     """
+
+
+class StoreKindConflictError(ConflictError):
+    """``ensure_store`` found a store with that name, but of another kind.
+
+    The client decides this itself from the store listing: no answer is to
+    blame, so :attr:`status_code`, :attr:`request_id` and :attr:`response` are
+    None. A :class:`ConflictError`, so code that catches conflicts catches it.
+
+    Attributes:
+        name: The store name asked for (as the server stores it, trimmed).
+        kind: The kind asked for.
+        existing_kind: The kind of the store that has the name.
+        store_id: The id of that store.
+        operation: The client method that found it (``"ensure_store"``).
+    """
+
+    name: str
+    kind: str
+    existing_kind: str
+    store_id: str
+    operation: str
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        kind: str,
+        existing_kind: str,
+        store_id: str,
+        operation: str = "ensure_store",
+    ) -> None:
+        """Create the error.
+
+        Args:
+            name: The store name asked for.
+            kind: The kind asked for.
+            existing_kind: The kind of the existing store.
+            store_id: The existing store's id.
+            operation: The client method that found it.
+        """
+        message = f"store {name!r} exists with kind {existing_kind!r}"
+        super().__init__(
+            f"{operation} failed: a store named {name!r} already exists with kind "
+            f"{existing_kind!r}, not {kind!r} (id {store_id})",
+            status_code=None,
+            message=message,
+        )
+        self.name = name
+        self.kind = kind
+        self.existing_kind = existing_kind
+        self.store_id = store_id
+        self.operation = operation
 
 
 class PayloadTooLargeError(APIError):
@@ -153,8 +236,43 @@ class InternalServerError(APIError):
 class APIConnectionError(DurableStoresError):
     """No answer: connecting failed or the connection broke.
 
-    The underlying :mod:`httpx` exception is chained as ``__cause__``.
+    The underlying :mod:`httpx` exception is chained as ``__cause__``, with
+    the API key and any raw protocol bytes it quoted (a server echoing the
+    ``Authorization`` header into a malformed status line) removed from its
+    text and from the exceptions chained below it.
+
+    Attributes:
+        operation: The client method that failed (``"get_store"``), or None.
+        request: The last request sent, as an :class:`httpx.Request` holding
+            the method, the URL (API key masked) and the headers with
+            credentials masked, without the body; None if unknown.
+        attempts: How many attempts were made (retries included).
     """
+
+    operation: str | None
+    request: httpx.Request | None
+    attempts: int
+
+    def __init__(
+        self,
+        description: str,
+        *,
+        operation: str | None = None,
+        request: httpx.Request | None = None,
+        attempts: int = 1,
+    ) -> None:
+        """Create the error.
+
+        Args:
+            description: The full exception text.
+            operation: The client method that failed.
+            request: The request, already masked (method, URL, headers).
+            attempts: How many attempts were made.
+        """
+        super().__init__(description)
+        self.operation = operation
+        self.request = request
+        self.attempts = attempts
 
 
 class APITimeoutError(APIConnectionError):
@@ -173,7 +291,7 @@ class ProtocolError(DurableStoresError):
         status_code: The HTTP status of the answer.
         content_type: The answer's ``Content-Type`` header, or None.
         excerpt: The first characters of the body, secrets masked.
-        response: The :class:`httpx.Response`.
+        response: The :class:`httpx.Response` (None in a copy made by pickling).
     """
 
     status_code: int

@@ -10,6 +10,11 @@ The logger has a :class:`logging.NullHandler`, so nothing is printed unless the
 application configures logging, or sets ``DURABLE_STORES_LOG=debug`` (or
 ``info``), which makes the first client created install a stderr handler at
 that level.
+
+httpcore's DEBUG trace logs the exception of a failed exchange, and h11 quotes
+the raw line it could not parse there: a server may have echoed the
+``Authorization`` header into it. A filter on httpcore's loggers leaves such
+quoted bytes out of those records (see :func:`._redaction.drop_quoted_bytes`).
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ import os
 import sys
 import warnings
 from typing import TYPE_CHECKING
+
+from ._redaction import drop_quoted_bytes
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -33,6 +40,26 @@ logger.addHandler(logging.NullHandler())
 ENV_LOG = "DURABLE_STORES_LOG"
 
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO}
+
+#: httpcore's loggers whose DEBUG trace records quote a failed exchange's exception.
+_HTTPCORE_TRACE_LOGGERS = (
+    "httpcore.connection",
+    "httpcore.http11",
+    "httpcore.http2",
+    "httpcore.proxy",
+    "httpcore.socks",
+)
+
+
+def _drop_quoted_bytes(record: logging.LogRecord) -> bool:
+    """Leave raw bytes quoted by h11 out of an httpcore trace record (never drops it)."""
+    if isinstance(record.msg, str) and "exception=" in record.msg:
+        record.msg = drop_quoted_bytes(record.msg)
+    return True
+
+
+for _name in _HTTPCORE_TRACE_LOGGERS:
+    logging.getLogger(_name).addFilter(_drop_quoted_bytes)
 _FORMAT = "%(asctime)s %(name)s %(levelname)s %(message)s"
 
 

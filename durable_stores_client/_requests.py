@@ -38,9 +38,19 @@ __all__ = [
     "query_store",
     "request_headers",
     "store_path",
+    "trim_like_server",
 ]
 
 _KIND_VALUES = {kind.value for kind in StoreKind}
+
+#: What the server's ``str::trim`` removes from a store name: Unicode
+#: ``White_Space``. Python's ``str.strip()`` also removes U+001C..U+001F, which
+#: the server keeps.
+_WHITE_SPACE = (
+    "\t\n\x0b\x0c\r \x85\xa0\u1680"
+    + "".join(chr(c) for c in range(0x2000, 0x200B))
+    + "\u2028\u2029\u202f\u205f\u3000"
+)
 _READ = OperationKind.READ
 _WRITE = OperationKind.WRITE
 
@@ -219,6 +229,15 @@ def delete_store(store_id: object) -> PreparedCall[None]:
     return PreparedCall(
         "delete_store", OperationKind.DELETE, "DELETE", path, body=None, decode_data=no_result
     )
+
+
+def trim_like_server(text: str) -> str:
+    """``text`` trimmed as the server trims names and SQL (Rust's ``str::trim``).
+
+    Removes leading and trailing Unicode ``White_Space`` and nothing else, so
+    a name compares equal to the one the server stored for it.
+    """
+    return text.strip(_WHITE_SPACE)
 
 
 #: The create fields with their own keyword; ``extra_fields`` may not repeat them.

@@ -12,23 +12,11 @@ import json
 import math
 from typing import Any
 
+from .._requests import trim_like_server as trim
 from ._answers import BadRequest
 from ._state import KINDS
 
 _KIND_LIST = ", ".join(f"`{k}`" for k in KINDS)
-
-#: What the server's ``str::trim`` removes: Unicode ``White_Space``. Python's
-#: ``str.strip()`` also removes U+001C..U+001F, which the server keeps.
-_WHITE_SPACE = (
-    "\t\n\x0b\x0c\r \x85\xa0\u1680"
-    + "".join(chr(c) for c in range(0x2000, 0x200B))
-    + "\u2028\u2029\u202f\u205f\u3000"
-)
-
-
-def trim(text: str) -> str:
-    """``text`` trimmed as the server trims it (Rust's ``str::trim``)."""
-    return text.strip(_WHITE_SPACE)
 
 
 def _describe(value: Any) -> str:

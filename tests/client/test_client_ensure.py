@@ -9,7 +9,8 @@ import pytest
 import respx
 from client_support import Either, fail, ok, record
 
-from durable_stores_client import ConflictError, StoreKind
+from durable_stores_client import ConflictError, StoreKind, StoreKindConflictError
+from durable_stores_client.fake import FakeServer
 
 NOTES = record(id="id-notes", name="notes", kind="sqlite")
 CACHE = record(id="id-cache", name="cache", kind="redis")
@@ -41,10 +42,42 @@ async def test_existing_store_of_another_kind_is_a_conflict(
     with pytest.raises(
         ConflictError, match="already exists with kind 'sqlite', not 'redis'"
     ) as info:
-        await api.ensure_store(name="notes", kind="redis")
-    assert info.value.response is None
-    assert info.value.status_code == 409
+        await api.ensure_store(name=" notes ", kind="redis")
+    error = info.value
+    assert type(error) is StoreKindConflictError
+    # The client decided this from the listing: no status, answer or request id to blame.
+    assert (error.status_code, error.response, error.request_id) == (None, None, None)
+    assert (error.name, error.kind, error.existing_kind, error.store_id) == (
+        "notes",
+        "redis",
+        "sqlite",
+        "id-notes",
+    )
+    assert error.message == "store 'notes' exists with kind 'sqlite'"
     assert create.call_count == 0
+
+
+@pytest.mark.parametrize("flavour", ["sync", "async"])
+async def test_names_compare_exactly_as_the_server_stores_them(flavour: str) -> None:
+    """The server trims names with Rust's ``str::trim`` (Unicode White_Space): U+001F is
+    kept, so ``"x\x1f"`` is another store than ``"x"``; U+3000 and U+2028 are trimmed."""
+    fake = FakeServer()
+    plain = fake.client().create_store(name="x", kind="sqlite")
+    if flavour == "sync":
+        with fake.client() as client:
+            other = client.ensure_store(name="x\x1f", kind="sqlite")
+            again = client.ensure_store(name="x\x1f", kind="sqlite")
+            spaced = client.ensure_store(name="\u3000x\u2028", kind="sqlite")
+    else:
+        async with fake.async_client() as client:
+            other = await client.ensure_store(name="x\x1f", kind="sqlite")
+            again = await client.ensure_store(name="x\x1f", kind="sqlite")
+            spaced = await client.ensure_store(name="\u3000x\u2028", kind="sqlite")
+    assert other.name == "x\x1f"
+    assert other.id != plain.id
+    assert again.id == other.id
+    assert spaced.id == plain.id
+    assert sorted(record.name for record in fake.stores) == ["x", "x\x1f"]
 
 
 async def test_creates_the_store_when_absent(api: Either, router: respx.MockRouter) -> None:

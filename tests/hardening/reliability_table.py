@@ -152,6 +152,18 @@ def rows(figures: dict[str, dict[str, Any]]) -> list[tuple[str, str, str]]:
             f"{_get(figures, 'secrets', 'secret_leaks')}",
             "test_hardening_secrets.py",
         ),
+        (
+            "Servers echoing secrets: bodies / broken status or header lines / leaks",
+            f"{_get(figures, 'secrets', 'echoed_bodies')} / "
+            f"{_get(figures, 'secrets', 'echoed_protocol_lines')} / 0",
+            "test_hardening_secrets.py: masked by structure, quoted bytes dropped from the chain",
+        ),
+        (
+            "Errors pickled / received from worker processes / secrets in pickles",
+            f"{_get(figures, 'pickles', 'errors_pickled')} / "
+            f"{_get(figures, 'pickles', 'worker_errors_received')} / 0",
+            "test_hardening_pickles.py: same class, text and attributes",
+        ),
     ]
 
 

@@ -21,15 +21,17 @@ import hmac
 import json
 import logging
 import os
+import pickle
 import secrets
 import socket
 import subprocess
 import sys
+import threading
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -63,8 +65,15 @@ SECRET_CONFIG: dict[str, Any] = {
     "options": {"sslPassword": "ssl-HARDENING-pass", "refresh_token": ["rt-HARDENING-a"]},
     "Client_Secret": "cs-HARDENING-xyz",
 }
+#: A password with a quote in it: masking must take its whole value, past the escaped quote.
+QUOTED_PASSWORD = 'pw-HARDENING-"quoted"-TAILSECRET'
+#: Longer than the text a ProtocolError masks its excerpt from.
+LONG_SECRET = "LONGSECRET-" * 300
 SECRET_VALUES = [
     API_KEY,
+    "live!key#4242",  # the key's tail: a mangled echo must not show it either
+    "TAILSECRET",
+    "LONGSECRET",
     WRONG_KEY,
     "pw-HARDENING-hunter2",
     "vault://HARDENING/db-password",
@@ -270,25 +279,161 @@ def test_secrets_stay_out_of_reprs_logs_and_exceptions_async(
         {"success": False, "error": f"password={SECRET_CONFIG['password']} rejected"},
         {"success": False, "error": f'config {{"password_secret": "{SECRET_VALUES[3]}"}}'},
         f"<html>proxy error for Authorization: Bearer {API_KEY}</html>",
+        {"success": False, "error": f"bad config {json.dumps({'password': QUOTED_PASSWORD})}"},
+        {"success": False, "error": f"invalid config {json.dumps(SECRET_CONFIG)}"},
+        {"success": False, "error": f'Config {{ user: "agent", password: "{SECRET_VALUES[4]}" }}'},
+        {"success": False, "error": f"config {{'sslPassword': '{SECRET_VALUES[6]}'}}"},
+        {"success": True, "data": {"config": {"password": LONG_SECRET}}},
+        f'<pre>{{"config": {{"password": "{LONG_SECRET}"}}}}</pre>',
+        f"<pre>cannot connect to postgres://agent:{LONG_SECRET}@db/app</pre>",
     ],
-    ids=["key-in-error", "password-assignment", "secret-json", "html-echo"],
+    ids=[
+        "key-in-error",
+        "password-assignment",
+        "secret-json",
+        "html-echo",
+        "password-with-quote",
+        "token-in-list-and-object",
+        "rust-debug",
+        "python-repr",
+        "long-secret-in-json-excerpt",
+        "long-secret-in-text-excerpt",
+        "long-url-password-in-text-excerpt",
+    ],
 )
 def test_a_server_echoing_secrets_does_not_leak_them_through_exceptions(
-    body: Any, caplog: pytest.LogCaptureFixture
+    body: Any, caplog: pytest.LogCaptureFixture, reliability_figures: ReliabilityFigures
 ) -> None:
     caplog.set_level(logging.DEBUG)
     evidence = Evidence()
     base = "https://api.test"
     with respx.mock(base_url=base) as router:
         if isinstance(body, dict):
-            router.get("/stores").mock(return_value=httpx.Response(401, json=body))
+            status = 200 if body["success"] else 401
+            router.get("/stores").mock(return_value=httpx.Response(status, json=body))
         else:
             router.get("/stores").mock(
                 return_value=httpx.Response(502, text=body, headers={"content-type": "text/html"})
             )
         with Client(base, api_key=API_KEY, max_retries=0) as client:
-            evidence.expect_error("echo", DurableStoresError, client.list_stores)
+            error = evidence.expect_error("echo", DurableStoresError, client.list_stores)
+    evidence.texts.append(("pickle", repr(pickle.dumps(error))))
     evidence.assert_clean(caplog)
+    assert "***" in str(error), f"nothing was masked, so nothing was echoed: {error}"
+    reliability_figures.add(SECTION, "echoed_bodies")
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        'failed executing store query: unrecognized token: "#"',
+        'near "token": syntax error',
+        "no such column: password",
+        'password authentication failed for user "agent"',
+        "ERR wrong number of arguments for 'auth' command",
+        "no such table: secret_santa",
+        'near "password": syntax error',
+    ],
+)
+def test_masking_leaves_engine_error_details_intact(message: str) -> None:
+    """What an engine says about the user's own statement is not a credential: prose that
+    merely mentions ``token`` or ``password`` reaches the error unchanged."""
+    base = "https://api.test"
+    with respx.mock(base_url=base) as router:
+        router.post("/stores/s1/query").respond(400, json={"success": False, "error": message})
+        with (
+            Client(base, api_key=API_KEY, max_retries=0) as client,
+            pytest.raises(BadRequestError) as caught,
+        ):
+            client.query_store("s1", sql="SELECT 1")
+    assert caught.value.message == message
+    assert str(caught.value).endswith(message)
+
+
+def test_sqlite_error_details_reach_the_caller_unmasked(served: Served) -> None:
+    with Client(served.url, api_key=API_KEY, max_retries=0) as client:
+        store = client.create_store(name="tokens", kind="sqlite")
+        with pytest.raises(BadRequestError) as caught:
+            client.query_store(store.id, sql="SELECT #")
+    assert caught.value.message.endswith('unrecognized token: "#"'), caught.value.message
+
+
+class EchoingServer:
+    """A raw HTTP server that puts the request's ``Authorization`` line into a broken answer."""
+
+    ANSWERS: ClassVar[dict[str, Callable[[bytes], bytes]]] = {
+        "status-line": lambda auth: b"HTTP/1.1 200 " + auth + b"\x00\r\nContent-Length: 0\r\n\r\n",
+        "bare-status-line": lambda auth: auth + b"\r\n\r\n",
+        "header-line": lambda auth: b"HTTP/1.1 200 OK\r\n" + auth + b"\x00\r\n\r\n",
+        "header-name": lambda auth: b"HTTP/1.1 200 OK\r\n" + auth.replace(b":", b"") + b"\r\n\r\n",
+    }
+
+    def __init__(self, mode: str) -> None:
+        self.answer = self.ANSWERS[mode]
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:  # closed
+                return
+            with connection:
+                received = b""
+                while b"\r\n\r\n" not in received:
+                    chunk = connection.recv(65536)
+                    if not chunk:
+                        break
+                    received += chunk
+                lines = received.split(b"\r\n")
+                auth = next(line for line in lines if line.lower().startswith(b"authorization"))
+                connection.sendall(self.answer(auth))
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):  # wakes the accepting thread
+            self.listener.shutdown(socket.SHUT_RDWR)
+        self.listener.close()
+        self.thread.join(timeout=10)
+        assert not self.thread.is_alive()
+
+
+@pytest.mark.parametrize("mode", sorted(EchoingServer.ANSWERS))
+def test_a_server_echoing_the_key_into_a_broken_answer_does_not_leak_it_through_the_chain(
+    mode: str, caplog: pytest.LogCaptureFixture, reliability_figures: ReliabilityFigures
+) -> None:
+    """h11 quotes the line it cannot parse, and httpx chains h11's error: the connection error,
+    its causes and contexts, the formatted traceback and the pickle all keep the key out (the
+    quoted bytes are dropped), on both clients."""
+    caplog.set_level(logging.DEBUG)
+    evidence = Evidence()
+    server = EchoingServer(mode)
+    try:
+        with Client(server.url, api_key=API_KEY, max_retries=0) as client:
+            error = evidence.expect_error(mode, APIConnectionError, client.list_stores)
+
+        async def flow() -> None:
+            async with AsyncClient(server.url, api_key=API_KEY, max_retries=0) as client:
+                await evidence.expect_error_async(
+                    f"async {mode}", APIConnectionError, client.list_stores
+                )
+
+        asyncio.run(flow())
+    finally:
+        server.close()
+    chain: list[BaseException] = []
+    link: BaseException | None = error
+    while link is not None:
+        chain.append(link)
+        evidence.see(f"chain {type(link).__name__}", link.args)
+        link = link.__cause__ or link.__context__
+    assert len(chain) > 1, "the httpx error stays chained as the cause"
+    assert "illegal" in str(error), f"the error should still say what was wrong: {error}"
+    evidence.texts.append(("pickle", repr(pickle.dumps(error))))
+    evidence.assert_clean(caplog)
+    reliability_figures.add(SECTION, "echoed_protocol_lines", evidence.exceptions)
 
 
 @pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
