@@ -193,7 +193,7 @@ def connection_error(
 
 
 def masked_request(
-    error: Exception, call: PreparedCall, base_url: str, api_key: str | None
+    error: Exception, call: PreparedCall[Any], base_url: str, api_key: str | None
 ) -> httpx.Request:
     """A copy of the request an error is about, fit to keep, show and pickle.
 
