@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ._model import CheckFailed
+from ._checks_stores import expect_not_listed
+from ._model import CheckFailed, Level
 from ._registry import check
 
 if TYPE_CHECKING:
@@ -79,6 +80,59 @@ def _unknown_path(ctx: CheckContext) -> None:
 def _unknown_method(ctx: CheckContext) -> None:
     ctx.expect_error(ctx.request("PUT", "/stores", json={}), 404, "Not found")
     ctx.expect_error(ctx.request("GET", ctx.store_path(ctx.unknown_id, "query")), 404, "Not found")
+
+
+@check(
+    "routes.trailing-slash",
+    "Empty path segments are ignored: GET /stores/ is GET /stores, GET /stores/{id}/ is "
+    "GET /stores/{id}",
+    kinds=("sqlite",),
+)
+def _trailing_slash(ctx: CheckContext) -> None:
+    record = ctx.create_store("sqlite")
+    response = ctx.request("GET", "/stores/")
+    listed = ctx.expect_success(response, 200)
+    diffs = ctx.diffs(response)
+    ids = [s.get("id") for s in listed if isinstance(s, dict)] if isinstance(listed, list) else []
+    diffs.require(record["id"] in ids, "data", f"a list with the store {record['id']}", listed)
+    diffs.raise_if_any()
+    response = ctx.request("GET", ctx.store_path(record["id"]) + "/")
+    data = ctx.expect_success(response, 200)
+    diffs = ctx.diffs(response)
+    diffs.equal("data", record, data)
+    diffs.raise_if_any()
+
+
+@check(
+    "routes.malformed-content-length",
+    'A Content-Length header that is not a number: 400 "Invalid Content-Length header"',
+)
+def _malformed_content_length(ctx: CheckContext) -> None:
+    response = ctx.raw(
+        "POST", "/stores", headers={"content-length": "twelve"}, body=b"{}", half_close=False
+    )
+    ctx.expect_error(response, 400, "Invalid Content-Length header")
+
+
+@check(
+    "routes.short-body",
+    "A body shorter than its Content-Length (the client stops sending): 400 "
+    '"Invalid JSON: body shorter than its Content-Length", nothing created',
+    level=Level.RECOMMENDED,
+    kinds=("sqlite",),
+)
+def _short_body(ctx: CheckContext) -> None:
+    name = ctx.name("short")
+    body = f'{{"name": "{name}", "kind": "sqlite"}}'.encode()
+    response = ctx.raw(
+        "POST",
+        "/stores",
+        headers={"content-length": str(len(body) + 20)},
+        body=body,
+        half_close=True,
+    )
+    ctx.expect_error(response, 400, "Invalid JSON: body shorter than its Content-Length")
+    expect_not_listed(ctx, name)
 
 
 @check(

@@ -227,7 +227,7 @@ def _sandbox_unknown(ctx: CheckContext) -> None:
     )
     if response.status_code == 400:
         ctx.expect_error(response, 400, f"sandbox '{sandbox}' does not exist")
-        _expect_not_listed(ctx, name)
+        expect_not_listed(ctx, name)
         return
     record = ctx.expect_success(response, None)
     diffs = ctx.diffs(response)
@@ -372,10 +372,10 @@ def _create_unknown_kind(ctx: CheckContext) -> None:
 def _rejected_creates_nothing(ctx: CheckContext) -> None:
     name = ctx.name()
     ctx.request("POST", "/stores", json={"name": name, "kind": "oracle"})
-    _expect_not_listed(ctx, name)
+    expect_not_listed(ctx, name)
 
 
-def _expect_not_listed(ctx: CheckContext, name: str) -> None:
+def expect_not_listed(ctx: CheckContext, name: str) -> None:
     """No store named ``name`` is listed (a refused create made nothing)."""
     response = ctx.request("GET", "/stores")
     stores = ctx.expect_success(response, 200)

@@ -10,7 +10,8 @@ import httpx
 
 from .._version import __version__
 from ._catalogue import CHECKS
-from ._context import CheckContext, StoreLedger
+from ._cleanup import StoreLedger
+from ._context import CheckContext
 from ._model import (
     Check,
     CheckFailed,
@@ -21,6 +22,7 @@ from ._model import (
     not_executable_reason,
 )
 from ._report import Report
+from ._wire import store_path
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -223,7 +225,7 @@ class ContractRunner:
         deleted = 0
         for store_id in store_ids:
             try:
-                response = self._send("DELETE", CheckContext.store_path(store_id))
+                response = self._send("DELETE", store_path(store_id))
             except httpx.HTTPError:
                 continue
             if response.is_success:

@@ -11,6 +11,31 @@ _JSON = "application/json"
 NOT_FOUND = "Not found"
 #: The envelope's ``error`` for a store id that names no store.
 STORE_NOT_FOUND = "Store not found"
+#: The envelope's ``error`` for a ``Content-Length`` that is not a non-negative integer.
+INVALID_CONTENT_LENGTH = "Invalid Content-Length header"
+#: The envelope's ``error`` for a body that ended before its ``Content-Length``.
+SHORT_BODY = "Invalid JSON: body shorter than its Content-Length"
+
+
+def framing_problem(content_length: str | None, received: int) -> str | None:
+    """Why a body does not match its ``Content-Length`` header, or None when it does.
+
+    A header that is not a non-negative integer is refused; a body shorter than the
+    header says (the client stopped sending) is refused. Without the header (a
+    chunked body, or none) there is nothing to compare.
+    """
+    if content_length is None:
+        return None
+    length = parse_content_length(content_length)
+    if length is None:
+        return INVALID_CONTENT_LENGTH
+    return SHORT_BODY if received < length else None
+
+
+def parse_content_length(value: str) -> int | None:
+    """A ``Content-Length`` value as a number of bytes; None unless ASCII digits only."""
+    text = value.strip()
+    return int(text) if text.isascii() and text.isdigit() else None
 
 
 #: The largest answer body the fake builds, well below the client's default

@@ -5,12 +5,12 @@ returned :class:`Exchange`'s ``delay`` and ``disconnect`` (the only fault
 directives that need I/O), then calls :meth:`Exchange.respond` for the answer
 (or :meth:`Exchange.abandon` when it drops the request).
 
-This module is the pipeline, in order: route (``_routes``), injected fault,
-auth, the body-size limit, the idempotency cache (``_idempotency``), the
-operation (``_operations``, which validates bodies with ``_bodies``), and the
-request log (``_request_log``, also the debug line per request); an unexpected error
-becomes a 500. Every step
-lives in one place, so the front ends cannot drift.
+This module is the pipeline, in order: route (``_routes``), injected fault, the
+body's framing (a malformed ``Content-Length``, a body shorter than it), auth, the
+body-size limit, the idempotency cache (``_idempotency``), the operation
+(``_operations``, which validates bodies with ``_bodies``), and the request log
+(``_request_log``, also the debug line per request); an unexpected error becomes a
+500. Every step lives in one place, so the front ends cannot drift.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from ._answers import NOT_FOUND, RawResponse, failure, success
+from ._answers import NOT_FOUND, RawResponse, failure, framing_problem, success
 from ._idempotency import IDEMPOTENT_OPERATIONS, fingerprint
 from ._operations import UNPARSED, Call, dispatch
 from ._request_log import lenient_body, log_request, logger, recorded_request
@@ -196,6 +196,12 @@ class Handler:
         if fault is not None and fault.status is not None:
             extra = [("retry-after", fault.retry_after)] if fault.retry_after else None
             return failure(fault.status, fault.error_message(), extra)
+        headers = exchange.headers
+        if not exchange.oversized:
+            problem = framing_problem(headers.get("content-length"), len(exchange.body))
+            if problem is not None:
+                exchange.parsed = None
+                return failure(400, problem)
         operation = exchange.operation
         if operation is None:
             return failure(404, NOT_FOUND)
@@ -203,7 +209,6 @@ class Handler:
             exchange.parsed = None
             return _HEALTH
         state = self.state
-        headers = exchange.headers
         if state.api_key is not None:
             problem = _auth_problem(headers.get("authorization"), state.api_key)
             if problem is not None:

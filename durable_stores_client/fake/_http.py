@@ -12,7 +12,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
-from ._answers import RawResponse, failure
+from ._answers import INVALID_CONTENT_LENGTH, RawResponse, failure, parse_content_length
 from ._handler import MAX_BODY_BYTES, Handler
 from ._request_log import logger
 
@@ -229,12 +229,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
         length_header = headers.get("content-length")
         if length_header is None:
             return b""
-        try:
-            length = int(length_header.strip())
-        except ValueError:
-            length = -1
-        if length < 0:
-            raise _BodyError(400, "invalid Content-Length header", close=True)
+        length = parse_content_length(length_header)
+        if length is None:
+            raise _BodyError(400, INVALID_CONTENT_LENGTH, close=True)
         if length > MAX_BODY_BYTES:
             if length > _DRAIN_LIMIT:
                 raise _BodyError(413, "", close=True)
@@ -242,7 +239,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
             raise _BodyError(413, "", close=False)
         body = self.rfile.read(length)
         if len(body) != length:
-            raise ValueError("the client closed the connection mid-body")
+            # The client stopped sending (half-closed) before its Content-Length: the
+            # handler answers that (SHORT_BODY), then the connection closes.
+            self.close_connection = True
         return body
 
     def _discard(self, length: int) -> None:

@@ -18,7 +18,12 @@ def request_path(target: str) -> str:
 
 
 def route(method: str, path: str) -> tuple[str | None, str | None]:
-    """Map a method and path to (operation, store id); operation None means 404."""
+    """Map a method and path to (operation, store id); operation None means 404.
+
+    Empty path segments are ignored, as on the server: ``/stores/`` is ``/stores``.
+    """
+    if "//" in path or (path.endswith("/") and len(path) > 1):
+        path = "/" + "/".join(part for part in path.split("/") if part)
     if path == "/stores":
         if method == "GET":
             return "list", None

@@ -166,10 +166,11 @@ def lookup_before_body(fake: FakeServer) -> RequestHook:
     def hook(request: httpx.Request) -> httpx.Request | httpx.Response:
         parts = path_parts(request)
         if request.method == "POST" and len(parts) == 3:
+            headers = {k: v for k, v in request.headers.items() if k.lower() != "content-length"}
             probe = httpx.Request(
                 "GET",
                 request.url.copy_with(raw_path=f"/stores/{parts[1]}".encode()),
-                headers=request.headers,
+                headers=headers,
             )
             found = known.handle_request(probe)
             found.read()
@@ -412,3 +413,16 @@ def no_columns_without_rows(data: Any) -> None:
     """``columns: []`` when there are no rows (columns taken from the first row)."""
     if not data["rows"]:
         data["columns"] = []
+
+
+def trailing_slash_404(request: httpx.Request) -> httpx.Request | httpx.Response:
+    """A router that matches paths exactly: ``/stores/`` is not ``/stores``."""
+    if request.url.raw_path.decode("ascii").split("?", 1)[0].endswith("/"):
+        return answer(404, {"success": False, "error": "Not found"})
+    return request
+
+
+def framing_trusted(request: httpx.Request) -> httpx.Request:
+    """Ignore the Content-Length header and take the body as it came."""
+    headers = {k: v for k, v in request.headers.items() if k.lower() != "content-length"}
+    return httpx.Request(request.method, request.url, headers=headers, content=request.content)

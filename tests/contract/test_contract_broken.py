@@ -71,6 +71,7 @@ VARIANTS: dict[str, tuple[Hooks, set[str]]] = {
             "client.stores",
             "client.round-trip",
             "stores.create.secret-config-kept",  # it reads the record back too
+            "routes.trailing-slash",
         },
     ),
     "data: null instead of omitted on 404": (
@@ -152,6 +153,14 @@ VARIANTS: dict[str, tuple[Hooks, set[str]]] = {
     "password_secret dropped from config (agentkernel today)": (
         lambda fake: {"response": broken.secret_config_dropped},
         {"stores.create.secret-config-kept"},
+    ),
+    "/stores/ is not /stores": (
+        lambda fake: {"request": broken.trailing_slash_404},
+        {"routes.trailing-slash"},
+    ),
+    "Content-Length not checked against the body": (
+        lambda fake: {"request": broken.framing_trusted},
+        {"routes.malformed-content-length", "routes.short-body"},
     ),
     "engine errors without the engine's detail (agentkernel today)": (
         lambda fake: {"response": broken.engine_detail_dropped},

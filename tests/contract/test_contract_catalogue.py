@@ -44,6 +44,7 @@ RECOMMENDED = {
     "postgres.query.empty-columns",
     "mysql.query.empty-columns",
     "sql.engine-error-detail",
+    "routes.short-body",
 }
 
 

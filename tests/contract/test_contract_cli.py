@@ -280,11 +280,16 @@ def test_output_jsonl_prints_a_line_per_check_then_the_summary(
     assert [line.get("id") for line in lines[:-1]] == [
         "routes.unknown-path",
         "routes.unknown-method",
+        "routes.trailing-slash",
+        "routes.malformed-content-length",
+        "routes.short-body",
         "routes.body-too-large",
         "routes.body-at-limit",
         "routes.malformed-bodies",
     ]
-    assert lines[2]["outcome"] == lines[3]["outcome"] == "skipped"
+    # Over HTTP, the raw-socket checks (malformed Content-Length, short body) pass.
+    assert [line["outcome"] for line in lines[2:5]] == ["passed"] * 3
+    assert lines[5]["outcome"] == lines[6]["outcome"] == "skipped"
     assert lines[-1]["ok"] is True
 
 

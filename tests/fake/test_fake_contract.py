@@ -31,7 +31,7 @@ def test_health_answers_ok_without_auth(front_end: str) -> None:
         ("GET", "/stores/abc/query"),
         ("POST", "/stores/abc/drop"),
         ("POST", "/stores/abc/query/extra"),
-        ("GET", "/stores/"),
+        ("PUT", "/stores/"),
         ("POST", "/health"),
         ("GET", "/storesx"),
     ],
@@ -40,6 +40,15 @@ def test_unknown_route_or_method_is_404_not_found(
     http: httpx.Client, method: str, path: str
 ) -> None:
     err(http.request(method, path), 404, "Not found")
+
+
+def test_empty_path_segments_are_ignored(http: httpx.Client) -> None:
+    # CONTRACT.md: "/stores/" is "/stores" (the server ignores empty segments).
+    store = ok(http.post("/stores/", json={"name": "slashed", "kind": "sqlite"}), 201)
+    assert [s["id"] for s in ok(http.get("/stores/"), 200)] == [store["id"]]
+    assert ok(http.get(f"/stores//{store['id']}/"), 200) == store
+    query = http.post(f"/stores/{store['id']}//query", json={"sql": "SELECT 1 AS one"})
+    assert ok(query, 200)["rows"] == [{"one": 1}]
 
 
 def test_envelope_omits_absent_fields(http: httpx.Client) -> None:

@@ -196,13 +196,35 @@ def test_huge_declared_body_is_413_without_reading_it(fake: FakeServer) -> None:
     assert fake.requests[-1].status == 413
 
 
-def test_truncated_body_is_dropped_quietly(fake: FakeServer) -> None:
+def test_a_body_shorter_than_its_content_length_is_a_400_and_creates_nothing(
+    fake: FakeServer,
+) -> None:
+    # CONTRACT.md's deviations table: 400 "Invalid JSON: body shorter than its Content-Length".
     with fake.serve() as url:
         with socket.create_connection(_address(url), timeout=5) as sock:
             sock.sendall(b'POST /stores HTTP/1.1\r\nContent-Length: 100\r\n\r\n{"name"')
             sock.shutdown(socket.SHUT_WR)
-            assert sock.recv(1024) == b""
+            answer = b""
+            while chunk := sock.recv(4096):
+                answer += chunk
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 400 ")
+        assert json.loads(body) == {
+            "success": False,
+            "error": "Invalid JSON: body shorter than its Content-Length",
+        }
         assert httpx.get(f"{url}/health").status_code == 200
+    assert fake.stores == []
+
+
+@pytest.mark.parametrize("value", ["abc", "-1", "+5", "5_0", "1 2", "\u0665"])
+def test_a_malformed_content_length_is_a_400(fake: FakeServer, value: str) -> None:
+    with fake.serve() as url:
+        request = f"POST /stores HTTP/1.1\r\nHost: x\r\nContent-Length: {value}\r\n\r\n{{}}"
+        raw = _raw(url, request.encode("utf-8"), read_until_close=True)
+    head, _, body = raw.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 ")
+    assert json.loads(body) == {"success": False, "error": "Invalid Content-Length header"}
     assert fake.stores == []
 
 
