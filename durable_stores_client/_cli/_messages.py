@@ -19,6 +19,7 @@ from .. import (
     ProtocolError,
 )
 from .._config import DEFAULT_BASE_URL
+from ._output import printable
 
 if TYPE_CHECKING:
     from .. import DurableStoresError
@@ -44,7 +45,7 @@ def error_lines(exc: DurableStoresError, command: str, server: str) -> list[str]
     text = _RELATIVE_REQUEST.sub(lambda match: f"{match[1]} {base}{match[2]} -> HTTP", text, 1)
     if _is_html(exc):  # a web page's markup says nothing here: the hint gives its title
         text = text.split("; body starts ", 1)[0]
-    return [f"{command}: error: {text}", *_hints(exc, server)]
+    return [f"{command}: error: {printable(text)}", *_hints(exc, server)]
 
 
 def _is_html(exc: DurableStoresError) -> bool:

@@ -2,13 +2,16 @@
 
 JSON output is exactly the opaque data the server sent (a store record, a query's
 ``{"columns", "rows", "row_count"}``, ...). Tables are for reading: long cells are
-shortened, credentials in a store's config are masked, and a table taller than the
-terminal goes through the pager (``$PAGER``, else ``less``) when stdout is a terminal.
+shortened, credentials in a store's config are masked, characters a terminal would act
+on (ESC, BEL, backspace, ...) are shown escaped (:func:`printable`), and a table taller
+than the terminal goes through the pager (``$PAGER``, else ``less``) when stdout is a
+terminal.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sys
 from datetime import timezone
@@ -24,6 +27,32 @@ if TYPE_CHECKING:
 #: Longest cell a table shows before shortening it with an ellipsis.
 MAX_CELL_WIDTH = 60
 
+#: What a terminal acts on instead of showing: C0 controls, DEL, C1 controls, and the
+#: bidirectional embeddings, overrides and isolates that reorder the text after them.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def printable(text: str) -> str:
+    """``text`` with every terminal control character shown escaped.
+
+    ``\\n``, ``\\r`` and ``\\t`` by name, the others as ``\\x1b`` or ``\\u202e``, so
+    a store name or a row value cannot move the cursor, ring the bell, erase what
+    was printed or reorder the line. Everything else is left as it is.
+    """
+    if _CONTROL.search(text) is None:
+        return text
+    return _CONTROL.sub(_escape, text)
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    named = _NAMED.get(char)
+    if named is not None:
+        return named
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
 
 def output_format(args: argparse.Namespace) -> str:
     """The format asked for with ``--output``; else table on a terminal, JSON when piped."""
@@ -34,14 +63,17 @@ def output_format(args: argparse.Namespace) -> str:
 
 
 def cell(value: Any, *, null: str = "NULL", width: int | None = MAX_CELL_WIDTH) -> str:
-    """One table cell: strings as they are, other JSON values as JSON, shortened if long."""
+    """One table cell: strings as they are, other JSON values as JSON, shortened if long.
+
+    Control characters are shown escaped (:func:`printable`).
+    """
     if value is None:
         text = null
     elif isinstance(value, str):
         text = value
     else:
         text = json.dumps(value, ensure_ascii=False, sort_keys=False)
-    text = text.replace("\r", "\\r").replace("\n", "\\n").replace("\t", "\\t")
+    text = printable(text)
     if width is not None and len(text) > width:
         text = text[: width - 1] + "\u2026"
     return text
@@ -80,9 +112,11 @@ def render_mapping(record: Mapping[str, Any]) -> str:
     """A single record as ``key  value`` lines, keys aligned, values in full."""
     if not record:
         return "(empty)"
-    width = max(len(str(key)) for key in record)
+    keys = [printable(str(key)) for key in record]
+    width = max(len(key) for key in keys)
     return "\n".join(
-        f"{str(key).ljust(width)}  {cell(value, width=None)}" for key, value in record.items()
+        f"{key.ljust(width)}  {cell(value, width=None)}"
+        for key, value in zip(keys, record.values(), strict=True)
     )
 
 
@@ -163,6 +197,7 @@ def emit_query(data: Mapping[str, Any], fmt: str) -> None:
         return
     if not columns and rows:
         columns = list(rows[0])
-    table = render_table(columns, ([cell(row.get(name)) for name in columns] for row in rows))
+    headers = [printable(str(name)) for name in columns]
+    table = render_table(headers, ([cell(row.get(name)) for name in columns] for row in rows))
     count = data.get("row_count", len(rows))
     page(f"{table}\n({count} row{'s' if count != 1 else ''})")

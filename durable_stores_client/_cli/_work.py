@@ -11,7 +11,7 @@ from ._common import (
     parse_params,
     resolve_store_id,
 )
-from ._output import cell, emit_json, emit_query, output_format
+from ._output import cell, emit_json, emit_query, output_format, printable
 
 if TYPE_CHECKING:
     import argparse
@@ -128,6 +128,6 @@ def _print_redis_value(value: Any) -> None:
         if not value:
             print("(empty hash)")
         for key, item in value.items():
-            print(f"{key}: {cell(item, null='(nil)')}")
+            print(f"{printable(str(key))}: {cell(item, null='(nil)')}")
     else:
-        print(value)
+        print(printable(str(value)))

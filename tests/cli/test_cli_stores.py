@@ -481,3 +481,47 @@ def test_table_shows_short_utc_times_and_full_config_in_detail(capsys: Any) -> N
         assert "s-1  m     sqlite  -        2026-02-16 10:30:05Z" in listing
         assert main([*args, "stores", "get", "s-1"]) == 0
         assert long_path in capsys.readouterr().out  # a single record is shown in full
+
+
+#: Characters a terminal acts on: ESC (a colour and a cursor move), BEL, backspace, a C1
+#: control (CSI) and a right-to-left override.
+HOSTILE = "evil\x1b[31m\x1b[2Jred\x07\x08\x9b1m\u202eeman"
+HOSTILE_SHOWN = "evil\\x1b[31m\\x1b[2Jred\\x07\\x08\\x9b1m\\u202eeman"
+
+
+def _assert_no_control_characters(text: str) -> None:
+    for char in text:
+        code = ord(char)
+        assert char == "\n" or not (code < 0x20 or 0x7F <= code <= 0x9F), repr(text)
+        assert not 0x202A <= code <= 0x202E, repr(text)
+
+
+def test_tables_show_control_characters_escaped_and_json_keeps_them(
+    cli: Any, fake: FakeServer
+) -> None:
+    """A store name and row values with terminal control characters: every table shows them
+    escaped (the terminal never receives them), JSON output keeps the exact data."""
+    with fake.client() as client:
+        store = client.create_store(name=HOSTILE, kind="sqlite")
+        client.execute_store(store.id, sql=f'CREATE TABLE t ("{HOSTILE}" TEXT)')
+        client.execute_store(store.id, sql="INSERT INTO t VALUES (?)", params=[HOSTILE])
+        cache = client.create_store(name="cache", kind="redis")
+        client.command_store(cache.id, command=["SET", "k", HOSTILE])
+        client.command_store(cache.id, command=["HSET", "h", HOSTILE, HOSTILE])
+    runs = {
+        "stores list": cli("stores", "list", "-o", "table"),
+        "stores get": cli("stores", "get", store.id, "-o", "table"),
+        "query": cli("query", store.id, "SELECT * FROM t", "-o", "table"),
+        "command GET": cli("command", "cache", "GET", "k", "-o", "table"),
+        "command HGETALL": cli("command", "cache", "HGETALL", "h", "-o", "table"),
+        "error": cli("query", store.id, f'SELECT * FROM "{HOSTILE}"', "-o", "table"),
+    }
+    for what, run in runs.items():
+        _assert_no_control_characters(run.out + run.err)
+        assert HOSTILE_SHOWN[:40] in run.out + run.err, f"{what}: {run.out}{run.err}"
+    assert runs["error"].code == 1
+    assert cli("stores", "get", store.id, "-o", "json").json()["name"] == HOSTILE
+    assert cli("query", store.id, "SELECT * FROM t", "-o", "json").json()["rows"] == [
+        {HOSTILE: HOSTILE}
+    ]
+    assert cli("command", "cache", "GET", "k", "-o", "json").json() == {"result": HOSTILE}
