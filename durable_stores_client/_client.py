@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 import httpx
 
-from . import _deadline, _requests
+from . import _deadline, _direct, _requests
 from ._config import (
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_MAX_RETRIES,
@@ -742,7 +742,11 @@ class Client(_BaseClient[httpx.Client, httpx.BaseTransport]):
         started: float,
         limit: float | None,
     ) -> httpx.Response:
-        response = http.send(request, stream=True)
+        transport = _direct.route(http)
+        if transport is None:
+            response = http.send(request, stream=True)
+        else:
+            response = _direct.send(http, transport, request)
         encoded = _is_encoded(response)
         if limit is not None or encoded:
             stream = cast("httpx.SyncByteStream", response.stream)  # a sync transport's
@@ -1138,7 +1142,11 @@ class AsyncClient(_BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport]):
     async def _send_and_read(
         self, http: httpx.AsyncClient, request: httpx.Request, attempts: _Attempts[Any]
     ) -> httpx.Response:
-        response = await http.send(request, stream=True)
+        transport = _direct.route(http)
+        if transport is None:
+            response = await http.send(request, stream=True)
+        else:
+            response = await _direct.send_async(http, transport, request)
         if _is_encoded(response):
             stream = cast("httpx.AsyncByteStream", response.stream)  # an async transport's
             response.stream = _PiecesStream(stream)
