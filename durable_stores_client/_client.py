@@ -41,6 +41,7 @@ from ._exceptions import ConflictError, DurableStoresError, NotFoundError, Store
 from ._handles import AsyncStoreHandle, StoreHandle, handle_target
 from ._logging import logger, setup_from_env
 from ._pool import Pool
+from ._redaction import redact_exception_chain
 from ._requests import ResultT
 from ._retry import (
     RetryPolicy,
@@ -128,6 +129,7 @@ class _Attempts(Generic[ResultT]):
         among them) is a :class:`ClientClosedError`.
         """
         if pool.closed and not isinstance(error, DurableStoresError):
+            redact_exception_chain(error, (self.api_key,))  # chained: mask what it quotes
             raise pool.closed_error(self.call) from error
         if isinstance(error, httpx.RequestError):
             return self.after_error(error)
