@@ -6,6 +6,7 @@ No timing thresholds here: only what the harness computes from given samples.
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 import time
 import types
@@ -50,6 +51,7 @@ def test_paired_ratios_are_round_by_round() -> None:
     assert paired_ratios([2.0, 3.0], [1.0, 2.0]) == [2.0, 1.5]
 
 
+@pytest.mark.slow  # real timed rounds
 def test_interleave_warms_up_then_alternates_order_each_round() -> None:
     calls: list[tuple[str, int]] = []
 
@@ -195,6 +197,22 @@ def test_a_crashing_scenario_is_reported_and_fails_the_run(
     assert "crashes" in out
 
 
+def _in_a_git_checkout() -> bool:
+    root = Path(__file__).resolve().parents[2]
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--verify", "-q", "HEAD"],
+            capture_output=True,
+            check=False,
+        )
+    except OSError:  # no git at all
+        return False
+    return done.returncode == 0
+
+
+@pytest.mark.skipif(
+    not _in_a_git_checkout(), reason="needs the git history (an unpacked sdist has none)"
+)
 def test_compare_revision_loads_another_revision_beside_this_one(tmp_path: Path) -> None:
     import durable_stores_client
     from benchmarks.compare_revision import export_package
@@ -211,6 +229,7 @@ def test_compare_revision_loads_another_revision_beside_this_one(tmp_path: Path)
             del sys.modules[name]
 
 
+@pytest.mark.slow  # real timed rounds
 def test_interleave_can_record_cpu_time_per_operation() -> None:
     def busy(n: int) -> float:
         deadline = time.process_time() + 0.002 * n
