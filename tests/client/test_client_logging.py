@@ -12,7 +12,7 @@ import pytest
 import respx
 from client_support import STORE_ID, Either, fail, ok
 
-from durable_stores_client import BadRequestError, Client
+from durable_stores_client import APITimeoutError, BadRequestError, Client, RateLimitError
 from durable_stores_client import _logging as client_logging
 from durable_stores_client._redaction import (
     MASK,
@@ -63,7 +63,7 @@ async def test_transport_errors_and_giving_up_are_logged(
 ) -> None:
     caplog.set_level(logging.DEBUG, logger=LOGGER)
     router.get("/stores").mock(side_effect=httpx.ReadTimeout("slow"))
-    with pytest.raises(Exception, match="timed out"):
+    with pytest.raises(APITimeoutError, match="timed out after 3 attempts"):
         await api.list_stores()
     messages = [record.getMessage() for record in caplog.records if record.name == LOGGER]
     assert sum("-> ReadTimeout (attempt" in message for message in messages) == 3
@@ -199,8 +199,9 @@ async def test_give_up_on_a_long_retry_after_and_ambiguous_delete_are_logged(
     router.get("/stores").respond(429, json=fail("slow down"), headers={"Retry-After": "3600"})
     delete = router.delete(f"/stores/{STORE_ID}")
     delete.side_effect = [httpx.ReadTimeout("slow"), httpx.Response(404, json=fail("gone"))]
-    with pytest.raises(Exception, match="slow down"):
+    with pytest.raises(RateLimitError) as limited:
         await api.list_stores()
+    assert (limited.value.status_code, limited.value.message) == (429, "slow down")
     await api.delete_store(STORE_ID)
     messages = [record.getMessage() for record in caplog.records if record.name == LOGGER]
     assert any("HTTP 429: Retry-After too long, giving up (attempt 1" in m for m in messages)

@@ -12,7 +12,7 @@ from itertools import count
 import pytest
 from fake_helpers import ok
 
-from durable_stores_client import InternalServerError
+from durable_stores_client import BadRequestError, ConflictError, InternalServerError
 from durable_stores_client.fake import FakeServer, RecordedRequest, StoreRecord
 from durable_stores_client.fake._ids import UUID7Generator, format_timestamp
 
@@ -196,12 +196,15 @@ def test_refused_creates_do_not_use_up_ids(tmp_path: object) -> None:
     fake = FakeServer(ids=iter(["first", "second"]), data_dir=str(tmp_path))
     with fake.client() as client:
         client.create_store(name="taken", kind="redis")
-        for bad in (
-            {"name": "taken", "kind": "redis"},
-            {"name": "p", "kind": "sqlite", "config": {"path": "../escape.db"}},
-        ):
-            with pytest.raises(Exception, match=r"(409|400)"):
-                client.create_store(bad)
+        with pytest.raises(ConflictError) as conflict:
+            client.create_store({"name": "taken", "kind": "redis"})
+        assert (conflict.value.status_code, conflict.value.message) == (
+            409,
+            "Store name already exists",
+        )
+        with pytest.raises(BadRequestError) as refused:
+            client.create_store(name="p", kind="sqlite", config={"path": "../escape.db"})
+        assert refused.value.status_code == 400
         assert client.create_store(name="ok", kind="redis").id == "second"
 
 
