@@ -94,8 +94,9 @@ class StoreHandle:
 
     Example:
         >>> memory = client.store(name="agent-memory", kind="sqlite")
-        >>> memory.execute("CREATE TABLE IF NOT EXISTS notes (body TEXT)")
-        >>> memory.execute("INSERT INTO notes (body) VALUES (?)", ["hello"])
+        >>> _ = memory.execute("CREATE TABLE IF NOT EXISTS notes (body TEXT)")
+        >>> memory.execute("INSERT INTO notes (body) VALUES (?)", ["hello"]).rows_affected
+        1
         >>> memory.query("SELECT body FROM notes").scalar()
         'hello'
         >>> cache = client.store(name="cache", kind="redis")

@@ -167,6 +167,10 @@ class Store:
     ``secret`` or ``token`` (at any depth), so printing a store never shows a
     credential.
 
+    Stores are hashable by id, so they work in sets and as dict keys; equality
+    still compares every field (two snapshots of one store taken around a
+    change hash alike but are not equal).
+
     Attributes:
         id: The store's id (a UUIDv7 string made by the server).
         name: The store's name, trimmed.
