@@ -26,12 +26,11 @@ import secrets
 import socket
 import subprocess
 import sys
-import threading
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -356,84 +355,6 @@ def test_sqlite_error_details_reach_the_caller_unmasked(served: Served) -> None:
         with pytest.raises(BadRequestError) as caught:
             client.query_store(store.id, sql="SELECT #")
     assert caught.value.message.endswith('unrecognized token: "#"'), caught.value.message
-
-
-class EchoingServer:
-    """A raw HTTP server that puts the request's ``Authorization`` line into a broken answer."""
-
-    ANSWERS: ClassVar[dict[str, Callable[[bytes], bytes]]] = {
-        "status-line": lambda auth: b"HTTP/1.1 200 " + auth + b"\x00\r\nContent-Length: 0\r\n\r\n",
-        "bare-status-line": lambda auth: auth + b"\r\n\r\n",
-        "header-line": lambda auth: b"HTTP/1.1 200 OK\r\n" + auth + b"\x00\r\n\r\n",
-        "header-name": lambda auth: b"HTTP/1.1 200 OK\r\n" + auth.replace(b":", b"") + b"\r\n\r\n",
-    }
-
-    def __init__(self, mode: str) -> None:
-        self.answer = self.ANSWERS[mode]
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                connection, _ = self.listener.accept()
-            except OSError:  # closed
-                return
-            with connection:
-                received = b""
-                while b"\r\n\r\n" not in received:
-                    chunk = connection.recv(65536)
-                    if not chunk:
-                        break
-                    received += chunk
-                lines = received.split(b"\r\n")
-                auth = next(line for line in lines if line.lower().startswith(b"authorization"))
-                connection.sendall(self.answer(auth))
-
-    def close(self) -> None:
-        with contextlib.suppress(OSError):  # wakes the accepting thread
-            self.listener.shutdown(socket.SHUT_RDWR)
-        self.listener.close()
-        self.thread.join(timeout=10)
-        assert not self.thread.is_alive()
-
-
-@pytest.mark.parametrize("mode", sorted(EchoingServer.ANSWERS))
-def test_a_server_echoing_the_key_into_a_broken_answer_does_not_leak_it_through_the_chain(
-    mode: str, caplog: pytest.LogCaptureFixture, reliability_figures: ReliabilityFigures
-) -> None:
-    """h11 quotes the line it cannot parse, and httpx chains h11's error: the connection error,
-    its causes and contexts, the formatted traceback and the pickle all keep the key out (the
-    quoted bytes are dropped), on both clients."""
-    caplog.set_level(logging.DEBUG)
-    evidence = Evidence()
-    server = EchoingServer(mode)
-    try:
-        with Client(server.url, api_key=API_KEY, max_retries=0) as client:
-            error = evidence.expect_error(mode, APIConnectionError, client.list_stores)
-
-        async def flow() -> None:
-            async with AsyncClient(server.url, api_key=API_KEY, max_retries=0) as client:
-                await evidence.expect_error_async(
-                    f"async {mode}", APIConnectionError, client.list_stores
-                )
-
-        asyncio.run(flow())
-    finally:
-        server.close()
-    chain: list[BaseException] = []
-    link: BaseException | None = error
-    while link is not None:
-        chain.append(link)
-        evidence.see(f"chain {type(link).__name__}", link.args)
-        link = link.__cause__ or link.__context__
-    assert len(chain) > 1, "the httpx error stays chained as the cause"
-    assert "illegal" in str(error), f"the error should still say what was wrong: {error}"
-    evidence.texts.append(("pickle", repr(pickle.dumps(error))))
-    evidence.assert_clean(caplog)
-    reliability_figures.add(SECTION, "echoed_protocol_lines", evidence.exceptions)
 
 
 @pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
