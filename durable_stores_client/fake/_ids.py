@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta, timezone
 
@@ -48,8 +49,7 @@ class UUID7Generator:
             seq = self._seq
         rand_b = int.from_bytes(os.urandom(8), "big") & ((1 << 62) - 1)
         value = (ms << 80) | (0x7 << 76) | (seq << 64) | (0b10 << 62) | rand_b
-        h = f"{value:032x}"
-        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+        return str(uuid.UUID(int=value))
 
 
 def format_timestamp(moment: datetime) -> str:

@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from .._client import AsyncClient, Client
 from ._handler import Handler
+from ._http import HTTPFrontEnd
 from ._state import State, make_fault
 from ._transports import AsyncFakeTransport, FakeTransport
 
@@ -18,7 +20,6 @@ if TYPE_CHECKING:
 
     import respx
 
-    from .._client import AsyncClient, Client
     from ._ids import Clock, IdSource
     from ._records import RecordedRequest, StoreRecord
 
@@ -102,8 +103,6 @@ class FakeServer:
                 ``api_key`` defaults to the fake's own key when it has one
                 (pass another to test authentication failures).
         """
-        from .._client import Client  # noqa: PLC0415 - the fake must import without the client
-
         return Client(**self._client_options(options), transport=self.transport())
 
     def async_client(self, **options: Any) -> AsyncClient:
@@ -112,8 +111,6 @@ class FakeServer:
         Args:
             **options: As for :meth:`client`.
         """
-        from .._client import AsyncClient  # noqa: PLC0415 - the fake must import without the client
-
         return AsyncClient(**self._client_options(options), transport=self.async_transport())
 
     def _client_options(self, options: dict[str, Any]) -> dict[str, Any]:
@@ -170,8 +167,6 @@ class FakeServer:
         Yields:
             The base URL, such as ``"http://127.0.0.1:54321"``.
         """
-        from ._http import HTTPFrontEnd  # noqa: PLC0415 - http.server only when serving
-
         front_end = HTTPFrontEnd(self._handler, host, port)
         front_end.start()
         try:
