@@ -64,6 +64,9 @@ SECRET_CONFIG: dict[str, Any] = {
     "options": {"sslPassword": "ssl-HARDENING-pass", "refresh_token": ["rt-HARDENING-a"]},
     "Client_Secret": "cs-HARDENING-xyz",
 }
+PASSWORD = SECRET_CONFIG["password"]
+PASSWORD_SECRET = SECRET_CONFIG["password_secret"]
+SSL_PASSWORD = SECRET_CONFIG["options"]["sslPassword"]
 #: A password with a quote in it: masking must take its whole value, past the escaped quote.
 QUOTED_PASSWORD = 'pw-HARDENING-"quoted"-TAILSECRET'
 #: Longer than the text a ProtocolError masks its excerpt from.
@@ -276,15 +279,17 @@ def test_secrets_stay_out_of_reprs_logs_and_exceptions_async(
     [
         {"success": False, "error": f"Invalid bearer token {API_KEY}"},
         {"success": False, "error": f"password={SECRET_CONFIG['password']} rejected"},
-        {"success": False, "error": f'config {{"password_secret": "{SECRET_VALUES[3]}"}}'},
+        {"success": False, "error": f'config {{"password_secret": "{PASSWORD_SECRET}"}}'},
         f"<html>proxy error for Authorization: Bearer {API_KEY}</html>",
         {"success": False, "error": f"bad config {json.dumps({'password': QUOTED_PASSWORD})}"},
         {"success": False, "error": f"invalid config {json.dumps(SECRET_CONFIG)}"},
-        {"success": False, "error": f'Config {{ user: "agent", password: "{SECRET_VALUES[4]}" }}'},
-        {"success": False, "error": f"config {{'sslPassword': '{SECRET_VALUES[6]}'}}"},
+        {"success": False, "error": f'Config {{ user: "agent", password: "{PASSWORD}" }}'},
+        {"success": False, "error": f"config {{'sslPassword': '{SSL_PASSWORD}'}}"},
         {"success": True, "data": {"config": {"password": LONG_SECRET}}},
         f'<pre>{{"config": {{"password": "{LONG_SECRET}"}}}}</pre>',
         f"<pre>cannot connect to postgres://agent:{LONG_SECRET}@db/app</pre>",
+        {"success": True, "data": {"config": SECRET_CONFIG, "padding": "x" * 70_000}},
+        {"success": True, "data": [f"note: password: {PASSWORD}"], "pad": "x" * 70_000},
     ],
     ids=[
         "key-in-error",
@@ -298,6 +303,8 @@ def test_secrets_stay_out_of_reprs_logs_and_exceptions_async(
         "long-secret-in-json-excerpt",
         "long-secret-in-text-excerpt",
         "long-url-password-in-text-excerpt",
+        "large-json-body-masked-as-text",
+        "assignment-inside-a-json-string",
     ],
 )
 def test_a_server_echoing_secrets_does_not_leak_them_through_exceptions(
