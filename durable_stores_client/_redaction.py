@@ -85,7 +85,7 @@ _ASSIGNMENT = re.compile(
     re.DOTALL,
 )
 #: What may come before a ``key: value`` field (after optional spaces).
-_FIELD_STARTS = frozenset("{([,;:&?\n\"")
+_FIELD_STARTS = frozenset('{([,;:&?\n"')
 # An RFC 6750 b64token of 8 characters or more, so prose such as "Invalid bearer
 # token" or a placeholder such as "Bearer <api_key>" stays readable.
 _BEARER = re.compile(r"(?P<key>\bBearer\s+)(?P<value>[A-Za-z0-9\-._~+/]{8,}=*)", re.IGNORECASE)
