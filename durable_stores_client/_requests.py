@@ -300,7 +300,7 @@ def create_body(
         raise TypeError(f"{operation}() needs {missing}, e.g. name='notes', kind='sqlite'")
     if not isinstance(name, str):
         raise TypeError(f"{operation}() store name must be a str, got {type(name).__name__}")
-    if not name.strip():
+    if not trim_like_server(name):  # blank as the server sees it
         raise ValueError(f"{operation}() store name must not be blank")
     if isinstance(kind, StoreKind):
         body["kind"] = kind.value
@@ -349,7 +349,7 @@ def _sql_body(operation: str, sql: object, params: object) -> bytes:
         raise TypeError(
             f"{operation}() needs sql as a str (or a payload mapping), got {type(sql).__name__}"
         )
-    if not sql.strip():
+    if not trim_like_server(sql):
         raise ValueError(f"{operation}() sql must not be blank")
     if params is not None:
         if isinstance(params, (str, bytes, bytearray)) or not isinstance(params, Sequence):

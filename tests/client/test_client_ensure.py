@@ -73,11 +73,14 @@ async def test_names_compare_exactly_as_the_server_stores_them(flavour: str) -> 
             other = await client.ensure_store(name="x\x1f", kind="sqlite")
             again = await client.ensure_store(name="x\x1f", kind="sqlite")
             spaced = await client.ensure_store(name="\u3000x\u2028", kind="sqlite")
+    with fake.client() as client:
+        separator = client.ensure_store(name="\x1c", kind="redis")  # not blank to the server
+    assert separator.name == "\x1c"
     assert other.name == "x\x1f"
     assert other.id != plain.id
     assert again.id == other.id
     assert spaced.id == plain.id
-    assert sorted(record.name for record in fake.stores) == ["x", "x\x1f"]
+    assert sorted(record.name for record in fake.stores) == ["\x1c", "x", "x\x1f"]
 
 
 async def test_creates_the_store_when_absent(api: Either, router: respx.MockRouter) -> None:
