@@ -12,6 +12,13 @@ Registered through the ``pytest11`` entry point, so installing
 - ``durable_stores_url``: the same fake served over real HTTP on a free
   loopback port, for code (or other processes) that take a base URL.
 
+Options (ini, each overridden by its environment variable when that is set):
+``durable_stores_postgres_url`` / ``DURABLE_STORES_FAKE_POSTGRES_URL``,
+``durable_stores_mysql_url`` / ``DURABLE_STORES_FAKE_MYSQL_URL`` and
+``durable_stores_redis_url`` / ``DURABLE_STORES_FAKE_REDIS_URL`` run the fake's
+postgres, mysql and redis stores on those servers (each store on a database
+of its own, dropped after the test).
+
 This module is imported by pytest in every run of every project that has the
 package installed, so it imports nothing heavy: the fake, the client and
 httpx are imported inside the fixtures.
@@ -19,6 +26,7 @@ httpx are imported inside the fixtures.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -53,15 +61,53 @@ __all__ = [
 ]
 
 
+#: The plugin's ini options, each with the environment variable that overrides it.
+_OPTIONS = {
+    "durable_stores_postgres_url": (
+        "DURABLE_STORES_FAKE_POSTGRES_URL",
+        "run the fake's postgres stores on this PostgreSQL server (postgresql://...); "
+        "default: the embedded PostgreSQL",
+    ),
+    "durable_stores_mysql_url": (
+        "DURABLE_STORES_FAKE_MYSQL_URL",
+        "run the fake's mysql stores on this MySQL/MariaDB server (mysql://...); "
+        "default: an SQLite emulation",
+    ),
+    "durable_stores_redis_url": (
+        "DURABLE_STORES_FAKE_REDIS_URL",
+        "run the fake's redis stores on this Redis server (redis://...); default: fakeredis",
+    ),
+}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Register the ini options (each also read from its environment variable)."""
+    for name, (variable, text) in _OPTIONS.items():
+        parser.addini(name, f"{text} (environment: {variable})", default="")
+
+
+def option(config: pytest.Config, name: str) -> str | None:
+    """An ini option of this plugin, its environment variable winning; None when unset."""
+    variable = _OPTIONS[name][0]
+    value = os.environ.get(variable) or config.getini(name)
+    return str(value) if value else None
+
+
 @pytest.fixture
-def durable_stores_fake() -> Iterator[FakeServer]:
+def durable_stores_fake(request: pytest.FixtureRequest) -> Iterator[FakeServer]:
     """A fresh in-memory fake Durable Stores server for this test.
 
-    Reset after the test, which closes its stores' databases and keyspaces.
+    Reset after the test, which closes its stores' databases and keyspaces (and
+    drops the ones it made on servers given by the URL options).
     """
     from .fake import FakeServer  # noqa: PLC0415 - keep the plugin cheap to import
 
-    fake = FakeServer()
+    config = request.config
+    fake = FakeServer(
+        postgres_url=option(config, "durable_stores_postgres_url"),
+        mysql_url=option(config, "durable_stores_mysql_url"),
+        redis_url=option(config, "durable_stores_redis_url"),
+    )
     yield fake
     fake.reset()
 

@@ -20,8 +20,10 @@ def register(subparsers: Any) -> None:
         "fake-server",
         help="run the bundled fake Durable Stores server over HTTP",
         description=(
-            "Run the bundled fake Durable Stores server (real SQLite, fakeredis for redis "
-            "stores) over HTTP/1.1 in the foreground, for tests in any language. Prints its "
+            "Run the bundled fake Durable Stores server (real SQLite; the embedded PostgreSQL "
+            "for postgres stores with the postgres extra; fakeredis for redis stores; or real "
+            "servers given by URL) over HTTP/1.1 in the foreground, for tests in any "
+            "language. Prints its "
             "base URL on one line once it accepts connections; stops cleanly and exits 0 on "
             "SIGINT (Ctrl-C) or SIGTERM. State lives in memory unless --data-dir is given. "
             "Without the fake extra (fakeredis), redis stores' commands answer 501 and a "
@@ -50,6 +52,34 @@ def register(subparsers: Any) -> None:
         default=None,
         help="keep SQLite stores as files under DIR (default: private in-memory databases)",
     )
+    parser.add_argument(
+        "--postgres-url",
+        metavar="URL",
+        default=None,
+        help="run postgres stores on this server, a database each "
+        "(postgresql://user@host:5432/db; default: the embedded PostgreSQL)",
+    )
+    parser.add_argument(
+        "--mysql-url",
+        metavar="URL",
+        default=None,
+        help="run mysql stores on this MySQL/MariaDB server, a database each "
+        "(mysql://user@host:3306/db; default: an SQLite emulation)",
+    )
+    parser.add_argument(
+        "--redis-url",
+        metavar="URL",
+        default=None,
+        help="run redis stores on this Redis server, a logical database each "
+        "(redis://host:6379/0; default: fakeredis)",
+    )
+    parser.add_argument(
+        "--connect-configs",
+        action="store_true",
+        help="run a postgres/mysql/redis store whose config names a server (host, port, user, "
+        "password, dbname, db) on that server, as the daemon does; the fake then never "
+        "creates nor drops a database it did not create",
+    )
     parser.set_defaults(handler=_run)
 
 
@@ -66,12 +96,22 @@ def _run(args: argparse.Namespace) -> int:
         print("durable-stores fake-server: --api-key must not be empty", file=sys.stderr)
         return 2
     try:
-        fake = FakeServer(api_key=args.api_key, data_dir=args.data_dir)
+        fake = FakeServer(
+            api_key=args.api_key,
+            data_dir=args.data_dir,
+            postgres_url=args.postgres_url,
+            mysql_url=args.mysql_url,
+            redis_url=args.redis_url,
+            connect_configs=args.connect_configs,
+        )
+    except ValueError as exc:  # a URL of the wrong kind
+        print(f"durable-stores fake-server: {exc}", file=sys.stderr)
+        return 2
     except OSError as exc:
         print(f"durable-stores fake-server: cannot use --data-dir: {exc}", file=sys.stderr)
         return 1
     setup_from_env()  # DURABLE_STORES_LOG=debug: one line per request on stderr
-    redis_problem = unavailable_reason()
+    redis_problem = unavailable_reason() if args.redis_url is None else None
     if redis_problem is not None:
         print(
             f"durable-stores fake-server: warning: redis stores are disabled: {redis_problem}; "

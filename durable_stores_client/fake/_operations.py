@@ -24,8 +24,7 @@ from ._state import ConflictError
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from ._engines.redis import RedisEngine
-    from ._engines.sqlite import SqliteEngine
+    from ._engines import CommandEngine, SqlEngine
     from ._state import State, Store
 
 #: Kinds answered by ``query`` / ``execute``, and by ``command``.
@@ -91,12 +90,12 @@ def create_store(call: Call) -> RawResponse:
     return success(201, record.to_dict())
 
 
-def _sql_engine(store: Store, verb: str) -> SqliteEngine:
+def _sql_engine(store: Store, verb: str) -> SqlEngine:
     if store.record.kind not in SQL_KINDS:
         raise BadRequest(
             f"{store.record.kind} stores do not support SQL {verb}; use the command endpoint"
         )
-    return cast("SqliteEngine", store.engine)
+    return cast("SqlEngine", store.engine)
 
 
 def query(call: Call) -> RawResponse:
@@ -122,7 +121,7 @@ def command(call: Call) -> RawResponse:
             f"store kind '{store.record.kind}' does not support the command endpoint; "
             "use query or execute"
         )
-    engine = cast("RedisEngine", store.engine)
+    engine = cast("CommandEngine", store.engine)
     return success(200, engine.command(words))
 
 

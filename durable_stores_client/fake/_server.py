@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from .._client import AsyncClient, Client
+from ._engines.choice import EngineChoice
 from ._handler import Handler
 from ._http import HTTPFrontEnd
 from ._state import State, make_fault
@@ -31,8 +32,8 @@ FAKE_BASE_URL = "http://localhost:18888"
 class FakeServer:
     """An in-memory Durable Stores server for tests, reachable in-process or over HTTP.
 
-    One state (stores, their SQLite/fakeredis engines, injected faults,
-    idempotency keys, the request log) behind one handler; every front end
+    One state (stores and their engines, injected faults, idempotency keys,
+    the request log) behind one handler; every front end
     (``client()``, ``transport()``, ``patch()``, ``serve()``) adapts its I/O to
     that handler, so they all answer exactly alike and share the same stores.
 
@@ -51,6 +52,24 @@ class FakeServer:
         ids: Store ids: a zero-argument callable returning a string, or an
             iterable of strings used in order (running out is an error).
             Default: lowercase UUIDv7.
+        postgres_url: Run postgres stores on this PostgreSQL server
+            (``postgresql://user@host:5432/db``), one database per store, named
+            with a prefix unique to this fake and dropped on delete and
+            :meth:`reset`. Default: the embedded PostgreSQL (the ``postgres``
+            extra), started on the first postgres store's first call; without
+            the extra, an SQLite emulation (with a one-time warning).
+        mysql_url: Run mysql stores on this MySQL/MariaDB server
+            (``mysql://user@host:3306/db``), one database per store as above.
+            Default: an SQLite emulation that takes only ``?`` placeholders and
+            refuses MySQL-only SQL with a 400 saying it needs a real MySQL.
+        redis_url: Run redis stores on this Redis server
+            (``redis://host:6379/0``), each store on a logical database of its
+            own (leased, flushed on delete and :meth:`reset`; 15 at a time on a
+            default server). Default: fakeredis (the ``fake`` extra).
+        connect_configs: Honour store configs as the daemon does: a postgres,
+            mysql or redis store whose config names a server (``host``,
+            ``port``, ``user``, ``password``, ``dbname``, ``db``) runs on that
+            server, and the fake never creates nor drops its database.
 
     Example:
         >>> fake = FakeServer(ids=iter(["s-1", "s-2"]))
@@ -67,8 +86,20 @@ class FakeServer:
         data_dir: str | os.PathLike[str] | None = None,
         clock: Clock | None = None,
         ids: IdSource | None = None,
+        postgres_url: str | None = None,
+        mysql_url: str | None = None,
+        redis_url: str | None = None,
+        connect_configs: bool = False,
     ) -> None:
-        self._state = State(api_key=api_key, data_dir=data_dir, clock=clock, ids=ids)
+        engines = EngineChoice(
+            postgres_url=postgres_url,
+            mysql_url=mysql_url,
+            redis_url=redis_url,
+            connect_configs=connect_configs,
+        )
+        self._state = State(
+            api_key=api_key, data_dir=data_dir, clock=clock, ids=ids, engines=engines
+        )
         self._handler = Handler(self._state)
 
     def __repr__(self) -> str:
@@ -196,7 +227,9 @@ class FakeServer:
     def reset(self) -> None:
         """Delete every store and forget faults, idempotency keys and recorded requests.
 
-        With ``data_dir``, database files stay on disk.
+        With ``data_dir``, database files stay on disk. The databases this fake
+        made on PostgreSQL or MySQL servers are dropped, and its leased Redis
+        databases flushed and given back.
         """
         self._state.reset()
 

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from ._engines import EngineError
-from ._engines.redis import RedisEngine
+from ._engines import CommandEngine, EngineError, SqlEngine
+from ._engines.choice import EngineChoice
 from ._engines.sqlite import SqliteEngine
 from ._idempotency import IdempotencyCache
 from ._ids import Clock, IdSource, id_source, timestamp_source
@@ -69,7 +69,7 @@ class Store:
     __slots__ = ("engine", "record", "sort_key")
 
     def __init__(
-        self, record: StoreRecord, engine: SqliteEngine | RedisEngine, sort_key: tuple[str, int]
+        self, record: StoreRecord, engine: SqlEngine | CommandEngine, sort_key: tuple[str, int]
     ) -> None:
         self.record = record
         self.engine = engine
@@ -145,6 +145,7 @@ class State:
         data_dir: str | os.PathLike[str] | None,
         clock: Clock | None,
         ids: IdSource | None,
+        engines: EngineChoice | None = None,
     ) -> None:
         if api_key is not None and (not isinstance(api_key, str) or not api_key):
             raise ValueError("api_key must be a non-empty string or None")
@@ -152,6 +153,8 @@ class State:
         self.data_dir = Path(data_dir).resolve() if data_dir is not None else None
         if self.data_dir is not None:
             (self.data_dir / _DEFAULT_FOLDER).mkdir(parents=True, exist_ok=True)
+        #: Which engine runs a new postgres, mysql or redis store.
+        self.engines = engines if engines is not None else EngineChoice()
         self._now = timestamp_source(clock)
         self._next_id = id_source(ids)
         self.lock = threading.Lock()
@@ -177,14 +180,17 @@ class State:
                 raise ConflictError("Store name already exists")
             config = dict(config)
             database = self._sqlite_path(config) if kind == "sqlite" else None
+            engine: SqlEngine | CommandEngine | None = None
+            if kind != "sqlite":
+                # No I/O: a real engine connects (and makes its database) on first use.
+                engine = self.engines.open(kind, config)
             store_id = self._next_id()
             if store_id in self.stores:
                 raise RuntimeError(
                     f"the FakeServer ids source produced a duplicate id {store_id!r}"
                 )
             stamp = self._now()
-            engine: SqliteEngine | RedisEngine
-            if kind == "sqlite":
+            if engine is None:
                 if "path" not in config:
                     # As the contract says: the server *replaces* config with the default path.
                     root = str(self.data_dir) if self.data_dir is not None else ".agentkernel"
@@ -192,12 +198,6 @@ class State:
                     if self.data_dir is not None:
                         database = config["path"]
                 engine = _open_sqlite(database)
-            elif kind == "redis":
-                engine = RedisEngine()
-            else:
-                engine = SqliteEngine(
-                    None, translate=True, report_last_insert_rowid=(kind == "mysql")
-                )
             record = StoreRecord(
                 id=store_id,
                 name=name,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -46,6 +47,32 @@ def test_whole_suite_strict_in_process_passes_every_check(fake: FakeServer) -> N
     assert report.ok
     assert report.exit_code == 0
     assert fake.stores == []  # every store the run made is gone
+
+
+def test_whole_suite_strict_in_process_passes_on_real_servers() -> None:
+    urls = {}
+    for kind in ("postgres", "mysql", "redis"):
+        variable = f"DURABLE_STORES_FAKE_{kind.upper()}_URL"
+        urls[f"{kind}_url"] = os.environ.get(variable) or pytest.skip(
+            f"set {variable} to run the suite on a real {kind} server"
+        )
+    fake = FakeServer(api_key=API_KEY, **urls)
+    try:
+        target = Target(
+            BASE_URL,
+            api_key=API_KEY,
+            kinds=STORE_KINDS,
+            transport=fake.transport(),
+            async_transport=fake.async_transport(),
+            sandbox="contract-sandbox",
+        )
+        report = run_contract(target, strict=True)  # the large bodies: the test above
+        assert [(r.check.id, r.detail) for r in report.failed] == []
+        assert [r.detail for r in report.skipped if "--include-large" not in r.detail] == []
+        assert report.ok
+        assert fake.stores == []
+    finally:
+        fake.reset()
 
 
 @pytest.fixture

