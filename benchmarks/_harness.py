@@ -268,7 +268,7 @@ class ScenarioResult:
     """Everything one scenario measured.
 
     Attributes:
-        id: the scenario number in the issue (1-6).
+        id: the scenario number (1-6 from issue 6, 7-8 from issue 13, 9 from issue 11).
         title: one line.
         status: ``"ok"``, ``"skipped"`` or ``"error"``.
         contenders: measured sides, in display order.

@@ -33,9 +33,10 @@ SCENARIOS: dict[int, str] = {
     6: "benchmarks.scenario_import",
     7: "benchmarks.scenario_limits_sync",
     8: "benchmarks.scenario_limits_async",
+    9: "benchmarks.scenario_engines",
 }
-"""Scenario number (1-6 as in issue 6, 7-8 as in issue 13) -> module with ``TITLE`` and
-``run(settings)``."""
+"""Scenario number (1-6 as in issue 6, 7-8 as in issue 13, 9 as in issue 11) -> module with
+``TITLE`` and ``run(settings)``."""
 
 
 def _scenario_ids(text: str) -> list[int]:

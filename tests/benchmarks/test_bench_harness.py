@@ -169,7 +169,7 @@ def test_markdown_marks_missed_targets_and_failed_scenarios() -> None:
 
 @pytest.mark.parametrize(
     "argv",
-    [["--only", "9"], ["--only", "x"], ["--scale", "0"], ["--rounds", "0"], ["--server", "x"]],
+    [["--only", "10"], ["--only", "x"], ["--scale", "0"], ["--rounds", "0"], ["--server", "x"]],
 )
 def test_bad_arguments_exit_2_with_a_message(
     argv: list[str], capsys: pytest.CaptureFixture[str]

@@ -58,7 +58,7 @@ def test_json_states_the_machine_and_versions(quick_run: tuple[str, dict[str, An
 def test_every_scenario_reported_figures(quick_run: tuple[str, dict[str, Any]]) -> None:
     _, doc = quick_run
     scenarios = {s["id"]: s for s in doc["scenarios"]}
-    assert sorted(scenarios) == [1, 2, 3, 4, 5, 6, 7, 8]
+    assert sorted(scenarios) == [1, 2, 3, 4, 5, 6, 7, 8, 9]
     for number, scenario in scenarios.items():
         assert scenario["status"] == "ok", (number, scenario["error"])
         assert scenario["contenders"], number
@@ -92,6 +92,7 @@ def test_every_target_is_listed_without_a_ratio_from_few_samples(
         ">=",
         0.95,
     ) in comparisons[8]
+    assert comparisons[9] == []
     # Two samples a side (--rounds 2) are too few for a stable median: no ratio, no verdict.
     for scenario in doc["scenarios"]:
         for comparison in scenario["comparisons"]:
@@ -118,6 +119,10 @@ def test_scenario_specific_figures(quick_run: tuple[str, dict[str, Any]]) -> Non
     assert len(rates) == 6
     assert all(rate > 0 for rate in rates.values())
     assert scenarios[6]["figures"]["heavy_modules_imported"] == []
+    engines = scenarios[9]["figures"]
+    assert set(engines["postgres_to_sqlite_ratio"]) == {"create", "execute", "query"}
+    assert all(ratio > 0 for ratio in engines["postgres_to_sqlite_ratio"].values())
+    assert engines["embedded_cluster_start_s"] > 0
 
 
 def test_stdout_is_a_markdown_report(quick_run: tuple[str, dict[str, Any]]) -> None:
@@ -126,6 +131,6 @@ def test_stdout_is_a_markdown_report(quick_run: tuple[str, dict[str, Any]]) -> N
     assert "| # | comparison | this SDK (median) | baseline (median) | ratio | target | met |" in (
         stdout
     )
-    for number in range(1, 9):
+    for number in range(1, 10):
         assert f"### {number}. " in stdout
     assert "(2 samples: too few for a ratio)" in stdout
