@@ -136,7 +136,8 @@ def store_path(operation: str, store_id: object, suffix: str = "") -> str:
         ValueError: ``store_id`` is empty or only whitespace.
     """
     if type(store_id) is not str:
-        hint = " (pass store.id)" if isinstance(store_id, Store) else ""
+        # A Store or a store handle: both carry the id the call wants.
+        hint = " (pass store.id)" if isinstance(getattr(store_id, "id", None), str) else ""
         raise TypeError(
             f"{operation}() store_id must be a str, got {type(store_id).__name__}{hint}"
         )

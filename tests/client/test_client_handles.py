@@ -135,3 +135,11 @@ async def test_a_store_and_an_id_together_are_refused(client: Client | AsyncClie
     store = await _(client.create_store(name="one", kind="redis"))
     with pytest.raises(TypeError, match="got a Store and id="):
         await _(client.store(store, id=store.id))
+
+
+async def test_passing_a_handle_where_an_id_goes_says_to_pass_its_id(
+    client: Client | AsyncClient,
+) -> None:
+    cache = await _(client.store(name="cache", kind="redis"))
+    with pytest.raises(TypeError, match=r"got (Async)?StoreHandle \(pass store\.id\)"):
+        await _(client.command_store(cache, ["PING"]))
