@@ -18,6 +18,9 @@ Options (ini, each overridden by its environment variable when that is set):
 ``durable_stores_redis_url`` / ``DURABLE_STORES_FAKE_REDIS_URL`` run the fake's
 postgres, mysql and redis stores on those servers (each store on a database
 of its own, dropped after the test).
+``durable_stores_profile`` / ``DURABLE_STORES_FAKE_PROFILE``: the face of the
+``durable_stores_fake`` fixture, ``contract`` (the default) or ``agentkernel``
+(the agentkernel server as it is today, its known deviations included).
 
 This module is imported by pytest in every run of every project that has the
 package installed, so it imports nothing heavy: the fake, the client and
@@ -77,6 +80,11 @@ _OPTIONS = {
         "DURABLE_STORES_FAKE_REDIS_URL",
         "run the fake's redis stores on this Redis server (redis://...); default: fakeredis",
     ),
+    "durable_stores_profile": (
+        "DURABLE_STORES_FAKE_PROFILE",
+        "the face of the durable_stores_fake fixture: contract (default) or agentkernel "
+        "(the agentkernel server as it is today)",
+    ),
 }
 
 
@@ -98,16 +106,22 @@ def durable_stores_fake(request: pytest.FixtureRequest) -> Iterator[FakeServer]:
     """A fresh in-memory fake Durable Stores server for this test.
 
     Reset after the test, which closes its stores' databases and keyspaces (and
-    drops the ones it made on servers given by the URL options).
+    drops the ones it made on servers given by the URL options). Its profile is
+    the ``durable_stores_profile`` ini option (or ``DURABLE_STORES_FAKE_PROFILE``),
+    ``contract`` by default.
     """
     from .fake import FakeServer  # noqa: PLC0415 - keep the plugin cheap to import
 
     config = request.config
-    fake = FakeServer(
-        postgres_url=option(config, "durable_stores_postgres_url"),
-        mysql_url=option(config, "durable_stores_mysql_url"),
-        redis_url=option(config, "durable_stores_redis_url"),
-    )
+    try:
+        fake = FakeServer(
+            postgres_url=option(config, "durable_stores_postgres_url"),
+            mysql_url=option(config, "durable_stores_mysql_url"),
+            redis_url=option(config, "durable_stores_redis_url"),
+            profile=option(config, "durable_stores_profile") or "contract",
+        )
+    except ValueError as exc:  # an unknown profile, a URL of the wrong kind
+        raise pytest.UsageError(f"durable_stores_fake: {exc}") from None
     yield fake
     fake.reset()
 

@@ -80,6 +80,23 @@ def register(subparsers: Any) -> None:
         "password, dbname, db) on that server, as the daemon does; the fake then never "
         "creates nor drops a database it did not create",
     )
+    parser.add_argument(
+        "--profile",
+        choices=("contract", "agentkernel"),
+        default="contract",
+        help="the face the fake shows: 'contract' (default) answers as the contract says; "
+        "'agentkernel' reproduces today's agentkernel server, its known deviations included",
+    )
+    parser.add_argument(
+        "--sandbox",
+        metavar="NAME",
+        action="append",
+        dest="sandboxes",
+        default=None,
+        help="a sandbox that exists (repeatable): a create naming any other is refused with "
+        "400, as the daemon does (default: the contract profile stores any name unchecked, "
+        "the agentkernel profile knows none)",
+    )
     parser.set_defaults(handler=_run)
 
 
@@ -103,8 +120,10 @@ def _run(args: argparse.Namespace) -> int:
             mysql_url=args.mysql_url,
             redis_url=args.redis_url,
             connect_configs=args.connect_configs,
+            profile=args.profile,
+            sandboxes=args.sandboxes,
         )
-    except ValueError as exc:  # a URL of the wrong kind
+    except ValueError as exc:  # a URL of the wrong kind, a blank sandbox name
         print(f"durable-stores fake-server: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:

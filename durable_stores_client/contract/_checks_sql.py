@@ -366,6 +366,21 @@ def _query_read_only(ctx: CheckContext) -> None:
 
 
 @check(
+    "sql.query.repeated-columns",
+    'A result that repeats a column name (SELECT * FROM a JOIN b): 400 "query result '
+    'repeats column names (id); alias them", not rows that silently lost a value',
+    level=Level.RECOMMENDED,
+    kinds=_SQLITE,
+)
+def _repeated_columns(ctx: CheckContext) -> None:
+    store = ctx.create_store("sqlite")
+    response = ctx.request(
+        "POST", ctx.store_path(store["id"], "query"), json={"sql": "SELECT 1 AS id, 2 AS id"}
+    )
+    ctx.expect_error(response, 400, "query result repeats column names (id); alias them")
+
+
+@check(
     "sql.multiple-statements",
     "More than one statement in one query or execute call: 400, and nothing is applied",
     level=Level.RECOMMENDED,

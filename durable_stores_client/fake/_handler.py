@@ -24,10 +24,12 @@ from typing import TYPE_CHECKING, Any
 from ._answers import NOT_FOUND, RawResponse, failure, framing_problem, success
 from ._idempotency import IDEMPOTENT_OPERATIONS, fingerprint
 from ._operations import UNPARSED, Call, dispatch
+from ._profiles import make_profile
 from ._request_log import lenient_body, log_request, logger, recorded_request
 from ._routes import request_path, route
 
 if TYPE_CHECKING:
+    from ._profiles import Profile
     from ._state import Fault, State
 
 #: The largest request body the fake accepts, as on the server.
@@ -111,10 +113,11 @@ class Exchange:
 
 
 class Handler:
-    """The fake's request handler over one :class:`State`."""
+    """The fake's request handler over one :class:`State`, showing one :class:`Profile`."""
 
-    def __init__(self, state: State) -> None:
+    def __init__(self, state: State, profile: Profile | None = None) -> None:
         self.state = state
+        self.profile = profile if profile is not None else make_profile()
 
     def prepare(
         self, method: str, target: str, headers: Headers, body: bytes, *, oversized: bool = False
@@ -218,6 +221,8 @@ class Handler:
             exchange.parsed = None
             return failure(413, BODY_TOO_LARGE)
         key = headers.get("idempotency-key") if operation in IDEMPOTENT_OPERATIONS else None
+        if not self.profile.honours_idempotency_keys:
+            key = None  # agentkernel has no idempotency: the header is ignored
         if key is None:
             return self._run(exchange, operation)
         return state.idempotency.answer(
@@ -227,7 +232,7 @@ class Handler:
         )
 
     def _run(self, exchange: Exchange, operation: str) -> RawResponse:
-        call = Call(self.state, exchange.store_id, exchange.body)
+        call = Call(self.state, exchange.store_id, exchange.body, self.profile)
         try:
             return dispatch(operation, call)
         finally:

@@ -24,7 +24,7 @@ from ._state import ConflictError
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from ._engines import CommandEngine, SqlEngine
+    from ._profiles import Profile
     from ._state import State, Store
 
 #: Kinds answered by ``query`` / ``execute``, and by ``command``.
@@ -36,11 +36,16 @@ UNPARSED: Any = object()
 
 
 class Call:
-    """What an operation works on: the state, the path's store id and the request body."""
+    """What an operation works on: the state, the path's store id and the request body.
 
-    __slots__ = ("body", "parsed", "state", "store_id")
+    ``profile`` is the face the fake shows (`_profiles`): the contract's, or the
+    agentkernel server's as it is today.
+    """
 
-    def __init__(self, state: State, store_id: str | None, body: bytes) -> None:
+    __slots__ = ("body", "parsed", "profile", "state", "store_id")
+
+    def __init__(self, state: State, store_id: str | None, body: bytes, profile: Profile) -> None:
+        self.profile = profile
         self.state = state
         self.store_id = store_id
         self.body = body
@@ -84,32 +89,37 @@ def delete_store(call: Call) -> RawResponse:
 
 
 def create_store(call: Call) -> RawResponse:
-    """``POST /stores``: 201 with the record; a taken name is a 409."""
+    """``POST /stores``: 201 with the record; a taken name is a 409 (agentkernel: a 500)."""
     name, kind, sandbox, config = create_request(call.json_object("create"))
-    record = call.state.create(name, kind, sandbox, config)
+    call.profile.check_sandbox(sandbox)
+    try:
+        record = call.state.create(name, kind, sandbox, config)
+    except ConflictError as exc:
+        raise call.profile.duplicate_name(str(exc)) from None
     return success(201, record.to_dict())
 
 
-def _sql_engine(store: Store, verb: str) -> SqlEngine:
+def _require_sql(store: Store, verb: str) -> None:
     if store.record.kind not in SQL_KINDS:
         raise BadRequest(
             f"{store.record.kind} stores do not support SQL {verb}; use the command endpoint"
         )
-    return cast("SqlEngine", store.engine)
 
 
 def query(call: Call) -> RawResponse:
     """``POST /stores/{id}/query``: a read-only statement's rows."""
     sql, params = sql_request(call.json_object("query"))
-    engine = _sql_engine(call.store(), "queries")
-    return success(200, engine.query(sql, params))
+    store = call.store()
+    _require_sql(store, "queries")
+    return success(200, call.profile.query(store, sql, params))
 
 
 def execute(call: Call) -> RawResponse:
     """``POST /stores/{id}/execute``: a statement's rows affected."""
     sql, params = sql_request(call.json_object("execute"))
-    engine = _sql_engine(call.store(), "execute")
-    return success(200, engine.execute(sql, params))
+    store = call.store()
+    _require_sql(store, "execute")
+    return success(200, call.profile.execute(store, sql, params))
 
 
 def command(call: Call) -> RawResponse:
@@ -121,8 +131,7 @@ def command(call: Call) -> RawResponse:
             f"store kind '{store.record.kind}' does not support the command endpoint; "
             "use query or execute"
         )
-    engine = cast("CommandEngine", store.engine)
-    return success(200, engine.command(words))
+    return success(200, call.profile.command(store, words))
 
 
 #: Every operation the router names (``health`` is answered before auth, in the handler).

@@ -12,12 +12,13 @@ from .._client import AsyncClient, Client
 from ._engines.choice import EngineChoice
 from ._handler import Handler
 from ._http import HTTPFrontEnd
+from ._profiles import make_profile
 from ._state import State, make_fault
 from ._transports import AsyncFakeTransport, FakeTransport
 
 if TYPE_CHECKING:
     import os
-    from collections.abc import Iterator
+    from collections.abc import Iterable, Iterator
 
     import respx
 
@@ -70,6 +71,18 @@ class FakeServer:
             mysql or redis store whose config names a server (``host``,
             ``port``, ``user``, ``password``, ``dbname``, ``db``) runs on that
             server, and the fake never creates nor drops its database.
+        profile: The face the fake shows. ``"contract"`` (the default) answers as
+            the contract says this project does; ``"agentkernel"`` reproduces the
+            agentkernel server as it is today, every row of the left-hand column of
+            CONTRACT.md's "Known deviations" table (a 500 on a duplicate name, writes
+            run by ``query``, postgres/mysql ``params`` ignored, mysql values as
+            strings and ``rows_affected`` 0, ``columns: []`` without rows, no
+            idempotency, engine errors naming the step only; see
+            ``docs/engines-and-fidelity.md``).
+        sandboxes: The names of the sandboxes that exist: a create naming any
+            other non-empty sandbox answers 400 ``sandbox '<name>' does not
+            exist``, as the daemon does. Without it the contract profile stores
+            any sandbox name unchecked, and the agentkernel profile knows none.
 
     Example:
         >>> fake = FakeServer(ids=iter(["s-1", "s-2"]))
@@ -90,7 +103,10 @@ class FakeServer:
         mysql_url: str | None = None,
         redis_url: str | None = None,
         connect_configs: bool = False,
+        profile: str = "contract",
+        sandboxes: Iterable[str] | None = None,
     ) -> None:
+        self._profile = make_profile(profile, sandboxes)
         engines = EngineChoice(
             postgres_url=postgres_url,
             mysql_url=mysql_url,
@@ -100,11 +116,17 @@ class FakeServer:
         self._state = State(
             api_key=api_key, data_dir=data_dir, clock=clock, ids=ids, engines=engines
         )
-        self._handler = Handler(self._state)
+        self._handler = Handler(self._state, self._profile)
 
     def __repr__(self) -> str:
         auth = "api_key=***" if self._state.api_key is not None else "no auth"
-        return f"<FakeServer {len(self._state.stores)} stores, {auth}>"
+        face = "" if self._profile.name == "contract" else f", profile={self._profile.name}"
+        return f"<FakeServer {len(self._state.stores)} stores, {auth}{face}>"
+
+    @property
+    def profile(self) -> str:
+        """The face the fake shows: ``"contract"`` or ``"agentkernel"``."""
+        return self._profile.name
 
     # -- in-process front ends ------------------------------------------
 

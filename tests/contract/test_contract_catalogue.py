@@ -45,6 +45,7 @@ RECOMMENDED = {
     "mysql.query.empty-columns",
     "sql.engine-error-detail",
     "routes.short-body",
+    "sql.query.repeated-columns",
 }
 
 
