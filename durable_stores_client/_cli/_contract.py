@@ -9,7 +9,6 @@ writes JSON and JUnit XML reports. Exit status: 0 when every required check pass
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
@@ -19,8 +18,9 @@ from ._common import UsageError, global_options_parent
 
 if TYPE_CHECKING:
     import argparse
+    from collections.abc import Sequence
 
-    from ..contract import CheckResult, Report
+    from ..contract import Check, CheckResult, Report, Target
 
 _KINDS_HELP = "sqlite,postgres,mysql,redis"
 
@@ -128,15 +128,57 @@ def _report_path(text: str | None, option: str) -> Path | None:
 def run(args: argparse.Namespace) -> int:
     """Run the suite as the options say and return the exit status."""
     # The suite loads only when the command runs, so `durable-stores --help` stays fast.
-    from ..contract import (  # noqa: PLC0415
-        ContractRunner,
-        Report,
-        Target,
-        parse_kinds,
-        parse_store_config,
-        select_checks,
-    )
-    from ..contract._report import format_row, result_dict, row_cells  # noqa: PLC0415
+    from ..contract import ContractRunner, select_checks  # noqa: PLC0415
+
+    try:
+        checks = select_checks(args.select)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if args.list_checks:
+        width = max(len(c.id) for c in checks)
+        print("\n".join(check.describe(width) for check in checks), file=sys.stdout)
+        return 0
+    target = _target(args)
+    json_path = _report_path(args.json, "--json")
+    junit_path = _report_path(args.junit, "--junit")
+    problem = _unreachable(target.base_url, target.timeout)
+    if problem is not None:
+        print(
+            f"durable-stores contract: error: cannot reach {target.base_url}: {problem}\n"
+            "  (is a Durable Stores server running there? Set --base-url.)",
+            file=sys.stderr,
+        )
+        return 1
+
+    stream = _Stream(getattr(args, "output", None) or "table", args.strict, checks)
+    runner = ContractRunner(target, include_large=args.include_large)
+    try:
+        with runner:
+            report = runner.run(checks, strict=args.strict, on_result=stream.show)
+    except KeyboardInterrupt:
+        partial = stream.partial_report(target)
+        _write_reports(partial, json_path, junit_path)
+        left = len(runner.leftover_ids)
+        note = f"{left} store(s) could not be deleted" if left else "deleted the stores it created"
+        print(
+            f"\ndurable-stores contract: interrupted after {len(partial.results)} checks; {note}",
+            file=sys.stderr,
+        )
+        return 130
+    _write_reports(report, json_path, junit_path)
+    stream.finish(report)
+    if runner.leftover_ids:
+        print(
+            "durable-stores contract: warning: could not delete stores "
+            f"{', '.join(runner.leftover_ids)}",
+            file=sys.stderr,
+        )
+    return report.exit_code
+
+
+def _target(args: argparse.Namespace) -> Target:
+    """The server to verify, from ``--base-url``, ``--kinds``, ``--store-config`` and the rest."""
+    from ..contract import Target, parse_kinds, parse_store_config  # noqa: PLC0415 - as in run
 
     try:
         kinds = parse_kinds(args.kinds)
@@ -149,25 +191,7 @@ def run(args: argparse.Namespace) -> int:
                     f"({','.join(sorted(kinds))})"
                 )
             configs[kind] = config
-        checks = select_checks(args.select)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-
-    out = sys.stdout
-    if args.list_checks:
-        width = max(len(c.id) for c in checks)
-        for check in checks:
-            kinds_text = ",".join(sorted(check.kinds)) or "-"
-            print(
-                f"{check.id:<{width}}  {check.level.value:<11}  {kinds_text:<8}  {check.clause}",
-                file=out,
-            )
-        return 0
-
-    json_path = _report_path(args.json, "--json")
-    junit_path = _report_path(args.junit, "--junit")
-    try:
-        target = Target(
+        return Target(
             _base_url(args),
             api_key=_api_key(args),
             kinds=kinds,
@@ -178,63 +202,50 @@ def run(args: argparse.Namespace) -> int:
     except (TypeError, ValueError) as exc:
         raise UsageError(str(exc)) from None
 
-    problem = _unreachable(target.base_url, target.timeout)
-    if problem is not None:
-        print(
-            f"durable-stores contract: error: cannot reach {target.base_url}: {problem}\n"
-            "  (is a Durable Stores server running there? Set --base-url.)",
-            file=sys.stderr,
-        )
-        return 1
 
-    output = getattr(args, "output", None) or "table"
-    width = max([len("ID"), *(len(c.id) for c in checks)])
-    results: list[CheckResult] = []
+class _Stream:
+    """Prints each result as it comes (a table line, or a JSON line), then the end."""
 
-    def show(result: CheckResult) -> None:
-        results.append(result)
+    def __init__(self, output: str, strict: bool, checks: Sequence[Check]) -> None:
+        from ..contract import Report  # noqa: PLC0415 - loaded with the suite, as in run
+
+        self._report = Report
+        self.output = output
+        self.strict = strict
+        self.results: list[CheckResult] = []
+        self._width = max([len("ID"), *(len(c.id) for c in checks)])
         if output == "table":
-            print(format_row(row_cells(result, strict=args.strict), width), file=out, flush=True)
-        elif output == "jsonl":
-            line = json.dumps(result_dict(result, strict=args.strict), ensure_ascii=False)
-            print(line, file=out, flush=True)
+            self._print(Report.table_header(self._width))
 
-    if output == "table":
-        print(format_row(("ID", "LEVEL", "RESULT", "DETAIL"), width), file=out, flush=True)
-    runner = ContractRunner(target, include_large=args.include_large)
-    try:
-        with runner:
-            report = runner.run(checks, strict=args.strict, on_result=show)
-    except KeyboardInterrupt:
-        partial = Report(
-            results=tuple(results),
+    @staticmethod
+    def _print(line: str) -> None:
+        print(line, file=sys.stdout, flush=True)
+
+    def show(self, result: CheckResult) -> None:
+        """Print one result as soon as it is known."""
+        self.results.append(result)
+        if self.output == "table":
+            self._print(self._report.table_line(result, self._width, strict=self.strict))
+        elif self.output == "jsonl":
+            self._print(self._report.json_line(result, strict=self.strict))
+
+    def partial_report(self, target: Target) -> Report:
+        """The report of the checks that ran before an interruption."""
+        return self._report(
+            results=tuple(self.results),
             base_url=target.base_url,
             kinds=tuple(sorted(target.kinds)),
-            strict=args.strict,
+            strict=self.strict,
         )
-        _write_reports(partial, json_path, junit_path)
-        left = len(runner.leftover_ids)
-        note = f"{left} store(s) could not be deleted" if left else "deleted the stores it created"
-        print(
-            f"\ndurable-stores contract: interrupted after {len(results)} checks; {note}",
-            file=sys.stderr,
-        )
-        return 130
-    _write_reports(report, json_path, junit_path)
-    if output == "json":
-        out.write(report.to_json())
-    elif output == "jsonl":
-        summary = {"summary": report.summary(), "ok": report.ok}
-        print(json.dumps(summary, ensure_ascii=False), file=out)
-    else:
-        print(f"\n{report.summary()}", file=out)
-    if runner.leftover_ids:
-        print(
-            "durable-stores contract: warning: could not delete stores "
-            f"{', '.join(runner.leftover_ids)}",
-            file=sys.stderr,
-        )
-    return report.exit_code
+
+    def finish(self, report: Report) -> None:
+        """Print the end: the whole JSON report, the summary line, or its JSON line."""
+        if self.output == "json":
+            sys.stdout.write(report.to_json())
+        elif self.output == "jsonl":
+            self._print(report.summary_json_line())
+        else:
+            self._print(f"\n{report.summary()}")
 
 
 def _unreachable(base_url: str, timeout: float) -> str | None:

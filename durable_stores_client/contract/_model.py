@@ -145,6 +145,11 @@ class Check:
         """The first segment of the id (``stores``, ``sqlite``, ``redis``, ``auth``...)."""
         return self.id.split(".", 1)[0]
 
+    def describe(self, id_width: int = 0) -> str:
+        """One catalogue line: id (``id_width`` wide), level, kinds and clause."""
+        kinds = ",".join(sorted(self.kinds)) or "-"
+        return f"{self.id:<{id_width}}  {self.level.value:<11}  {kinds:<8}  {self.clause}"
+
 
 @attrs.frozen
 class CheckResult:

@@ -100,12 +100,33 @@ class Report:
             f"in {self.duration:.2f}s: {verdict}"
         )
 
+    # -- one result at a time, as a run streams them --------------------------------
+
+    @staticmethod
+    def table_header(id_width: int) -> str:
+        """The table's header line, its id column ``id_width`` wide."""
+        return format_row(("ID", "LEVEL", "RESULT", "DETAIL"), id_width)
+
+    @staticmethod
+    def table_line(result: CheckResult, id_width: int, *, strict: bool = False) -> str:
+        """One result as a table line (see `format_table`)."""
+        return format_row(row_cells(result, strict=strict), id_width)
+
+    @staticmethod
+    def json_line(result: CheckResult, *, strict: bool = False) -> str:
+        """One result as a line of JSON (the keys of `to_dict`'s ``results``)."""
+        return json.dumps(result_dict(result, strict=strict), ensure_ascii=False)
+
+    def summary_json_line(self) -> str:
+        """The summary and the verdict as a line of JSON: ``{"summary": ..., "ok": ...}``."""
+        return json.dumps({"summary": self.summary(), "ok": self.ok}, ensure_ascii=False)
+
     def format_table(self, *, include_passed: bool = True) -> str:
         """The results as a text table (id, level, result, detail) and the summary line."""
         rows = [r for r in self.results if include_passed or r.outcome is not Outcome.PASSED]
         width = max([len("ID"), *(len(r.check.id) for r in rows)])
-        lines = [format_row(("ID", "LEVEL", "RESULT", "DETAIL"), width)]
-        lines.extend(format_row(row_cells(r, strict=self.strict), width) for r in rows)
+        lines = [self.table_header(width)]
+        lines.extend(self.table_line(r, width, strict=self.strict) for r in rows)
         lines.append("")
         lines.append(self.summary())
         return "\n".join(lines)
