@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+pytestmark = pytest.mark.slow  # runs the benchmarks end to end
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

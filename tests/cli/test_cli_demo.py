@@ -105,6 +105,7 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow  # a Python process
 def test_demo_as_a_process() -> None:
     pytest.importorskip("fakeredis")
     done = _run("-m", "durable_stores_client", "demo")
@@ -113,6 +114,7 @@ def test_demo_as_a_process() -> None:
     assert done.stderr == ""
 
 
+@pytest.mark.slow  # a Python process
 def test_demo_as_a_process_without_fakeredis() -> None:
     code = (
         "import sys; sys.modules['fakeredis'] = None\n"

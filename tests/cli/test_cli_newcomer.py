@@ -63,6 +63,7 @@ def test_an_empty_hash_says_so(cli: Any) -> None:
     assert run.out == "(empty hash)\n"
 
 
+@pytest.mark.slow  # real retry backoff
 def test_connection_refused_is_one_error_and_a_hint(cli: Any) -> None:
     run = cli("stores", "list", base_url="http://127.0.0.1:9")
     lines = _one_clean_error(run, 1)
@@ -76,6 +77,7 @@ def test_connection_refused_is_one_error_and_a_hint(cli: Any) -> None:
     ]
 
 
+@pytest.mark.slow  # real retry backoff
 def test_a_store_lookup_failure_names_the_users_command(cli: Any) -> None:
     # execute NAME lists stores to find the id: the error is the user's execute, not a
     # list_stores they never ran.
@@ -86,6 +88,7 @@ def test_a_store_lookup_failure_names_the_users_command(cli: Any) -> None:
     assert not any("list_stores" in line for line in lines)
 
 
+@pytest.mark.slow  # real retry backoff
 def test_nothing_on_the_default_port_suggests_the_fake_server(
     cli: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

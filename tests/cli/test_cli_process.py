@@ -12,6 +12,8 @@ import pytest
 
 from durable_stores_client.fake import FakeServer
 
+pytestmark = pytest.mark.slow  # subprocesses and servers
+
 SCRIPT = Path(sys.executable).with_name("durable-stores")
 
 

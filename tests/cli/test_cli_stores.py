@@ -391,6 +391,7 @@ def _closed_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@pytest.mark.slow  # real retry backoff
 def test_unreachable_server_exits_1_with_a_hint(cli: Any) -> None:
     base = f"http://127.0.0.1:{_closed_port()}"
     run = cli("stores", "list", base_url=base)
@@ -428,6 +429,7 @@ def test_help_and_version_exit_0(cli: Any) -> None:
     assert version.out.startswith("durable-stores ")
 
 
+@pytest.mark.slow  # waits for a real timeout
 def test_a_timeout_suggests_a_longer_timeout(cli: Any, fake: FakeServer) -> None:
     fake.inject("list", delay=2.0, times=10)
     run = cli("--timeout", "0.2", "stores", "list")

@@ -437,6 +437,7 @@ def test_public_api_is_complete() -> None:
     assert public - names == set()
 
 
+@pytest.mark.slow  # a Python process
 def test_importing_the_package_stays_light() -> None:
     code = "import json, sys; import durable_stores_client; print(json.dumps(sorted(sys.modules)))"
     result = subprocess.run(

@@ -59,6 +59,7 @@ def make_endless_chunks(server_closed: Callable[[], bool]) -> Any:
     return send
 
 
+@pytest.mark.slow  # inflates a large gzip bomb
 async def test_a_gzip_bomb_raises_response_too_large_with_memory_bounded_by_the_limit(
     make_api: Callable[..., Either], hostile: Callable[..., HostileServer]
 ) -> None:
@@ -197,6 +198,7 @@ async def test_without_a_limit_the_endless_continue_outlasts_every_phase_limit(
     assert not isinstance(info.value, APITimeoutError)
 
 
+@pytest.mark.slow  # waits for a real time limit
 async def test_sending_a_request_to_a_slow_reader_ends_at_the_time_limit_of_the_attempt(
     make_api: Callable[..., Either], hostile: Callable[..., HostileServer]
 ) -> None:

@@ -139,6 +139,7 @@ def test_loads_matches_json_loads_on_any_json(decoder: str, value: Any) -> None:
     assert repr(_json.loads(body)) == repr(json.loads(body))
 
 
+@pytest.mark.slow  # a Python process
 def test_msgspec_is_imported_on_the_first_decode_not_with_the_package() -> None:
     code = (
         "import sys, durable_stores_client as d\n"

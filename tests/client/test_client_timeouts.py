@@ -23,6 +23,8 @@ from client_support import STORE_ID, STORE_RECORD, Either, ok
 from durable_stores_client import APITimeoutError, AsyncClient, Client
 from durable_stores_client._config import attempt_limit
 
+pytestmark = pytest.mark.slow  # real waits: trickled answers and timeouts
+
 #: Seconds between two trickled bytes.
 INTERVAL = 0.01
 #: Bodies are padded (JSON allows trailing spaces) to at least this many bytes.

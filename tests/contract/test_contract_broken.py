@@ -12,6 +12,8 @@ import pytest
 from durable_stores_client.contract import Difference, run_contract, select_checks
 from durable_stores_client.fake import FakeServer
 
+pytestmark = pytest.mark.slow  # runs the whole suite against each broken variant
+
 _ROW_READERS = {
     "sql.query.result",
     "sql.query.column-order",

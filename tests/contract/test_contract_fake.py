@@ -30,6 +30,7 @@ from durable_stores_client.contract import (
 from durable_stores_client.fake import FakeServer
 
 
+@pytest.mark.slow  # the whole suite
 def test_whole_suite_strict_in_process_passes_every_check(fake: FakeServer) -> None:
     target = Target(
         BASE_URL,
@@ -109,6 +110,7 @@ def fake_server_process() -> Iterator[tuple[subprocess.Popen[str], str]]:
         process.wait(timeout=5)
 
 
+@pytest.mark.slow  # the whole suite, over HTTP in a subprocess
 def test_whole_suite_strict_against_fake_server_subprocess(
     fake_server_process: tuple[subprocess.Popen[str], str],
     tmp_path: Path,
@@ -224,6 +226,7 @@ def test_sweep_deletes_stores_found_only_by_the_run_prefix(fake: FakeServer) -> 
     assert fake.stores == []
 
 
+@pytest.mark.slow  # creates over 200 stores
 def test_sweep_lists_again_while_the_run_has_stores_beyond_the_200_newest(
     fake: FakeServer,
 ) -> None:

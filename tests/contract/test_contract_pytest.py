@@ -16,6 +16,8 @@ from durable_stores_client.contract import CHECKS, select_checks
 from durable_stores_client.contract.pytest_plugin import target_from_config
 from durable_stores_client.fake import FakeServer
 
+pytestmark = pytest.mark.slow  # subprocesses and servers
+
 USER_MODULE = """
 from durable_stores_client.contract import pytest_checks
 

@@ -78,6 +78,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 REFERENCE_PAGES = ["clients", "models", "exceptions", "fake", "contract"]
 
 
+@pytest.mark.slow  # builds the site
 @pytest.mark.parametrize("page", REFERENCE_PAGES)
 def test_reference_page_renders_without_sphinx_roles_or_private_names(
     site: Path, page: str
@@ -95,6 +96,7 @@ def test_reference_page_renders_without_sphinx_roles_or_private_names(
 _CHECK_WRITING = {"CheckContext", "Diffs", "CheckFailed", "CheckSkipped"}
 
 
+@pytest.mark.slow  # builds the site
 def test_reference_documents_every_public_name(site: Path) -> None:
     from durable_stores_client import contract, fake
 
@@ -118,6 +120,7 @@ def test_reference_documents_every_public_name(site: Path) -> None:
     assert "Where the agentkernel daemon listens by default." in text
 
 
+@pytest.mark.slow  # builds the site
 @pytest.mark.parametrize("cls", [durable_stores_client.Client, durable_stores_client.AsyncClient])
 def test_client_reference_shows_every_public_method(site: Path, cls: type) -> None:
     html = (site / "reference" / "clients" / "index.html").read_text(encoding="utf-8")
@@ -134,6 +137,7 @@ def _article(site: Path, page: str) -> str:
     return html[html.index("<article") : html.index("</article>")]
 
 
+@pytest.mark.slow  # builds the site
 def test_every_reference_example_is_a_code_block(site: Path) -> None:
     examples = 0
     for page in REFERENCE_PAGES:
@@ -148,6 +152,7 @@ def test_every_reference_example_is_a_code_block(site: Path) -> None:
     assert examples >= 8
 
 
+@pytest.mark.slow  # builds the site
 def test_http_client_is_shown_as_an_httpx_client(site: Path) -> None:
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", _article(site, "clients")))
     assert text.count("http_client httpx.Client | None") == 1

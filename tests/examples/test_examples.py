@@ -70,6 +70,7 @@ def test_the_examples_are_all_here() -> None:
     assert names == {"quickstart.py", "async_quickstart.py", "agent_memory.py", "redis_cache.py"}
 
 
+@pytest.mark.slow  # a Python process per example
 @pytest.mark.parametrize("script", SCRIPTS, ids=[path.stem for path in SCRIPTS])
 def test_example_runs_on_the_embedded_fake(script: Path) -> None:
     if script.name == "redis_cache.py":
@@ -80,6 +81,7 @@ def test_example_runs_on_the_embedded_fake(script: Path) -> None:
     assert "Traceback" not in done.stderr
 
 
+@pytest.mark.slow  # a Python process per example
 @pytest.mark.parametrize("script", SCRIPTS, ids=[path.stem for path in SCRIPTS])
 def test_example_runs_against_a_server(script: Path) -> None:
     if script.name == "redis_cache.py":
@@ -93,6 +95,7 @@ def test_example_runs_against_a_server(script: Path) -> None:
     assert fake.stores == []
 
 
+@pytest.mark.slow  # a Python process per example
 def test_the_testing_example_passes() -> None:
     pytest.importorskip("fakeredis")
     done = _run(["-m", "pytest", "-q", "-p", "no:cacheprovider", str(EXAMPLES / "testing")], _env())
@@ -167,7 +170,13 @@ def test_testing_page_has_its_blocks() -> None:
 
 
 @pytest.mark.parametrize(
-    ("line", "code"), _TESTING_BLOCKS, ids=[f"testing.md:{line}" for line, _ in _TESTING_BLOCKS]
+    ("line", "code"),
+    [
+        # A block of tests runs in a pytest process of its own.
+        pytest.param(line, code, marks=[pytest.mark.slow] if "def test_" in code else [])
+        for line, code in _TESTING_BLOCKS
+    ],
+    ids=[f"testing.md:{line}" for line, _ in _TESTING_BLOCKS],
 )
 def test_testing_page_block_runs(
     line: int, code: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path

@@ -16,7 +16,14 @@ def fake() -> FakeServer:
     return FakeServer()
 
 
-@pytest.fixture(params=FRONT_ENDS)
+@pytest.fixture(
+    params=[
+        # Over real HTTP a test starts a server thread and opens sockets: the full run
+        # covers that front end, the inner loop (-m "not slow") the two in-process ones.
+        pytest.param(name, marks=[pytest.mark.slow] if name == "http" else [])
+        for name in FRONT_ENDS
+    ]
+)
 def front_end(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 

@@ -35,6 +35,7 @@ def _names(records: list[dict[str, Any]]) -> list[str]:
 # -- GET /stores: newest first, at most 200 ---------------------------------------------------
 
 
+@pytest.mark.slow  # creates 201 stores
 def test_list_is_the_200_newest_with_ties_in_creation_order(front_end: str) -> None:
     # 250 stores, five per timestamp: ties are the rule, not the exception.
     stamps = (T0 + timedelta(microseconds=n // 5) for n in itertools.count())
@@ -406,6 +407,7 @@ def _padded_create(size: int) -> bytes:
     return head + b"x" * (size - len(head) - len(tail)) + tail
 
 
+@pytest.mark.slow  # 16 MiB bodies
 def test_a_body_of_exactly_16_mib_is_accepted_one_byte_more_is_413(http: httpx.Client) -> None:
     headers = {"content-type": "application/json"}
     over = http.post("/stores", content=_padded_create(LIMIT + 1), headers=headers)

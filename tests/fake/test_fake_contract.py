@@ -158,6 +158,7 @@ def test_duplicate_name_is_409_and_creates_nothing(http: httpx.Client) -> None:
 # -- list / get / delete ------------------------------------------------------------
 
 
+@pytest.mark.slow  # creates 201 stores
 def test_list_is_newest_first_and_capped_at_200(http: httpx.Client) -> None:
     ids = [create(http, f"s{i}", "redis") for i in range(203)]
     listed = ok(http.get("/stores"))
@@ -466,6 +467,7 @@ def test_wrong_endpoint_for_the_kind(http: httpx.Client) -> None:
 # -- limits and auth ------------------------------------------------------------------
 
 
+@pytest.mark.slow  # 16 MiB bodies
 def test_body_over_16_mib_is_413(http: httpx.Client) -> None:
     sid = create(http)
     limit = 16 * 1024 * 1024

@@ -79,6 +79,7 @@ def test_keep_alive_serves_many_requests_on_one_connection(fake: FakeServer) -> 
                 assert b"Connection: close" not in data
 
 
+@pytest.mark.slow  # eight writer threads
 def test_eight_threads_writing_to_one_store_lose_no_rows(fake: FakeServer) -> None:
     per_thread = 25
     with fake.serve() as url, Client(base_url=url) as client:
@@ -299,6 +300,7 @@ def test_http_1_0_closes_unless_keep_alive_is_asked_for(fake: FakeServer) -> Non
                 assert b"Connection: keep-alive" in data
 
 
+@pytest.mark.slow  # writer threads
 def test_concurrent_redis_commands_lose_no_increment(fake: FakeServer) -> None:
     with fake.serve() as url, httpx.Client(base_url=url) as http:
         sid = create(http, "counter", "redis")

@@ -67,6 +67,7 @@ async def test_async_client_over_the_url(durable_stores_url, durable_stores_fake
 USER_TEST_COUNT = USER_TESTS.count("\ndef test_") + USER_TESTS.count("\nasync def test_")
 
 
+@pytest.mark.slow  # a pytest run of its own
 def test_fixtures_work_in_a_user_test_file(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_user=USER_TESTS)
     result = pytester.runpytest_inprocess(
@@ -104,6 +105,7 @@ test_contract = pytest_checks(["health", "stores.get", "sql.query.params"])
 """
 
 
+@pytest.mark.slow  # a pytest run of its own
 def test_fixtures_and_the_contract_plugin_in_one_user_project(pytester: pytest.Pytester) -> None:
     # A user's project: tests on the fixtures, plus the contract suite aimed by its
     # command-line option at a URL (here the fake, served by this outer test).
@@ -130,6 +132,7 @@ def test_fixtures_and_the_contract_plugin_in_one_user_project(pytester: pytest.P
     assert {r.operation for r in served.requests} >= {"health", "create", "get", "delete", "query"}
 
 
+@pytest.mark.slow  # a pytest run of its own
 def test_the_contract_suite_against_a_fake_served_for_the_session(
     pytester: pytest.Pytester,
 ) -> None:
@@ -175,6 +178,7 @@ async def test_async_client(async_durable_stores):
     result.assert_outcomes(passed=1)
 
 
+@pytest.mark.slow  # a Python process
 def test_plugin_is_registered_and_imports_cheaply() -> None:
     code = (
         "import sys, durable_stores_client.pytest_plugin as p\n"

@@ -24,6 +24,8 @@ from durable_stores_client.fake._engines.mysql import MysqlEngine, MysqlHost, co
 from durable_stores_client.fake._engines.postgres import PostgresEngine, PostgresHost
 from durable_stores_client.fake._engines.redis_server import RedisHost, RedisServerEngine
 
+pytestmark = pytest.mark.slow  # real database servers (the embedded PostgreSQL starts once)
+
 # -- PostgreSQL -------------------------------------------------------------
 
 

@@ -90,6 +90,7 @@ def _targets(fake: FakeServer, http: httpx.Client) -> dict[str, str]:
     return {record.kind: record.id for record in fake.stores if record.name.startswith("fuzz-")}
 
 
+@pytest.mark.slow  # many generated requests
 @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
 @given(method=methods, path=paths, body=bodies)
 def test_in_process_never_5xx(fuzz_fake: FakeServer, method: str, path: str, body: bytes) -> None:
@@ -101,6 +102,7 @@ def test_in_process_never_5xx(fuzz_fake: FakeServer, method: str, path: str, bod
         _check_envelope(http.request(method, target, content=body))
 
 
+@pytest.mark.slow  # many generated requests
 def test_over_http_never_5xx() -> None:
     fake = FakeServer()
     with fake.serve() as url, httpx.Client(base_url=url) as http:

@@ -12,7 +12,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+pytestmark = [
+    pytest.mark.slow,  # subprocesses and servers
+    pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals"),
+]
 
 
 #: Starts ``fake-server`` with extra environment variables and arguments: (process, URL).

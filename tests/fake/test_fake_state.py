@@ -177,6 +177,7 @@ def test_fake_client_uses_the_fakes_key_unless_told_otherwise() -> None:
     assert "right" not in repr(fake)
 
 
+@pytest.mark.slow  # a Python process
 def test_importing_the_sdk_does_not_import_the_fake() -> None:
     code = (
         "import sys\n"

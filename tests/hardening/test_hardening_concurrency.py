@@ -29,6 +29,8 @@ from durable_stores_client import (
 )
 from durable_stores_client.fake import FakeServer
 
+pytestmark = pytest.mark.slow  # many operations, faults and generated cases
+
 SECTION = "concurrency"
 THREADS = 8
 ROWS_PER_THREAD = 60

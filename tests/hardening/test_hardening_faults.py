@@ -55,6 +55,8 @@ from durable_stores_client import (
 )
 from durable_stores_client.fake import FakeServer
 
+pytestmark = pytest.mark.slow  # many operations, faults and generated cases
+
 SECTION = "faults"
 SEED = 20260216
 OPERATIONS = 1000

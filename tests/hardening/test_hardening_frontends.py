@@ -10,11 +10,14 @@ from datetime import datetime, timezone
 from typing import Any
 
 import httpx
+import pytest
 from hardening_report import ReliabilityFigures
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from durable_stores_client.fake import FakeServer
+
+pytestmark = pytest.mark.slow  # many operations, faults and generated cases
 
 SECTION = "frontends"
 PATCHED = "http://patched.fake.test"

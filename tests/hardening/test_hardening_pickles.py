@@ -79,6 +79,7 @@ def caught(call: Callable[[], Any], kind: type[DurableStoresError]) -> DurableSt
     return info.value
 
 
+@pytest.mark.slow  # a worker process
 def test_a_worker_process_error_reaches_the_parent_intact(
     url: str, reliability_figures: ReliabilityFigures
 ) -> None:

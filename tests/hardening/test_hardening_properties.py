@@ -31,6 +31,8 @@ from hypothesis import strategies as st
 from durable_stores_client import Client, NotFoundError
 from durable_stores_client.fake import FakeServer
 
+pytestmark = pytest.mark.slow  # many operations, faults and generated cases
+
 SECTION = "properties"
 INT64 = st.integers(min_value=-(2**63), max_value=2**63 - 1)
 FINITE = st.floats(allow_nan=False, allow_infinity=False)

@@ -34,6 +34,8 @@ from durable_stores_client import (
     Store,
 )
 
+pytestmark = pytest.mark.slow  # many operations, faults and generated cases
+
 SECTION = "responses"
 BASE = "http://stores.test"
 STORE_ID = "01a20000-0000-7000-8000-000000000000"

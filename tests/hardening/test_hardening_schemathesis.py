@@ -33,6 +33,8 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance, unsuppor
 
 from durable_stores_client.fake import FakeServer
 
+pytestmark = pytest.mark.slow  # many operations, faults and generated cases
+
 SECTION = "schemathesis"
 SPEC_PATH = Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml"
 MAX_EXAMPLES = 40

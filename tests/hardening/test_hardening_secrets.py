@@ -469,6 +469,7 @@ def test_the_fake_binds_to_loopback_unless_told_otherwise() -> None:
                 socket.create_connection((other, parts.port), timeout=2).close()
 
 
+@pytest.mark.slow  # a Python process
 def test_the_fake_server_command_binds_to_loopback_by_default(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(

@@ -55,6 +55,8 @@ from hardening_report import ReliabilityFigures
 
 from durable_stores_client.fake import FakeServer
 
+pytestmark = pytest.mark.slow  # many operations, faults and generated cases
+
 SECTION = "fuzz"
 LIMIT = 16 * 1024 * 1024
 DEPTH = 10_000
