@@ -174,3 +174,19 @@ def _mysql_typed(ctx: CheckContext) -> None:
     diffs = ctx.diffs(response)
     diffs.field("data.rows", data, "rows", [{"id": 1, "name": "alice"}])
     diffs.raise_if_any()
+
+
+@check(
+    "postgres.query.typed-values",
+    "postgres values of types beyond bool, int, float, text and json come back typed: "
+    'numeric as an exact string ("300.00"), date as ISO text, not null',
+    level=Level.RECOMMENDED,
+    kinds=("postgres",),
+)
+def _postgres_typed(ctx: CheckContext) -> None:
+    store = ctx.create_store("postgres")
+    sql = "SELECT CAST('300.00' AS NUMERIC(10,2)) AS amount, CAST('2024-01-02' AS DATE) AS day"
+    response, data = _sql(ctx, store["id"], "query", sql)
+    diffs = ctx.diffs(response)
+    diffs.field("data.rows", data, "rows", [{"amount": "300.00", "day": "2024-01-02"}])
+    diffs.raise_if_any()

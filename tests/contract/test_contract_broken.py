@@ -40,6 +40,7 @@ _ROW_READERS = {
     "mysql.query.result",
     "mysql.params-bound",
     "mysql.query.typed-values",
+    "postgres.query.typed-values",
     "idempotency.execute-replay",
     "client.sql",  # the client refuses rows that are not objects (ProtocolError)
 }

@@ -46,6 +46,7 @@ RECOMMENDED = {
     "sql.engine-error-detail",
     "routes.short-body",
     "sql.query.repeated-columns",
+    "postgres.query.typed-values",
 }
 
 
