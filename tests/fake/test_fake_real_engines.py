@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from engine_servers import (
     MYSQL_URL_VAR,
     POSTGRES_TARGETS,
     REDIS_URL_VAR,
+    embedded_or_skip,
     postgres_url_for,
     url_or_skip,
 )
@@ -21,7 +26,11 @@ from durable_stores_client.fake._engines._placeholders import (
     qmark_to_format,
 )
 from durable_stores_client.fake._engines.mysql import MysqlEngine, MysqlHost, connect_options
-from durable_stores_client.fake._engines.postgres import PostgresEngine, PostgresHost
+from durable_stores_client.fake._engines.postgres import (
+    PostgresEngine,
+    PostgresHost,
+    _remove_abandoned_clusters,
+)
 from durable_stores_client.fake._engines.redis_server import RedisHost, RedisServerEngine
 
 pytestmark = pytest.mark.slow  # real database servers (the embedded PostgreSQL starts once)
@@ -353,3 +362,36 @@ def test_redis_says_when_no_database_is_free() -> None:
         assert again.command(["PING"]) == {"result": "PONG"}
     finally:
         again.close()
+
+
+def test_a_killed_process_s_embedded_cluster_is_removed_by_the_next_start() -> None:
+    embedded_or_skip()
+    child = """
+import os, sys
+from durable_stores_client.fake._engines.postgres import (
+    PostgresEngine,
+    PostgresHost,
+    _remove_abandoned_clusters,
+)
+engine = PostgresEngine(PostgresHost())
+engine.query("SELECT 1", [])
+from durable_stores_client.fake._engines.postgres import EmbeddedCluster
+print(EmbeddedCluster.admin_uri().split("host=")[1], flush=True)
+os._exit(0)  # as a kill would: no exit hooks, the server keeps running
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", child], capture_output=True, text=True, timeout=120, check=True
+    )
+    data = Path(done.stdout.strip())
+    server = int((data / "postmaster.pid").read_text().split()[0])
+    assert data.exists()
+    _remove_abandoned_clusters()
+    assert not data.parent.exists()
+    for _ in range(100):  # the server shuts down on SIGQUIT
+        try:
+            os.kill(server, 0)
+        except ProcessLookupError:
+            break
+        threading.Event().wait(0.1)
+    else:
+        pytest.fail(f"the abandoned server {server} still runs")

