@@ -23,6 +23,7 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, cast
 
+import anyio
 import httpx
 
 from . import _deadline, _direct, _requests
@@ -1165,8 +1166,6 @@ class AsyncClient(_BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport]):
         limit = attempts.limit
         if limit is None:
             return await self._send_and_read(http, request, attempts)
-        import anyio  # noqa: PLC0415 - only async users pay for importing anyio
-
         with anyio.move_on_after(limit):
             return await self._send_and_read(http, request, attempts)
         raise _over_time_limit(limit, request)

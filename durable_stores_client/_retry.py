@@ -29,6 +29,7 @@ import random as _random_module
 import time
 from typing import TYPE_CHECKING, Any
 
+import anyio
 import attrs
 import httpx
 
@@ -57,12 +58,6 @@ _UNSENT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 _RETRYABLE_ERRORS = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
 
 
-async def _asyncio_sleep(seconds: float) -> None:
-    import asyncio  # noqa: PLC0415 - only async users pay for importing asyncio
-
-    await asyncio.sleep(seconds)
-
-
 @attrs.frozen(kw_only=True)
 class RetryPolicy:
     """How long to wait between retries, and how to wait.
@@ -86,7 +81,8 @@ class RetryPolicy:
         max_retry_after: The longest ``Retry-After`` the client waits for, in
             seconds (60); a longer one makes it give up and raise.
         sleep: Blocks for a number of seconds (the sync client; ``time.sleep``).
-        async_sleep: Awaitable sleep (the async client; ``asyncio.sleep``).
+        async_sleep: Awaitable sleep (the async client; ``anyio.sleep``, so
+            retries wait under asyncio and trio alike).
         random: Returns a float in [0, 1) for jitter (``random.random``); the
             backoff is scaled by ``0.5 + random() / 2``.
     """
@@ -95,7 +91,7 @@ class RetryPolicy:
     maximum: float = 8.0
     max_retry_after: float = 60.0
     sleep: Callable[[float], Any] = time.sleep
-    async_sleep: Callable[[float], Awaitable[Any]] = _asyncio_sleep
+    async_sleep: Callable[[float], Awaitable[Any]] = anyio.sleep
     random: Callable[[], float] = _random_module.random
 
     def backoff(self, retry: int) -> float:

@@ -13,12 +13,14 @@ keeps ``pytest -m "not slow"`` a quick inner loop.
 from __future__ import annotations
 
 import functools
+import inspect
 import os
 import ssl
 from typing import Any
 
 import httpx
 import httpx._transports.default as httpx_transports  # the name its transports call
+import pytest
 from hypothesis import settings
 
 _default_ssl_context = functools.cache(httpx.create_ssl_context)
@@ -37,3 +39,19 @@ httpx_transports.create_ssl_context = _create_ssl_context  # type: ignore[assign
 settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pycollect_makeitem(collector: pytest.Collector, name: str, obj: object) -> None:
+    """Run every ``async def`` test on anyio's plugin, unless it asks for pytest-asyncio.
+
+    Marked before anyio's own hook looks at it (conftest hooks run first), so anyio
+    adds its ``anyio_backend`` fixture. The backend is asyncio by default; the client's
+    and the fake's tests ask for trio too (their conftest.py).
+    """
+    if not (inspect.iscoroutinefunction(obj) and collector.funcnamefilter(name)):
+        return
+    marks = {mark.name for mark in getattr(obj, "pytestmark", [])}
+    module_marks = {mark.name for mark in getattr(collector.obj, "pytestmark", [])}
+    if not ({"asyncio", "anyio"} & (marks | module_marks)):
+        pytest.mark.anyio(obj)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from typing import TYPE_CHECKING
 
+import anyio
 import httpx
 
 if TYPE_CHECKING:
@@ -80,7 +80,7 @@ async def finish_async(exchange: Exchange, request: httpx.Request) -> httpx.Resp
     if exchange.delay:
         seconds, times_out = _wait(exchange, request)
         try:
-            await asyncio.sleep(seconds)
+            await anyio.sleep(seconds)
         except BaseException:  # cancelled (a caller's deadline, a task cancelled): unanswered
             exchange.abandon()
             raise
@@ -113,7 +113,7 @@ class FakeTransport(httpx.BaseTransport):
 
 
 class AsyncFakeTransport(httpx.AsyncBaseTransport):
-    """The asyncio twin of :class:`FakeTransport`, for ``httpx.AsyncClient``."""
+    """The async twin of :class:`FakeTransport`, for ``httpx.AsyncClient`` (asyncio or trio)."""
 
     def __init__(self, handler: Handler) -> None:
         self._handler = handler

@@ -94,3 +94,10 @@ def hostile() -> Iterator[Callable[[Answer], HostileServer]]:
     yield make
     for server in servers:
         server.close()
+
+
+@pytest.fixture(params=["asyncio", "trio"])
+def anyio_backend(request: pytest.FixtureRequest) -> str:
+    """Every async test here runs under asyncio and under trio."""
+    backend: str = request.param
+    return backend

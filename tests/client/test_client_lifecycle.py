@@ -21,7 +21,9 @@ from typing import Any
 import anyio
 import httpx
 import pytest
-from client_support import STORE_ID, Either, ok, record
+import respx
+import trio
+from client_support import BASE_URL, STORE_ID, Either, fail, ok, record
 from hostile_server import HostileServer
 
 from durable_stores_client import (
@@ -30,6 +32,7 @@ from durable_stores_client import (
     ClientClosedError,
     ClientContextError,
     DurableStoresError,
+    RetryPolicy,
 )
 
 needs_fork = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork (POSIX)")
@@ -220,3 +223,27 @@ async def test_a_call_in_flight_when_the_client_closes_raises_client_closed(
     assert isinstance(error, DurableStoresError), repr(error)
     assert isinstance(error, ClientClosedError), repr(error)
     assert len(server.heads) == 1, "no retry on a closed client"
+
+
+def test_an_async_client_moves_from_asyncio_to_trio(
+    hostile: Callable[..., HostileServer],
+) -> None:
+    server = PortServer(hostile)
+    client = AsyncClient(server.url)
+    first = asyncio.run(client.get_store(STORE_ID)).name
+    second = trio.run(client.get_store, STORE_ID).name
+    trio.run(client.aclose)
+    assert first != second, "a new pool in the trio run"
+
+
+async def test_the_default_retry_sleep_works_under_every_backend(
+    router: respx.MockRouter, anyio_backend: str
+) -> None:
+    # The default async sleep was asyncio.sleep: under trio a retry raised at once.
+    route = router.get("/stores").mock(
+        side_effect=[httpx.Response(503, json=fail("busy")), httpx.Response(200, json=ok([]))]
+    )
+    policy = RetryPolicy(initial=0.001, maximum=0.001)
+    async with AsyncClient(BASE_URL, retry_policy=policy) as client:
+        assert await client.list_stores() == []
+    assert route.call_count == 2

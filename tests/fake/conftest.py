@@ -33,3 +33,10 @@ def http(front_end: str, fake: FakeServer) -> Iterator[httpx.Client]:
     """An httpx client on ``fake`` through each front end in turn."""
     with open_front_end(front_end, fake) as client:
         yield client
+
+
+@pytest.fixture(params=["asyncio", "trio"])
+def anyio_backend(request: pytest.FixtureRequest) -> str:
+    """Every async test here runs under asyncio and under trio."""
+    backend: str = request.param
+    return backend

@@ -7,7 +7,6 @@ over the wire (ties in timestamps, UUIDv7 monotonicity, constant-time compare).
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import itertools
 import json
@@ -15,6 +14,8 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+import anyio
+import anyio.lowlevel
 import httpx
 import pytest
 from fake_helpers import create, err, ok, open_front_end
@@ -559,21 +560,29 @@ def test_a_delay_over_real_http_is_waited_then_answered(fake: FakeServer) -> Non
 
 
 async def test_a_caller_cancelled_during_a_delay_is_logged_as_unanswered() -> None:
-    # An asyncio caller giving up (its own deadline, a cancelled task) while the fake
+    # An async caller giving up (its own deadline, a cancelled task) while the fake
     # waits out an injected delay: the request shows in the log, with status None.
     fake = FakeServer()
     fake.inject("list", delay=30)
+    cancelled: list[bool] = []
     async with httpx.AsyncClient(base_url="http://f", transport=fake.async_transport()) as http:
-        task = asyncio.ensure_future(http.get("/stores"))
-        for _ in range(1000):  # yield until the fake took the fault: the task is waiting
-            if not fake._state.faults:
-                break
-            await asyncio.sleep(0)
-        else:
-            pytest.fail("the request never reached the fake")
-        await asyncio.sleep(0)
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
+
+        async def call(scope: anyio.CancelScope) -> None:
+            with scope:
+                await http.get("/stores")
+            cancelled.append(scope.cancelled_caught)
+
+        async with anyio.create_task_group() as group:
+            scope = anyio.CancelScope()
+            group.start_soon(call, scope)
+            for _ in range(1000):  # yield until the fake took the fault: the task is waiting
+                if not fake._state.faults:
+                    break
+                await anyio.lowlevel.checkpoint()
+            else:
+                pytest.fail("the request never reached the fake")
+            await anyio.lowlevel.checkpoint()
+            scope.cancel()
+        assert cancelled == [True]
         assert ok(await http.get("/stores")) == []
     assert [(r.operation, r.status) for r in fake.requests] == [("list", None), ("list", 200)]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import socket
 import threading
 import time
+from functools import partial
 from urllib.parse import urlsplit
 
+import anyio
 import httpx
 import pytest
 from fake_helpers import create, ok
@@ -109,24 +110,23 @@ def test_eight_threads_writing_to_one_store_lose_no_rows(fake: FakeServer) -> No
         assert result.one() == {"n": 8 * per_thread, "d": 8 * per_thread}
 
 
-async def test_many_concurrent_asyncio_requests(tmp_path: object) -> None:
+async def test_many_concurrent_async_requests(tmp_path: object) -> None:
     fake = FakeServer()
     with fake.serve() as url:
         async with AsyncClient(base_url=url) as client:
             store = await client.create_store(name="s", kind="sqlite")
             await client.execute_store(store.id, sql="CREATE TABLE t (n INTEGER)")
-            await asyncio.gather(
-                *(
-                    client.execute_store(store.id, sql="INSERT INTO t VALUES (?)", params=[n])
-                    for n in range(50)
-                )
-            )
+            async with anyio.create_task_group() as group:
+                for n in range(50):
+                    group.start_soon(
+                        partial(client.execute_store, store.id, "INSERT INTO t VALUES (?)", [n])
+                    )
             total = await client.query_store(store.id, sql="SELECT count(*), sum(n) FROM t")
             assert list(total.one().values()) == [50, sum(range(50))]
         async with fake.async_client() as inproc:
-            await asyncio.gather(
-                *(inproc.create_store(name=f"s{n}", kind="redis") for n in range(20))
-            )
+            async with anyio.create_task_group() as group:
+                for n in range(20):
+                    group.start_soon(partial(inproc.create_store, name=f"s{n}", kind="redis"))
             assert len(await inproc.list_stores()) == 21
 
 
