@@ -55,3 +55,12 @@ def pytest_pycollect_makeitem(collector: pytest.Collector, name: str, obj: objec
     module_marks = {mark.name for mark in getattr(collector.obj, "pytestmark", [])}
     if not ({"asyncio", "anyio"} & (marks | module_marks)):
         pytest.mark.anyio(obj)
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """asyncio for every async test; tests/client and tests/fake ask for trio as well.
+
+    (anyio's own default runs every backend installed, and trio is.)
+    """
+    return "asyncio"
