@@ -51,10 +51,16 @@ def pytest_pycollect_makeitem(collector: pytest.Collector, name: str, obj: objec
     """
     if not (inspect.iscoroutinefunction(obj) and collector.funcnamefilter(name)):
         return
-    marks = {mark.name for mark in getattr(obj, "pytestmark", [])}
-    module_marks = {mark.name for mark in getattr(collector.obj, "pytestmark", [])}
-    if not ({"asyncio", "anyio"} & (marks | module_marks)):
+    if not ({"asyncio", "anyio"} & (_mark_names(obj) | _mark_names(collector.obj))):
         pytest.mark.anyio(obj)
+
+
+def _mark_names(obj: object) -> set[str]:
+    """The names of the marks on a function or module (``pytestmark``: one or a list)."""
+    marks = getattr(obj, "pytestmark", [])
+    if not isinstance(marks, (list, tuple)):
+        marks = [marks]
+    return {mark.name for mark in marks}
 
 
 @pytest.fixture

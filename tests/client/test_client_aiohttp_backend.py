@@ -31,6 +31,12 @@ pytest.importorskip("httpx_aiohttp")
 
 
 @pytest.fixture
+def anyio_backend() -> str:
+    """aiohttp runs on asyncio only (the client and fake tests around run on trio too)."""
+    return "asyncio"
+
+
+@pytest.fixture
 def server() -> Iterator[RecordingServer]:
     recording = RecordingServer()
     yield recording
