@@ -1,4 +1,5 @@
-"""Deliberately broken variants of the fake, as httpx transports wrapping its transport.
+"""Deliberately broken variants of the fake (httpx transports wrapping its transport), and
+the fake-server subprocess the suite runs against over real HTTP.
 
 Each variant breaks one clause of the contract the way a real server might; the
 tests assert the contract suite fails exactly the checks about that clause.
@@ -6,11 +7,16 @@ tests assert the contract suite fails exactly the checks about that clause.
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Callable
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
+import pytest
 
 from durable_stores_client.contract import STORE_KINDS, Target
 from durable_stores_client.fake import FakeServer
@@ -426,3 +432,32 @@ def framing_trusted(request: httpx.Request) -> httpx.Request:
     """Ignore the Content-Length header and take the body as it came."""
     headers = {k: v for k, v in request.headers.items() if k.lower() != "content-length"}
     return httpx.Request(request.method, request.url, headers=headers, content=request.content)
+
+
+@contextlib.contextmanager
+def fake_server_process(*options: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """``durable-stores fake-server --port 0 --api-key API_KEY *options`` and its URL."""
+    command = [sys.executable, "-m", "durable_stores_client", "fake-server", "--port", "0"]
+    process = subprocess.Popen(
+        [*command, "--api-key", API_KEY, *options],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.append(process.stdout.readline()))  # type: ignore[union-attr]
+    reader.start()
+    reader.join(timeout=60)
+    if not lines or not lines[0].startswith("http://"):
+        process.kill()
+        _, err = process.communicate(timeout=10)
+        pytest.fail(f"fake-server printed no URL; stderr: {err}")
+    try:
+        yield process, lines[0].strip()
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)

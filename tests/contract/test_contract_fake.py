@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from contract_support import API_KEY, BASE_URL, Broken, target_for
+from contract_support import fake_server_process as serve_fake_server
 
 from durable_stores_client import Client
 from durable_stores_client._cli import main
@@ -78,36 +77,8 @@ def test_whole_suite_strict_in_process_passes_on_real_servers() -> None:
 
 @pytest.fixture
 def fake_server_process() -> Iterator[tuple[subprocess.Popen[str], str]]:
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "durable_stores_client",
-            "fake-server",
-            "--port",
-            "0",
-            "--api-key",
-            API_KEY,
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    lines: list[str] = []
-    reader = threading.Thread(target=lambda: lines.append(process.stdout.readline()))  # type: ignore[union-attr]
-    reader.start()
-    reader.join(timeout=60)
-    if not lines or not lines[0].startswith("http://"):
-        process.kill()
-        _, err = process.communicate(timeout=10)
-        pytest.fail(f"fake-server printed no URL; stderr: {err}")
-    yield process, lines[0].strip()
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=5)
+    with serve_fake_server() as served:
+        yield served
 
 
 @pytest.mark.slow  # the whole suite, over HTTP in a subprocess

@@ -6,15 +6,12 @@ checks that detect the rows of CONTRACT.md's "Known deviations" table.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from contract_support import API_KEY, BASE_URL
+from contract_support import API_KEY, BASE_URL, fake_server_process
 
 from durable_stores_client import BadRequestError, ConflictError
 from durable_stores_client._cli import main
@@ -101,40 +98,8 @@ def test_contract_profile_with_sandboxes_is_strict_green() -> None:
 
 @pytest.fixture(scope="module")
 def agentkernel_server() -> Iterator[str]:
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "durable_stores_client",
-            "fake-server",
-            "--port",
-            "0",
-            "--api-key",
-            API_KEY,
-            "--profile",
-            "agentkernel",
-            "--sandbox",
-            SANDBOX,
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    lines: list[str] = []
-    reader = threading.Thread(target=lambda: lines.append(process.stdout.readline()))  # type: ignore[union-attr]
-    reader.start()
-    reader.join(timeout=60)
-    if not lines or not lines[0].startswith("http://"):
-        process.kill()
-        _, err = process.communicate(timeout=10)
-        pytest.fail(f"fake-server printed no URL; stderr: {err}")
-    yield lines[0].strip()
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=5)
+    with fake_server_process("--profile", "agentkernel", "--sandbox", SANDBOX) as (_, url):
+        yield url
 
 
 @pytest.mark.parametrize("strict", [False, True], ids=["lenient", "strict"])
