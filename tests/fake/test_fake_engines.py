@@ -440,3 +440,12 @@ def test_command_names_fold_ascii_case_only(http: httpx.Client) -> None:
     assert text == (
         "failed executing store command: unknown command '\u017felect', with args beginning with: "
     )
+
+
+def test_an_unaliased_last_column_is_named_after_its_text(http: httpx.Client) -> None:
+    # Python 3.10 runs every statement with a unique trailing comment (so the authorizer
+    # sees it afresh); SQLite would make that comment part of this column's name.
+    sid = create(http, "names", "sqlite")
+    answer = ok(http.post(f"/stores/{sid}/query", json={"sql": "SELECT 1 AS one, 1 + 1"}))
+    assert answer["columns"] == ["one", "1 + 1"]
+    assert answer["rows"] == [{"one": 1, "1 + 1": 2}]

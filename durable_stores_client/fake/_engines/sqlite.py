@@ -278,7 +278,9 @@ class SqliteEngine:
                 self._rollback_stray_transaction(conn)
         if description is None:
             return {"columns": [], "rows": [], "row_count": 0}
-        columns = [d[0] for d in description]
+        # Python 3.10: SQLite names an unaliased last column after its text, up to the end
+        # of the statement, so the unique comment would end its name.
+        columns = [d[0].removesuffix(suffix) if suffix else d[0] for d in description]
         rows = [dict(zip(columns, _to_json_row(row), strict=False)) for row in raw]
         return {"columns": columns, "rows": rows, "row_count": len(rows)}
 
