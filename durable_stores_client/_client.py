@@ -365,6 +365,11 @@ class _Body:
         return response
 
 
+# Kept for speed: httpx parses a string URL anew on every request. Without this cache
+# (python -m benchmarks.compare_revision, 30 rounds, on a loaded 2-core machine) the
+# client's median ratio to raw httpx went from 0.715 to 0.725 in process and from 0.885
+# to 0.956 over loopback; timeit: httpx.Request with a str URL 20.6 us, with a parsed
+# URL 8.3 us.
 @functools.lru_cache(maxsize=1024)
 def _url(text: str) -> httpx.URL:
     """Parse a request URL once: httpx parses a string URL anew on every request."""
@@ -565,7 +570,7 @@ class _BaseClient(Generic[HttpxClient, HttpxTransport]):
             def make_pool() -> HttpxClient:
                 made: HttpxClient
                 if http_backend == "aiohttp":
-                    from ._aiohttp import make_pool as make_aiohttp_pool  # noqa: PLC0415
+                    from ._aiohttp import make_pool as make_aiohttp_pool  # noqa: PLC0415 - optional extra
 
                     # Only ever for AsyncClient (checked above): an httpx.AsyncClient.
                     aiohttp_pool: Any = make_aiohttp_pool(options.timeout, options.base_headers)

@@ -536,7 +536,7 @@ def converter() -> cattrs.Converter:
         >>> converter().unstructure(store) == store.to_dict()
         True
     """
-    import cattrs  # noqa: PLC0415 - deferred: cattrs adds to import time
+    import cattrs  # noqa: PLC0415 - import-time test: the package must not load cattrs
 
     conv = cattrs.Converter()
     for cls in (Store, QueryResult, ExecuteResult, CommandResult):
@@ -619,7 +619,7 @@ def _row_structurer(
 
 def _row_error(error: Exception, index: int, row: dict[str, Any], cls: type[Any]) -> Exception:
     """The :class:`RowConversionError` for ``error`` (cattrs' own, usually a group)."""
-    from cattrs.errors import ClassValidationError  # noqa: PLC0415 - cattrs is loaded by now
+    from cattrs.errors import ClassValidationError  # noqa: PLC0415 - as cattrs (import-time test)
 
     target = cls.__name__
     failures: list[tuple[Exception, str | None]] = [(error, None)]

@@ -9,10 +9,10 @@ functions build.
 from __future__ import annotations
 
 import json
-import os
-import re
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
+from urllib.parse import quote
 
 from ._models import (
     CommandResult,
@@ -143,19 +143,7 @@ def store_path(operation: str, store_id: object, suffix: str = "") -> str:
         )
     if not store_id.strip():
         raise ValueError(f"{operation}() store_id must be a non-empty string, such as store.id")
-    if _PLAIN_ID(store_id):
-        return f"/stores/{store_id}{suffix}"
-    return f"/stores/{_quote(store_id)}{suffix}"
-
-
-#: Ids made only of unreserved ASCII characters need no encoding (UUIDs).
-_PLAIN_ID = re.compile(r"[A-Za-z0-9_~-]+").fullmatch
-
-
-def _quote(text: str) -> str:
-    from urllib.parse import quote  # noqa: PLC0415 - cheap, already imported by httpx
-
-    return quote(text, safe="").replace(".", "%2E")
+    return f"/stores/{quote(store_id, safe='').replace('.', '%2E')}{suffix}"
 
 
 def request_headers(base_headers: dict[str, str] | None, has_body: bool) -> dict[str, str] | None:
@@ -178,19 +166,8 @@ def request_headers(base_headers: dict[str, str] | None, has_body: bool) -> dict
         return base_headers
     headers = {} if base_headers is None else base_headers.copy()
     headers["Content-Type"] = "application/json"
-    headers["Idempotency-Key"] = new_idempotency_key()
+    headers["Idempotency-Key"] = str(uuid.uuid4())
     return headers
-
-
-def new_idempotency_key() -> str:
-    """Return a random (version 4) UUID string for an ``Idempotency-Key`` header.
-
-    Same result as ``str(uuid.uuid4())`` (16 bytes from :func:`os.urandom`,
-    version and variant bits set), in about half the time.
-    """
-    digits = os.urandom(16).hex()
-    variant = "89ab"[int(digits[16], 16) & 3]
-    return f"{digits[:8]}-{digits[8:12]}-4{digits[13:16]}-{variant}{digits[17:20]}-{digits[20:]}"
 
 
 def _merge(

@@ -23,6 +23,7 @@ instantly: ``sleep`` / ``async_sleep`` and ``random``.
 
 from __future__ import annotations
 
+import email.utils
 import enum
 import math
 import random as _random_module
@@ -155,8 +156,6 @@ def parse_retry_after(headers: Mapping[str, str], *, now: float | None = None) -
         pass
     else:
         return max(seconds, 0.0) if math.isfinite(seconds) else None
-    import email.utils  # noqa: PLC0415 - rare path
-
     try:
         when = email.utils.parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError):

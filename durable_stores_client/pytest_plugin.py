@@ -48,7 +48,7 @@ def _async_fixture_decorator() -> Callable[[_F], _F]:
     # pytest-asyncio (in strict mode too) runs an async fixture only when it is
     # declared with its own decorator; anyio and other runners take plain ones.
     try:
-        import pytest_asyncio  # noqa: PLC0415 - already loaded by pytest when installed
+        import pytest_asyncio  # noqa: PLC0415 - optional: pytest-asyncio may be absent
     except ImportError:  # pragma: no cover - depends on the environment
         return cast("Callable[[_F], _F]", pytest.fixture)
     return cast("Callable[[_F], _F]", pytest_asyncio.fixture)
@@ -110,7 +110,7 @@ def durable_stores_fake(request: pytest.FixtureRequest) -> Iterator[FakeServer]:
     the ``durable_stores_profile`` ini option (or ``DURABLE_STORES_FAKE_PROFILE``),
     ``contract`` by default.
     """
-    from .fake import FakeServer  # noqa: PLC0415 - keep the plugin cheap to import
+    from .fake import FakeServer  # noqa: PLC0415 - the plugin's import-time test
 
     config = request.config
     try:

@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import httpx
+
 from ._common import UsageError, global_options_parent
 
 if TYPE_CHECKING:
@@ -128,7 +130,7 @@ def _report_path(text: str | None, option: str) -> Path | None:
 def run(args: argparse.Namespace) -> int:
     """Run the suite as the options say and return the exit status."""
     # The suite loads only when the command runs, so `durable-stores --help` stays fast.
-    from ..contract import ContractRunner, select_checks  # noqa: PLC0415
+    from ..contract import ContractRunner, select_checks  # noqa: PLC0415 - CLI import-time test
 
     try:
         checks = select_checks(args.select)
@@ -178,7 +180,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _target(args: argparse.Namespace) -> Target:
     """The server to verify, from ``--base-url``, ``--kinds``, ``--store-config`` and the rest."""
-    from ..contract import Target, parse_kinds, parse_store_config  # noqa: PLC0415 - as in run
+    from ..contract import Target, parse_kinds, parse_store_config  # noqa: PLC0415 - the same
 
     try:
         kinds = parse_kinds(args.kinds)
@@ -207,7 +209,7 @@ class _Stream:
     """Prints each result as it comes (a table line, or a JSON line), then the end."""
 
     def __init__(self, output: str, strict: bool, checks: Sequence[Check]) -> None:
-        from ..contract import Report  # noqa: PLC0415 - loaded with the suite, as in run
+        from ..contract import Report  # noqa: PLC0415 - the same
 
         self._report = Report
         self.output = output
@@ -250,8 +252,6 @@ class _Stream:
 
 def _unreachable(base_url: str, timeout: float) -> str | None:
     """Why the server cannot be reached at all (a connection error), or None."""
-    import httpx  # noqa: PLC0415 - loaded with the suite, not at registration
-
     try:
         httpx.get(f"{base_url}/health", timeout=timeout)
     except httpx.TransportError as exc:

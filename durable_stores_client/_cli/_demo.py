@@ -168,7 +168,7 @@ def run(args: argparse.Namespace, *, out: TextIO | None = None) -> int:
         where = f"the server at {client.base_url}"
         redis_ok = True
     else:
-        from ..fake import FakeServer  # noqa: PLC0415 - the fake is only needed here
+        from ..fake import FakeServer  # noqa: PLC0415 - CLI import-time test
 
         client = FakeServer().client()
         where = "the embedded fake server (in-process; pass --base-url URL for a real server)"

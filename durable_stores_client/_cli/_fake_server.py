@@ -101,7 +101,7 @@ def register(subparsers: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from ..fake import FakeServer  # noqa: PLC0415 - registering the command stays cheap
+    from ..fake import FakeServer  # noqa: PLC0415 - CLI import-time test
     from ..fake._engines.redis import unavailable_reason  # noqa: PLC0415 - the same
 
     if not 0 <= args.port <= 65535:

@@ -11,6 +11,7 @@ terminal.
 from __future__ import annotations
 
 import json
+import pydoc
 import re
 import shutil
 import sys
@@ -125,8 +126,6 @@ def page(text: str) -> None:
     if sys.stdout.isatty():
         rows = shutil.get_terminal_size().lines
         if text.count("\n") + 1 >= rows:
-            import pydoc  # noqa: PLC0415 - only when paging, rarely
-
             pydoc.pager(text)
             return
     print(text)

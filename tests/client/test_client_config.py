@@ -19,7 +19,6 @@ from client_support import BASE_URL, Either, ok
 
 import durable_stores_client
 from durable_stores_client import AsyncClient, Client, ClientClosedError, RetryPolicy
-from durable_stores_client._requests import new_idempotency_key
 
 
 @pytest.mark.parametrize(
@@ -472,9 +471,13 @@ def test_the_sync_and_async_loops_mirror_each_other_line_by_line() -> None:
     assert async_lines == sync_lines
 
 
-def test_idempotency_keys_are_random_uuid4_strings() -> None:
-    keys = {new_idempotency_key() for _ in range(2000)}
-    assert len(keys) == 2000
+def test_idempotency_keys_are_random_uuid4_strings(router: respx.MockRouter) -> None:
+    route = router.post("/stores/s1/execute").respond(200, json=ok({"rows_affected": 1}))
+    with Client(base_url=BASE_URL) as client:
+        for _ in range(200):
+            client.execute_store("s1", "INSERT INTO t VALUES (1)")
+    keys = {call.request.headers["idempotency-key"] for call in route.calls}
+    assert len(keys) == 200
     for key in keys:
         parsed = uuid.UUID(key)
         assert str(parsed) == key
