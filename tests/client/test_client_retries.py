@@ -25,7 +25,6 @@ from durable_stores_client import (
     RateLimitError,
     RetryPolicy,
 )
-from durable_stores_client._retry import parse_retry_after
 
 QUERY_DATA = {"columns": ["n"], "rows": [{"n": 1}], "row_count": 1}
 
@@ -342,17 +341,28 @@ async def test_retry_after_over_sixty_seconds_gives_up_at_once(
     assert waits == []
 
 
-def test_parse_retry_after_reads_every_form() -> None:
-    now = 1_700_000_000.0
-    date = email.utils.formatdate(now + 42, usegmt=True)
-    assert parse_retry_after(httpx.Headers({"Retry-After": date}), now=now) == 42.0
-    past = email.utils.formatdate(now - 42, usegmt=True)
-    assert parse_retry_after(httpx.Headers({"Retry-After": past}), now=now) == 0.0
-    assert parse_retry_after(httpx.Headers({"Retry-After": "-5"})) == 0.0
-    assert parse_retry_after(httpx.Headers({"Retry-After": "inf"})) is None
-    assert parse_retry_after(httpx.Headers({"Retry-After": "Tuesday"})) is None
-    assert parse_retry_after(httpx.Headers({"retry-after-ms": "nan"})) is None
-    assert parse_retry_after(httpx.Headers({})) is None
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ({"Retry-After": "-5"}, 0.0),
+        ({"Retry-After": email.utils.formatdate(1_700_000_000.0, usegmt=True)}, 0.0),
+        ({"Retry-After": "inf"}, 0.5),  # unusable: the policy's first backoff
+        ({"Retry-After": "Tuesday"}, 0.5),
+        ({"retry-after-ms": "nan"}, 0.5),
+        ({}, 0.5),
+    ],
+)
+async def test_a_past_negative_or_unusable_retry_after_waits_no_more_than_it_says(
+    api: Either,
+    router: respx.MockRouter,
+    waits: list[float],
+    headers: dict[str, str],
+    expected: float,
+) -> None:
+    route = router.get("/stores")
+    route.side_effect = [_error(503, **headers), httpx.Response(200, json=ok([]))]
+    assert await api.list_stores() == []
+    assert waits == [expected]
 
 
 def test_retry_policy_delay_and_defaults() -> None:
