@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import tracemalloc
 from pathlib import Path
 
 import httpx
+import pytest
+from engine_servers import MYSQL_URL_VAR, POSTGRES_TARGETS, postgres_url_for, url_or_skip
 from fake_helpers import create, err, ok
 
 from durable_stores_client.fake import FakeServer
@@ -102,3 +105,60 @@ def test_paths_the_os_refuses_are_400_not_500(tmp_path: Path) -> None:
             text = err(http.post("/stores", json=body), 400)
             assert "config.path" in text or "failed creating store database" in text, text
         assert ok(http.get("/stores")) == []
+
+
+# 3,000 rows of 1 MB (3 GB) from the real engines: the rows are streamed from the server
+# and counted as they arrive, so the fake stops after about 64 of them.
+_LARGE_QUERIES = {
+    "postgres": "SELECT repeat('x', 1000000) AS b FROM generate_series(1, 3000)",
+    "mysql": "WITH d(n) AS (SELECT 0 UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3"
+    " UNION ALL SELECT 4 UNION ALL SELECT 5 UNION ALL SELECT 6 UNION ALL SELECT 7"
+    " UNION ALL SELECT 8 UNION ALL SELECT 9)"
+    " SELECT REPEAT('x', 1000000) AS b FROM d a, d b, d c, (SELECT 0 UNION ALL SELECT 1"
+    " UNION ALL SELECT 2) e",
+}
+_LARGE_RESULT_BYTES = 3000 * 1_000_000
+
+
+def _refuses_a_large_answer_in_bounded_memory(fake: FakeServer, kind: str) -> None:
+    try:
+        with httpx.Client(base_url="http://f", transport=fake.transport()) as http:
+            sid = create(http, kind, kind)
+            ok(http.post(f"/stores/{sid}/execute", json={"sql": "CREATE TABLE t (n INT)"}))
+            tracemalloc.start()
+            try:
+                response = http.post(f"/stores/{sid}/query", json={"sql": _LARGE_QUERIES[kind]})
+                peak = tracemalloc.get_traced_memory()[1]
+            finally:
+                tracemalloc.stop()
+            err(
+                response,
+                400,
+                f"{kind} query failed: the answer would exceed the fake's limit of "
+                "67108864 bytes (64 MiB); ask for fewer rows or smaller values",
+            )
+            # The fake held about the limit (64 MiB), not the result (3 GB).
+            assert peak < _LARGE_RESULT_BYTES // 20, peak
+            # The store's connection is usable again, its data and its read-only guard kept.
+            ok(http.post(f"/stores/{sid}/execute", json={"sql": "INSERT INTO t VALUES (7)"}))
+            got = ok(http.post(f"/stores/{sid}/query", json={"sql": "SELECT n FROM t"}))
+            assert got["rows"] == [{"n": 7}]
+            write = {"sql": "INSERT INTO t VALUES (8)"}
+            err(http.post(f"/stores/{sid}/query", json=write), 400)
+            small = {"sql": "SELECT n FROM t WHERE n > 100"}
+            assert ok(http.post(f"/stores/{sid}/query", json=small))["columns"] == ["n"]
+    finally:
+        fake.reset()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("target", POSTGRES_TARGETS)
+def test_a_postgres_answer_over_the_fake_limit_is_streamed_and_refused(target: str) -> None:
+    fake = FakeServer(postgres_url=postgres_url_for(target))
+    _refuses_a_large_answer_in_bounded_memory(fake, "postgres")
+
+
+@pytest.mark.slow
+def test_a_mysql_answer_over_the_fake_limit_is_streamed_and_refused() -> None:
+    fake = FakeServer(mysql_url=url_or_skip(MYSQL_URL_VAR))
+    _refuses_a_large_answer_in_bounded_memory(fake, "mysql")

@@ -3,9 +3,11 @@
 :class:`ServerSqlEngine` holds the store's connection (opened on first use,
 after its host made the store's database), runs ``query`` in a read-only
 transaction and ``execute`` in a read-write one (rolled back when the
-statement returns rows), maps the driver's errors to the 400 that names the
-step, and on ``close`` interrupts a running statement, closes the connection
-and gives the database back. Each engine supplies the driver-specific steps.
+statement returns rows), streams a query's rows from the server and stops
+with the answer limit's 400 as soon as they would exceed it, maps the
+driver's errors to the 400 that names the step, and on ``close`` interrupts
+a running statement, closes the connection and gives the database back. Each
+engine supplies the driver-specific steps.
 """
 
 from __future__ import annotations
@@ -16,10 +18,10 @@ from typing import TYPE_CHECKING, Any
 
 from . import EngineError, StoreClosed
 from ._values import SqlResult, query_payload
-from .sqlite import STATEMENT_TIME_LIMIT
+from .sqlite import STATEMENT_TIME_LIMIT, fetch_bounded
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Generator, Sequence
 
     from ._hosts import DatabaseHost
 
@@ -78,6 +80,17 @@ class ServerSqlEngine:
         """Run the client's statement with its params bound; the cursor."""
         raise NotImplementedError
 
+    def _stream(
+        self, conn: Any, sql: str, params: Sequence[Any], step: str
+    ) -> tuple[Any, Generator[Sequence[Any], None, None]]:
+        """Run the client's statement, its rows fetched from the server as they are read.
+
+        The cursor (its ``description`` read once the rows are), and a generator of
+        the rows that, closed before its end, stops the rest of the result and leaves
+        the connection ready for ``_end``.
+        """
+        raise NotImplementedError
+
     def _end(self, conn: Any, *, commit: bool) -> None:
         raise NotImplementedError
 
@@ -129,9 +142,10 @@ class ServerSqlEngine:
             conn = self._open()
             try:
                 self._start(conn, read_only=True)
-                cursor = self._run(conn, sql, params, step)
+                cursor, stream = self._stream(conn, sql, params, step)
+                with contextlib.closing(stream):
+                    rows = fetch_bounded(stream, step)
                 description = cursor.description
-                rows = list(cursor.fetchall()) if description is not None else []
             except self._driver_error() as exc:
                 raise self._error(step, exc) from None
             finally:

@@ -8,9 +8,11 @@
   UPDATE that matches a row counts it, a REPLACE over a row counts 2) and
   refuses several statements in one call. ``query`` runs in a READ ONLY
   session (a READ ONLY transaction alone lets DDL through: it commits
-  implicitly), so the server itself refuses writes; ``execute`` rolls back and
-  refuses a statement that returns rows. A statement running longer than
-  10 s is stopped with ``KILL QUERY`` from a second connection.
+  implicitly), so the server itself refuses writes, and reads its rows
+  unbuffered (``SSCursor``), so an answer over the fake's limit is stopped
+  after about that many bytes (KILL QUERY, and the rows already sent are read
+  and dropped); ``execute`` rolls back and refuses a statement that returns rows.
+  A statement running longer than 10 s is stopped with ``KILL QUERY`` from a second connection.
 
 PyMySQL is imported on first use only. Without a server (no ``mysql_url``)
 mysql stores are emulated on SQLite instead (see ``emulation.py``).
@@ -32,7 +34,7 @@ from ._server_sql import ServerSqlEngine
 from .sqlite import READ_ONLY_MESSAGE, STATEMENT_TIME_LIMIT
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Generator, Iterator, Mapping, Sequence
 
 INSTALL_MYSQL = 'pip install "durable-stores-client[mysql]"'
 
@@ -185,27 +187,61 @@ class MysqlEngine(ServerSqlEngine):
 
     def _run(self, conn: Any, sql: str, params: Sequence[Any], step: str) -> Any:
         """Run the client's statement on ``conn`` under the time limit; the cursor."""
+        cursor = conn.cursor()
+        with self._time_limited(conn, step):
+            self._send(cursor, sql, params, step)
+        return cursor
+
+    def _stream(
+        self, conn: Any, sql: str, params: Sequence[Any], step: str
+    ) -> tuple[Any, Generator[Sequence[Any], None, None]]:
+        cursor = conn.cursor(importlib.import_module("pymysql.cursors").SSCursor)
+        return cursor, self._streamed_rows(conn, cursor, sql, params, step)
+
+    def _streamed_rows(
+        self, conn: Any, cursor: Any, sql: str, params: Sequence[Any], step: str
+    ) -> Generator[Sequence[Any], None, None]:
+        """The rows of an unbuffered result, read under the time limit as they are taken.
+
+        Closed before its end (the answer limit), the rest of the statement is
+        stopped with KILL QUERY and what the server had already sent is read and
+        dropped, so the connection is ready for the next statement.
+        """
+        try:
+            with self._time_limited(conn, step):
+                self._send(cursor, sql, params, step)
+                yield from cursor.fetchall_unbuffered()  # one row read at a time
+        except GeneratorExit:
+            self._kill(conn.thread_id())
+            with contextlib.suppress(self._driver_error()):
+                cursor.close()  # reads to the end: the kill's error, or the last row
+            raise
+
+    def _send(self, cursor: Any, sql: str, params: Sequence[Any], step: str) -> None:
         expected = count_qmarks(sql)
         if expected != len(params):
             raise EngineError(
                 f"{step}: the statement has {expected} ? placeholder(s) "
                 f"but {len(params)} param(s) were given"
             )
-        cursor = conn.cursor()
+        if params:
+            cursor.execute(qmark_to_format(sql), _bind(params))
+        else:
+            cursor.execute(sql)
+
+    @contextlib.contextmanager
+    def _time_limited(self, conn: Any, step: str) -> Iterator[None]:
+        """Stop the statement with KILL QUERY once it has run longer than the time limit."""
         killer = threading.Timer(self._time_limit, self._kill, (conn.thread_id(),))
         killer.daemon = True
         self._killed = False
         killer.start()
         try:
-            if params:
-                cursor.execute(qmark_to_format(sql), _bind(params))
-            else:
-                cursor.execute(sql)
+            yield
         finally:
             killer.cancel()
         if self._killed:  # SLEEP() and the like end quietly when killed
             raise self._time_limit_error(step)
-        return cursor
 
     def _kill(self, thread_id: int) -> None:
         """Stop the running statement from a second connection (the time limit)."""

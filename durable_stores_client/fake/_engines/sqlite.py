@@ -43,7 +43,7 @@ from . import EngineError, StoreClosed
 from ._placeholders import translate_placeholders
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterable, Sequence
 
 _INT_MIN = -(2**63)
 _INT_MAX = 2**63 - 1
@@ -267,7 +267,7 @@ class SqliteEngine:
                 cursor = conn.execute(sql, bound)
                 try:
                     description = cursor.description
-                    raw = _fetch_bounded(cursor, prefix)
+                    raw = fetch_bounded(cursor, prefix)
                 finally:
                     cursor.close()
             except (sqlite3.Error, sqlite3.Warning, ValueError, OverflowError) as exc:
@@ -447,26 +447,35 @@ def _bind(params: Sequence[Any], prefix: str) -> list[Any]:
     return bound
 
 
-def _fetch_bounded(cursor: sqlite3.Cursor, prefix: str) -> list[tuple[Any, ...]]:
+def fetch_bounded(rows: Iterable[Sequence[Any]], prefix: str) -> list[Any]:
     """Every row, refused with the answer limit's 400 as soon as they would exceed it.
 
-    Counted as the rows arrive (a text or blob by its length, base64 included; any
-    other value as 8 bytes), so an oversized result never sits whole in memory.
+    Counted as the rows arrive (a text or blob by its length, base64 included; an
+    array or object by its members; any other value as 8 bytes), so an oversized
+    result never sits whole in memory. The real SQL engines count their streamed
+    rows here too.
     """
-    rows: list[tuple[Any, ...]] = []
+    kept: list[Any] = []
     size = 0
-    for row in cursor:
-        size += 8 * len(row)
-        for value in row:
-            kind = type(value)
-            if kind is str:
-                size += len(value)
-            elif kind is bytes:
-                size += len(value) * 4 // 3
+    for row in rows:
+        size += sum(_value_size(value) for value in row)
         if size > MAX_ANSWER_BYTES:
             raise EngineError(f"{prefix}: {ANSWER_TOO_LARGE}")
-        rows.append(row)
-    return rows
+        kept.append(row)
+    return kept
+
+
+def _value_size(value: Any) -> int:
+    kind = type(value)
+    if kind is str:
+        return 8 + len(value)
+    if kind is bytes:
+        return 8 + len(value) * 4 // 3
+    if kind is list:
+        return 8 + sum(_value_size(item) for item in value)
+    if kind is dict:
+        return 8 + sum(_value_size(key) + _value_size(item) for key, item in value.items())
+    return 8
 
 
 def _to_json_row(row: tuple[Any, ...]) -> tuple[Any, ...]:
