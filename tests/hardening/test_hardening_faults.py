@@ -182,9 +182,9 @@ def rig(tmp_path: Path) -> Iterator[Rig]:
             client.execute_store(
                 sqlite.id, sql="CREATE TABLE log (id INTEGER PRIMARY KEY, token TEXT NOT NULL)"
             )
+        # Leaving serve() waits for the requests still in a delay: the fake notices the
+        # client hanging up and records them first.
         yield Rig(fake, url, sqlite.id, redis.id)
-        # Let delayed requests the client gave up on finish before the server stops.
-        time.sleep(LONG_DELAY)
 
 
 AnyClient = Client | AsyncClient
@@ -267,8 +267,25 @@ async def test_operations_under_faults_keep_every_write_exactly_once(
         await run_schedule(rig, main, rng, ledger, sleeps, operations)
     finally:
         await settle(main.close() if isinstance(main, Client) else main.aclose())
-    await asyncio.sleep(LONG_DELAY + 0.2)  # calls the client gave up on may still be landing
+    await given_up_requests_recorded(rig, ledger)
     report(rig, ledger, sleeps, operations, flavour, reliability_figures)
+
+
+async def given_up_requests_recorded(rig: Rig, ledger: Ledger) -> None:
+    """Wait until the fake has recorded every request a client gave up on in a long delay.
+
+    Over HTTP the fake notices the hang-up on its own thread, so such a request may be
+    recorded after the call returned; it is recorded with no status and no fault.
+    """
+    expected = ledger.faults_by_kind["long-delay"]
+    deadline = time.monotonic() + 10
+
+    def recorded() -> int:
+        return sum(1 for r in rig.fake.requests if r.status is None and not r.fault)
+
+    while recorded() < expected and time.monotonic() < deadline:  # noqa: ASYNC110 - the fake has no event, only its log
+        await asyncio.sleep(0.01)
+    assert recorded() >= expected, f"{recorded()} of {expected} given-up requests recorded"
 
 
 async def run_schedule(
