@@ -186,12 +186,23 @@ def test_the_attempt_limit_is_the_largest_phase_limit(
     assert attempt_limit(timeout) == limit
 
 
-def test_the_attempt_limit_follows_the_timeout_of_every_client(
+def test_every_client_keeps_its_timeout(
     client_class: type[Client] | type[AsyncClient],
 ) -> None:
     client = client_class("http://127.0.0.1:1")
-    assert client._options.attempt_limit == 30.0
-    assert client_class("http://127.0.0.1:1", timeout=2.5)._options.attempt_limit == 2.5
-    assert client_class("http://127.0.0.1:1", timeout=None)._options.attempt_limit is None
-    assert client.with_options(timeout=7)._options.attempt_limit == 7
-    assert client.with_options(max_retries=0)._options.attempt_limit == 30.0
+    assert client.timeout == httpx.Timeout(30.0, connect=5.0)
+    assert client_class("http://127.0.0.1:1", timeout=2.5).timeout == httpx.Timeout(2.5)
+    assert client_class("http://127.0.0.1:1", timeout=None).timeout == httpx.Timeout(None)
+    assert client.with_options(timeout=7).timeout == httpx.Timeout(7)
+    assert client.with_options(max_retries=0).timeout == client.timeout
+
+
+async def test_with_options_sets_the_time_limit_of_an_attempt(make_api: Any, trickle: Any) -> None:
+    server = trickle(ok([]))
+    unlimited = httpx.Timeout(LIMIT, read=None)  # one unlimited phase: no overall limit
+    api: Either = make_api(base_url=server.url, timeout=unlimited, max_retries=0)
+    limited = Either(api.client.with_options(timeout=LIMIT))
+    with pytest.raises(APITimeoutError) as info:
+        await limited.list_stores()
+    assert f"no complete answer within {LIMIT:g} s" in str(info.value)
+    assert await api.list_stores() == []  # the client it came from still waits it out
