@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import resource
 import tracemalloc
 from pathlib import Path
 
@@ -147,6 +148,22 @@ def _refuses_a_large_answer_in_bounded_memory(fake: FakeServer, kind: str) -> No
             err(http.post(f"/stores/{sid}/query", json=write), 400)
             small = {"sql": "SELECT n FROM t WHERE n > 100"}
             assert ok(http.post(f"/stores/{sid}/query", json=small))["columns"] == ["n"]
+            # execute refuses rows at the first one, not after the driver read all 3 GB
+            # (the process's peak resident memory, which also sees libpq's buffers).
+            before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+            response = http.post(f"/stores/{sid}/execute", json={"sql": _LARGE_QUERIES[kind]})
+            grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - before
+            err(
+                response,
+                400,
+                f"{kind} execute failed: execute does not accept statements that return rows; "
+                "use the query endpoint",
+            )
+            assert grown < _LARGE_RESULT_BYTES // 10, grown
+            ok(http.post(f"/stores/{sid}/execute", json={"sql": "DELETE FROM t"}))
+            assert (
+                ok(http.post(f"/stores/{sid}/query", json={"sql": "SELECT n FROM t"}))["rows"] == []
+            )
     finally:
         fake.reset()
 

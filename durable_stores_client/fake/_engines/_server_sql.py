@@ -3,11 +3,12 @@
 :class:`ServerSqlEngine` holds the store's connection (opened on first use,
 after its host made the store's database), runs ``query`` in a read-only
 transaction and ``execute`` in a read-write one (rolled back when the
-statement returns rows), streams a query's rows from the server and stops
-with the answer limit's 400 as soon as they would exceed it, maps the
-driver's errors to the 400 that names the step, and on ``close`` interrupts
-a running statement, closes the connection and gives the database back. Each
-engine supplies the driver-specific steps.
+statement returns rows), streams the rows from the server (a query's stop
+with the answer limit's 400 as soon as they would exceed it; ``execute``
+stops at the first), maps the driver's errors to the 400 that names the
+step, and on ``close`` interrupts a running statement, closes the
+connection and gives the database back. Each engine supplies the
+driver-specific steps.
 """
 
 from __future__ import annotations
@@ -74,10 +75,6 @@ class ServerSqlEngine:
 
     def _start(self, conn: Any, *, read_only: bool) -> None:
         """Begin the call's transaction, its time limit set."""
-        raise NotImplementedError
-
-    def _run(self, conn: Any, sql: str, params: Sequence[Any], step: str) -> Any:
-        """Run the client's statement with its params bound; the cursor."""
         raise NotImplementedError
 
     def _stream(
@@ -167,8 +164,10 @@ class ServerSqlEngine:
             commit = False
             try:
                 self._start(conn, read_only=False)
-                cursor = self._run(conn, sql, params, step)
-                if cursor.description is not None:
+                cursor, stream = self._stream(conn, sql, params, step)
+                with contextlib.closing(stream):  # a first row is enough: the rest is stopped
+                    returns_rows = next(stream, None) is not None
+                if returns_rows or cursor.description is not None:
                     raise EngineError(
                         f"{step}: execute does not accept statements that return rows; "
                         "use the query endpoint"

@@ -185,13 +185,6 @@ class MysqlEngine(ServerSqlEngine):
             conn.query("SET SESSION TRANSACTION READ WRITE")
             conn.query("START TRANSACTION")
 
-    def _run(self, conn: Any, sql: str, params: Sequence[Any], step: str) -> Any:
-        """Run the client's statement on ``conn`` under the time limit; the cursor."""
-        cursor = conn.cursor()
-        with self._time_limited(conn, step):
-            self._send(cursor, sql, params, step)
-        return cursor
-
     def _stream(
         self, conn: Any, sql: str, params: Sequence[Any], step: str
     ) -> tuple[Any, Generator[Sequence[Any], None, None]]:

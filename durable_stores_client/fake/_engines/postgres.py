@@ -375,12 +375,6 @@ class PostgresEngine(ServerSqlEngine):
         limit = max(1, int(self._time_limit * 1000))
         conn.execute(f"BEGIN {mode}; SET LOCAL statement_timeout = {limit}")
 
-    def _run(self, conn: Any, sql: str, params: Sequence[Any], step: str) -> Any:
-        bound = _bind(params, step)
-        cursor = _cursor_class(_psycopg())(conn)
-        cursor.execute(sql, bound)
-        return cursor
-
     def _stream(
         self, conn: Any, sql: str, params: Sequence[Any], step: str
     ) -> tuple[Any, Generator[Sequence[Any], None, None]]:
@@ -399,7 +393,8 @@ class PostgresEngine(ServerSqlEngine):
         return [c.name for c in description], _type_names(conn, description)
 
     def _execute_payload(self, cursor: Any) -> dict[str, Any]:
-        return {"rows_affected": max(cursor.rowcount, 0)}
+        # A stream leaves rowcount unset; the statement's own result says it.
+        return {"rows_affected": cursor.pgresult.command_tuples or 0}
 
     def _known_error(self, step: str, exc: Exception) -> EngineError | None:
         sqlstate = getattr(exc, "sqlstate", None)
