@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import json
 import resource
 import tracemalloc
 from pathlib import Path
 
 import httpx
 import pytest
-from engine_servers import MYSQL_URL_VAR, POSTGRES_TARGETS, postgres_url_for, url_or_skip
+from engine_servers import (
+    MYSQL_URL_VAR,
+    POSTGRES_TARGETS,
+    REDIS_URL_VAR,
+    postgres_url_for,
+    url_or_skip,
+)
 from fake_helpers import create, err, ok
 
+from durable_stores_client import BadRequestError
 from durable_stores_client.fake import FakeServer
+from durable_stores_client.fake._engines.redis import reply_json_size, reply_to_json
 
 
 def test_a_query_answer_over_the_fake_limit_is_a_400_naming_it(http: httpx.Client) -> None:
@@ -31,20 +40,100 @@ def test_a_query_answer_over_the_fake_limit_is_a_400_naming_it(http: httpx.Clien
     assert ok(http.post(f"/stores/{sid}/query", json=small))["rows"] == [{"n": 1000000}]
 
 
-def test_a_command_answer_over_the_fake_limit_is_a_400_naming_it(fake: FakeServer) -> None:
-    with httpx.Client(base_url="http://f", transport=fake.transport()) as http:
-        sid = create(http, "r", "redis")
-        value = "v" * (15 * 1024 * 1024)
-        for key in "abcde":
-            ok(http.post(f"/stores/{sid}/command", json={"command": ["SET", key, value]}))
-        err(
-            http.post(f"/stores/{sid}/command", json={"command": ["MGET", *"abcde"]}),
-            400,
-            "the answer would exceed the fake's limit of 67108864 bytes (64 MiB); "
-            "ask for fewer rows or smaller values",
-        )
-        got = ok(http.post(f"/stores/{sid}/command", json={"command": ["STRLEN", "a"]}))
-        assert got["result"] == 15 * 1024 * 1024
+#: The redis stores a test can run on: fakeredis, and the server in REDIS_URL_VAR.
+_REDIS_TARGETS = ["fakeredis", "url"]
+
+
+def _redis_fake(target: str) -> FakeServer:
+    return FakeServer(redis_url=None if target == "fakeredis" else url_or_skip(REDIS_URL_VAR))
+
+
+@pytest.mark.parametrize("target", _REDIS_TARGETS)
+def test_a_command_answer_over_the_fake_limit_is_refused_before_it_is_built(target: str) -> None:
+    """An MGET of one 15 MB key 6 times (90 MB): counted from the raw reply (issue 12)."""
+    fake = _redis_fake(target)
+    size = 15 * 1024 * 1024
+    try:
+        with fake.client() as client:
+            store = client.create_store(name="r", kind="redis")
+            client.command_store(store.id, command=["SET", "a", "v" * size])
+            tracemalloc.start()
+            try:
+                with pytest.raises(BadRequestError) as caught:
+                    client.command_store(store.id, command=["MGET", *["a"] * 6])
+                peak = tracemalloc.get_traced_memory()[1]
+            finally:
+                tracemalloc.stop()
+            assert caught.value.message == (
+                "failed executing store command: the answer would exceed the fake's limit of "
+                "67108864 bytes (64 MiB); ask for fewer rows or smaller values"
+            )
+            if target == "fakeredis":
+                # fakeredis replies with the stored value itself, six times: no JSON was
+                # built (before, the fake held the answer three times over, 270 MB).
+                assert peak < 6 * size // 20, peak
+            # The store is usable afterwards, its data kept.
+            assert client.command_store(store.id, command=["STRLEN", "a"]).result == size
+            assert client.command_store(store.id, command=["INCR", "n"]).result == 1
+    finally:
+        fake.reset()
+
+
+@pytest.mark.parametrize("target", _REDIS_TARGETS)
+def test_a_command_answer_just_under_the_fake_limit_passes(target: str) -> None:
+    fake = _redis_fake(target)
+    # Text (2 bytes a character in UTF-8) whose whole body, {"result":"..."}, is
+    # 64 bytes under the limit; sent in pieces below the fake's request limit.
+    length = (67108864 - 64 - len('{"result":""}')) // 2
+    piece = 4 * 1024 * 1024
+    try:
+        with fake.client() as client:
+            store = client.create_store(name="r", kind="redis")
+            for start in range(0, length, piece):
+                text = "é" * min(piece, length - start)
+                client.command_store(store.id, command=["APPEND", "a", text])
+            value = client.command_store(store.id, command=["GET", "a"]).result
+            assert value == "é" * length
+    finally:
+        fake.reset()
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        None,
+        0,
+        -12345,
+        3.5,
+        float("nan"),
+        True,
+        b"",
+        b"OK",
+        "t\u00e9xt",
+        "\ud800",
+        'quote" and \\ and \n',
+        "é".encode(),
+        b"\xff\xfe",
+        b"\x00\xff" * 1000,
+        bytes(range(256)),
+        [],
+        [b"a", None, 1, [b"b", [b"\xff", 2.5]], []],
+        {b"k": b"v", 1: [b"\xff"], b"\xfe": {}},
+        {b"x", b"y"},
+    ],
+)
+def test_a_redis_reply_is_never_counted_larger_than_its_json(reply: object) -> None:
+    """The count refuses nothing within the limit, and follows base64's length for binary."""
+    body = json.dumps({"result": reply_to_json(reply)}, separators=(",", ":"), ensure_ascii=False)
+    counted = reply_json_size(reply)
+    assert counted <= len(body.encode("utf-8", "surrogatepass")), (counted, body)
+    if isinstance(reply, bytes) and len(reply) > 100:
+        assert counted >= len(body) - len('{"result":}'), (counted, len(body))
+
+
+def test_counting_a_redis_reply_stops_once_over_the_limit() -> None:
+    reply = [b"x" * 10] * 1000
+    assert 100 < reply_json_size(reply, limit=100) < 200
 
 
 def test_a_store_cannot_open_another_stores_default_file(tmp_path: Path) -> None:

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import base64
 import importlib
+import itertools
 import math
 import threading
 from typing import TYPE_CHECKING, Any
 
+from .._answers import ANSWER_TOO_LARGE, MAX_ANSWER_BYTES
 from . import NOT_EXECUTABLE, EngineError, EngineNotExecutable, StoreClosed
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterator, Sequence
 
 MISSING_FAKEREDIS = (
     f"redis stores are {NOT_EXECUTABLE}: the fake runs them on fakeredis, which is not "
@@ -180,7 +182,7 @@ class RedisEngine:
             raise EngineError(f"failed executing store command: {message}") from None
         if self._closed:
             raise StoreClosed
-        return {"result": reply_to_json(reply)}
+        return command_payload(reply)
 
     def close(self) -> None:
         """Drop the keyspace; later calls raise :class:`StoreClosed`."""
@@ -189,6 +191,64 @@ class RedisEngine:
             client, self._client = self._client, None
         if client is not None:
             client.close()
+
+
+def command_payload(reply: Any) -> dict[str, Any]:
+    """The ``command`` payload for ``reply``; the answer limit's 400 when it would exceed it.
+
+    The reply is measured before any JSON is built (:func:`reply_json_size`), so an
+    oversized reply (an ``MGET`` of one large key many times) is refused without
+    converting it: fakeredis hands back references to the stored values, so nothing
+    new is held; redis-py has already read the whole reply from a real server.
+    """
+    if reply_json_size(reply) > MAX_ANSWER_BYTES:
+        raise EngineError(f"failed executing store command: {ANSWER_TOO_LARGE}")
+    return {"result": reply_to_json(reply)}
+
+
+def reply_json_size(reply: Any, limit: int = MAX_ANSWER_BYTES) -> int:
+    """At least the size of ``reply``'s JSON (:func:`reply_to_json`), in bytes.
+
+    Never more than the JSON really takes, so an answer within the limit is never
+    refused here: a text counts as its UTF-8 length plus its quotes, bytes that are
+    not UTF-8 as their base64 length, any other scalar as one byte, each member one
+    more for its separator. The walk stops as soon as the count passes ``limit``.
+    """
+    size = 0
+    pending: list[Iterator[Any]] = [iter((reply,))]
+    while pending:
+        value = next(pending[-1], _END)
+        if value is _END:
+            pending.pop()
+            continue
+        if isinstance(value, bytes):
+            size += 3 + (len(value) if _is_utf8(value) else (len(value) + 2) // 3 * 4)
+        elif isinstance(value, str):
+            size += 3 + len(value)
+        elif isinstance(value, dict):
+            size += 2
+            pending.append(itertools.chain.from_iterable(value.items()))
+        elif isinstance(value, (list, tuple, set, frozenset)):
+            size += 2
+            pending.append(iter(value))
+        else:
+            size += 2
+        if size > limit:
+            break
+    return size
+
+
+_END = object()
+
+
+def _is_utf8(value: bytes) -> bool:
+    if value.isascii():
+        return True
+    try:
+        value.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def reply_to_json(value: Any) -> Any:

@@ -24,7 +24,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from . import EngineError, StoreClosed
-from .redis import command_name, refusal, reply_to_json
+from .redis import command_name, command_payload, refusal
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -209,7 +209,7 @@ class RedisServerEngine:
             raise EngineError(f"failed executing store command: {exc}") from None
         if self._closed:
             raise StoreClosed
-        return {"result": reply_to_json(reply)}
+        return command_payload(reply)
 
     def close(self) -> None:
         """Flush and give back the leased database; later calls raise StoreClosed."""
