@@ -817,7 +817,7 @@ class Client(_BaseClient[httpx.Client, httpx.BaseTransport]):
         *,
         name: str | None = None,
         kind: StoreKind | StoreKindName | None = None,
-        config: Mapping[str, Any] | None = None,
+        config: Any = None,
         sandbox: str | None = None,
         extra_fields: Mapping[str, Any] | None = None,
     ) -> Store:
@@ -833,7 +833,8 @@ class Client(_BaseClient[httpx.Client, httpx.BaseTransport]):
             name: The store's name (trimmed by the server).
             kind: ``"sqlite"``, ``"postgres"``, ``"mysql"`` or ``"redis"``
                 (or a :class:`StoreKind`).
-            config: Engine-specific configuration (see the contract).
+            config: Engine-specific configuration (see the contract): usually a
+                mapping, but any JSON value is sent as given.
             sandbox: The sandbox the store belongs to.
             extra_fields: Fields this client does not know yet (a newer
                 server's), sent as they are.
@@ -985,7 +986,7 @@ class Client(_BaseClient[httpx.Client, httpx.BaseTransport]):
         *,
         name: str | None = None,
         kind: StoreKind | StoreKindName | None = None,
-        config: Mapping[str, Any] | None = None,
+        config: Any = None,
         sandbox: str | None = None,
         extra_fields: Mapping[str, Any] | None = None,
     ) -> Store:
@@ -1029,7 +1030,7 @@ class Client(_BaseClient[httpx.Client, httpx.BaseTransport]):
         id: str | None = None,
         name: str | None = None,
         kind: StoreKind | StoreKindName | None = None,
-        config: Mapping[str, Any] | None = None,
+        config: Any = None,
         sandbox: str | None = None,
         extra_fields: Mapping[str, Any] | None = None,
     ) -> StoreHandle:
@@ -1209,7 +1210,7 @@ class AsyncClient(_BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport]):
         *,
         name: str | None = None,
         kind: StoreKind | StoreKindName | None = None,
-        config: Mapping[str, Any] | None = None,
+        config: Any = None,
         sandbox: str | None = None,
         extra_fields: Mapping[str, Any] | None = None,
     ) -> Store:
@@ -1275,7 +1276,7 @@ class AsyncClient(_BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport]):
         *,
         name: str | None = None,
         kind: StoreKind | StoreKindName | None = None,
-        config: Mapping[str, Any] | None = None,
+        config: Any = None,
         sandbox: str | None = None,
         extra_fields: Mapping[str, Any] | None = None,
     ) -> Store:
@@ -1302,7 +1303,7 @@ class AsyncClient(_BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport]):
         id: str | None = None,
         name: str | None = None,
         kind: StoreKind | StoreKindName | None = None,
-        config: Mapping[str, Any] | None = None,
+        config: Any = None,
         sandbox: str | None = None,
         extra_fields: Mapping[str, Any] | None = None,
     ) -> AsyncStoreHandle:

@@ -176,8 +176,10 @@ class Store:
         name: The store's name, trimmed.
         kind: The storage engine.
         sandbox: The sandbox the store belongs to, or None.
-        config: Engine-specific configuration (opaque JSON object; a copy, so
-            changing it does not change :meth:`to_dict`).
+        config: Engine-specific configuration: opaque JSON, usually an object
+            but kept exactly as the server sent it when it is another JSON value
+            (a list, a string, a number, a boolean); a copy, so changing it does
+            not change :meth:`to_dict`.
         created_at: When the store was created (aware datetime).
         updated_at: When the store was last changed (aware datetime).
     """
@@ -186,7 +188,7 @@ class Store:
     name: str
     kind: StoreKind
     sandbox: str | None
-    config: dict[str, Any]
+    config: Any
     created_at: datetime
     updated_at: datetime
     _raw: dict[str, Any] | None = attrs.field(default=None, eq=False, alias="raw")
@@ -224,9 +226,8 @@ class Store:
         sandbox = data.get("sandbox")
         if sandbox is not None and not isinstance(sandbox, str):
             raise TypeError("store record 'sandbox' must be a string when present")
+        # Any JSON value: the server keeps a non-object config as given.
         config = data.get("config", {})
-        if not isinstance(config, dict):
-            raise TypeError("store record 'config' must be a JSON object")
         raw = _copy_json(dict(data))
         return cls(
             id=store_id,

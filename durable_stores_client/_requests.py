@@ -238,8 +238,8 @@ def create_body(
     (None means "not given"); ``extra_fields`` adds fields this client does not
     know yet, sent as they are. ``name`` must be a non-blank string and
     ``kind`` one of ``sqlite``, ``postgres``, ``mysql``, ``redis`` (a
-    :class:`StoreKind` works); ``sandbox`` a string and ``config`` a mapping
-    when given (None is left out).
+    :class:`StoreKind` works); ``sandbox`` a string and ``config`` any JSON value
+    (usually a mapping) when given (None is left out).
 
     Args:
         operation: The method the user called, named in every error.
@@ -291,14 +291,23 @@ def create_body(
             f"{operation}() store kind must be one of {', '.join(sorted(_KIND_VALUES))}; "
             f"got {kind!r}"
         )
-    for key, expected, label in (("sandbox", str, "a str"), ("config", Mapping, "a mapping")):
-        if key in body:
-            if body[key] is None:
-                del body[key]
-            elif not isinstance(body[key], expected):
-                raise TypeError(
-                    f"{operation}() store {key} must be {label}, got {type(body[key]).__name__}"
-                )
+    if "sandbox" in body:
+        if body["sandbox"] is None:
+            del body["sandbox"]
+        elif not isinstance(body["sandbox"], str):
+            raise TypeError(
+                f"{operation}() store sandbox must be a str, got {type(body['sandbox']).__name__}"
+            )
+    if "config" in body:
+        # Any JSON value: the server keeps a config that is not an object as given
+        # (a sqlite store's is replaced by the default path).
+        config = body["config"]
+        if config is None:
+            del body["config"]
+        else:
+            if isinstance(config, Mapping) and not isinstance(config, dict):
+                body["config"] = config = dict(config)
+            encode_json(config, f"{operation}() store config")
     return body
 
 

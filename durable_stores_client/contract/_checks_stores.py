@@ -48,10 +48,7 @@ def _record_diffs(diffs: Diffs, record: Any, *, name: str, kind: str) -> None:
         diffs.require(field in record, f"data.{field}", "present", record.get(field, "omitted"))
     diffs.field("data.name", record, "name", name)
     diffs.field("data.kind", record, "kind", kind)
-    if "config" in record:
-        diffs.require(
-            isinstance(record["config"], dict), "data.config", "a JSON object", record["config"]
-        )
+    # config is any JSON value: the server keeps a non-object config as given.
 
 
 # -- create -----------------------------------------------------------------------
@@ -171,13 +168,15 @@ def _expect_default_sqlite_path(ctx: CheckContext, response: httpx.Response) -> 
 @check(
     "stores.create.sqlite-config-replaced",
     'A sqlite store created with a config that has no "path" gets config replaced by '
-    '{"path": "<data root>/stores/<id>.db"} (other keys dropped)',
+    '{"path": "<data root>/stores/<id>.db"} (other keys dropped; a config that is not an '
+    "object has no path either)",
     kinds=("sqlite",),
 )
 def _sqlite_config_replaced(ctx: CheckContext) -> None:
-    body = {"name": ctx.name(), "kind": "sqlite", "config": {"contract_marker": "replaced"}}
-    response = ctx.request("POST", "/stores", json=body)
-    _expect_default_sqlite_path(ctx, response)
+    for config in ({"contract_marker": "replaced"}, ["path"], "path", 5):
+        body = {"name": ctx.name(), "kind": "sqlite", "config": config}
+        response = ctx.request("POST", "/stores", json=body)
+        _expect_default_sqlite_path(ctx, response)
 
 
 @check(
@@ -196,6 +195,22 @@ def _config_kept(ctx: CheckContext) -> None:
     diffs = ctx.diffs(response)
     diffs.field("data.config", record, "config", config)
     diffs.raise_if_any()
+
+
+@check(
+    "stores.create.config-not-object-kept",
+    "A non-sqlite store created with a config that is not an object (a list, a string, a "
+    "number, a boolean) keeps it exactly as given",
+    kinds=("redis",),
+)
+def _config_not_object_kept(ctx: CheckContext) -> None:
+    for config in ([1, "two", {"three": 3.5}], "contract-marker", 42, True):
+        body = {"name": ctx.name(), "kind": "redis", "config": config}
+        response = ctx.request("POST", "/stores", json=body)
+        record = ctx.expect_success(response, None)
+        diffs = ctx.diffs(response)
+        diffs.field("data.config", record, "config", config)
+        diffs.raise_if_any()
 
 
 @check(

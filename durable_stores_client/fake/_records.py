@@ -26,9 +26,10 @@ class StoreRecord:
         kind: ``"sqlite"``, ``"postgres"``, ``"mysql"`` or ``"redis"``.
         sandbox: The sandbox name, or ``None`` when the store has none (the wire
             omits the field then).
-        config: The engine config as stored (for ``sqlite`` without a ``path``,
-            the default path the fake filled in). Credentials are masked in the
-            repr, never in the value itself.
+        config: The engine config as stored: any JSON value, usually an object
+            (for ``sqlite`` without a ``path``, including a config that is not an
+            object, the default path the fake filled in). Credentials are masked
+            in the repr, never in the value itself.
         created_at: RFC 3339 timestamp string, as on the wire.
         updated_at: RFC 3339 timestamp string, as on the wire.
     """
@@ -37,7 +38,7 @@ class StoreRecord:
     name: str
     kind: str
     sandbox: str | None
-    config: Mapping[str, Any] = attrs.field(repr=_masked_repr)
+    config: Any = attrs.field(repr=_masked_repr)
     created_at: str
     updated_at: str
 

@@ -6,6 +6,7 @@ an engine runs a statement); each store's engine has its own lock.
 
 from __future__ import annotations
 
+import copy
 import math
 import sqlite3
 import threading
@@ -25,7 +26,6 @@ from ._records import RecordedRequest, StoreRecord
 
 if TYPE_CHECKING:
     import os
-    from collections.abc import Mapping
 
 #: The operations faults can target (``"*"`` targets all of them).
 OPERATIONS = ("list", "create", "get", "delete", "query", "execute", "command")
@@ -167,9 +167,7 @@ class State:
 
     # -- stores -----------------------------------------------------------
 
-    def create(
-        self, name: str, kind: str, sandbox: str | None, config: Mapping[str, Any]
-    ) -> StoreRecord:
+    def create(self, name: str, kind: str, sandbox: str | None, config: Any) -> StoreRecord:
         """Create a store; raises ConflictError on a duplicate name, EngineError on bad config.
 
         Everything that can be refused is checked before an id or a timestamp is
@@ -178,8 +176,10 @@ class State:
         with self.lock:
             if name in self.names:
                 raise ConflictError("Store name already exists")
-            config = dict(config)
-            database = self._sqlite_path(config) if kind == "sqlite" else None
+            # Any JSON value, as the server takes it; only an object can name a sqlite path.
+            config = copy.deepcopy(config)
+            has_path = isinstance(config, dict) and "path" in config
+            database = self._sqlite_path(config) if kind == "sqlite" and has_path else None
             engine: SqlEngine | CommandEngine | None = None
             if kind != "sqlite":
                 # No I/O: a real engine connects (and makes its database) on first use.
@@ -191,8 +191,9 @@ class State:
                 )
             stamp = self._now()
             if engine is None:
-                if "path" not in config:
-                    # As the contract says: the server *replaces* config with the default path.
+                if not has_path:
+                    # As the contract says: the server *replaces* config with the default path
+                    # (a config that is not an object has no path, so it is replaced too).
                     root = str(self.data_dir) if self.data_dir is not None else ".agentkernel"
                     config = {"path": f"{root}/stores/{store_id}.db"}
                     if self.data_dir is not None:
@@ -220,9 +221,7 @@ class State:
         SQLite side file (``-wal``, ``-shm``, ``-journal``) of some database. Two
         stores share a file only when both name the same path on purpose.
         """
-        if "path" not in config:
-            return None
-        path = config["path"]
+        path = config.get("path")
         if not isinstance(path, str) or not path.strip():
             raise EngineError("config.path must be a non-empty string")
         if self.data_dir is None:

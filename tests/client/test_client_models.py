@@ -183,12 +183,43 @@ def test_store_repr_masks_secret_like_config_keys_at_any_depth() -> None:
 
 
 @pytest.mark.parametrize(
+    "config",
+    [[{"password": "hunter2", "host": "db"}, 1], [], "path=x", "", 5, 2.5, True, False, None],
+    ids=repr,
+)
+def test_a_non_object_config_is_kept_exactly(config: Any) -> None:
+    # The server keeps any JSON value as a non-sqlite store's config.
+    record = dict(RECORD, kind="redis", config=config)
+    store = Store.from_dict(record)
+    assert store.config == config
+    assert type(store.config) is type(config)
+    assert store.to_dict() == record
+    assert Store.from_dict(store.to_dict()) == store
+    text = repr(store)
+    assert "hunter2" not in text
+    if isinstance(config, list) and config:
+        assert "config=[{'password': '***', 'host': 'db'}, 1]" in text
+    else:
+        assert f"config={config!r}" in text
+    built = Store(
+        id=store.id,
+        name=store.name,
+        kind=store.kind,
+        sandbox=None,
+        config=config,
+        created_at=store.created_at,
+        updated_at=store.updated_at,
+    )
+    assert built.to_dict()["config"] == config
+    assert "hunter2" not in repr(built)
+
+
+@pytest.mark.parametrize(
     ("changes", "error"),
     [
         ({"kind": "oracle"}, ValueError),
         ({"kind": "SQLite"}, ValueError),
         ({"id": 7}, TypeError),
-        ({"config": "path=x"}, TypeError),
         ({"sandbox": 3}, TypeError),
         ({"created_at": "not a time"}, ValueError),
     ],

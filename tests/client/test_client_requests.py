@@ -357,7 +357,13 @@ _BAD_CALLS: list[tuple[str, tuple[Any, ...], dict[str, Any], type[Exception], st
     ("create_store", (), {"name": "  ", "kind": "sqlite"}, ValueError, "blank"),
     ("create_store", (), {"name": 3, "kind": "sqlite"}, TypeError, "name must be a str"),
     ("create_store", (), {"name": "a", "kind": "oracle"}, ValueError, "one of mysql, postgres"),
-    ("create_store", (), {"name": "a", "kind": "redis", "config": "x"}, TypeError, "mapping"),
+    (
+        "create_store",
+        (),
+        {"name": "a", "kind": "redis", "config": {1, 2}},
+        TypeError,
+        "store config must be JSON-serializable: Object of type set",
+    ),
     ("create_store", (), {"name": "a", "kind": "redis", "sandbox": 1}, TypeError, "str"),
     ("create_store", (["name", "a"],), {}, TypeError, "payload must be a mapping"),
     (
@@ -455,3 +461,17 @@ async def test_payload_mapping_is_not_modified(api: Either, router: respx.MockRo
     payload = {"name": "a", "kind": StoreKind.SQLITE, "sandbox": None}
     await api.create_store(payload)
     assert payload == {"name": "a", "kind": StoreKind.SQLITE, "sandbox": None}
+
+
+@pytest.mark.parametrize("config", [[1, "two"], "host=db", 5, False], ids=repr)
+async def test_create_store_sends_and_keeps_a_non_object_config(
+    api: Either, router: respx.MockRouter, config: Any
+) -> None:
+    # The server keeps any JSON value as a non-sqlite store's config (CONTRACT.md).
+    answer = dict(STORE_RECORD, kind="redis", config=config)
+    route = router.post("/stores").respond(201, json=ok(answer))
+    store = await api.create_store(name="n", kind="redis", config=config)
+    assert _body(route.calls.last.request) == {"name": "n", "kind": "redis", "config": config}
+    assert store.config == config
+    assert type(store.config) is type(config)
+    assert store.to_dict() == answer

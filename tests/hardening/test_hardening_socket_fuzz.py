@@ -407,6 +407,14 @@ def _body_cases(sqlite_id: str, redis_id: str) -> list[tuple[str, str, bytes, st
         ),
         ("escaped-lone-surrogate-command", c, b'{"command":["SET","k","\\ud800"]}', "answer", None),
         ("duplicate-keys", q, b'{"sql":"SELECT 1","sql":"SELECT 2"}', "answer", None),
+        # a config need not be an object (CONTRACT.md): a sqlite store's gets the default path
+        (
+            "config-array",
+            "/stores",
+            b'{"name":"cfg-array","kind":"sqlite","config":[]}',
+            "answer",
+            None,
+        ),
         # wrong shapes
         ("empty-body", "/stores", b"", "error", bad),
         ("whitespace-body", "/stores", b"  \r\n ", "error", bad),
@@ -417,7 +425,6 @@ def _body_cases(sqlite_id: str, redis_id: str) -> list[tuple[str, str, bytes, st
         ("name-wrong-type", "/stores", b'{"name":5,"kind":"sqlite"}', "error", bad),
         ("kind-wrong-case", "/stores", b'{"name":"k","kind":"SQLite"}', "error", bad),
         ("kind-null", "/stores", b'{"name":"k","kind":null}', "error", bad),
-        ("config-array", "/stores", b'{"name":"k","kind":"sqlite","config":[]}', "error", bad),
         ("sandbox-number", "/stores", b'{"name":"k","kind":"sqlite","sandbox":5}', "error", bad),
         ("blank-name", "/stores", b'{"name":" \\t\\n ","kind":"sqlite"}', "error", bad),
         ("sql-number", q, b'{"sql":5}', "error", bad),

@@ -100,8 +100,11 @@ class EngineChoice:
             self._hosts[kind] = host
         return host
 
-    def open(self, kind: str, config: Mapping[str, Any]) -> SqlEngine | CommandEngine:
-        """A new store's engine (no I/O: it connects on its first call)."""
+    def open(self, kind: str, config: object) -> SqlEngine | CommandEngine:
+        """A new store's engine (no I/O: it connects on its first call).
+
+        ``config`` is any JSON value; one that is not an object names no server.
+        """
         if self.connect_configs and isinstance(config, dict) and SERVER_KEYS & config.keys():
             return _from_config(kind, config)
         how = self.describe(kind)
