@@ -140,10 +140,12 @@ def build_create_payload(args: argparse.Namespace) -> dict[str, Any]:
             config = json.loads(args.config)
         except ValueError as exc:
             raise UsageError(f"--config is not valid JSON: {exc}") from None
-        if not isinstance(config, dict):
-            raise UsageError('--config must be a JSON object, for example \'{"path": "x.db"}\'')
+        # Any JSON value (CONTRACT.md): an object is merged over the file's object config,
+        # anything else replaces it.
         base = payload.get("config")
-        payload["config"] = {**base, **config} if isinstance(base, dict) else config
+        if isinstance(base, dict) and isinstance(config, dict):
+            config = {**base, **config}
+        payload["config"] = config
     missing = [field for field in ("name", "kind") if field not in payload]
     if missing:
         hint = "add them to the file or flags" if args.from_file else "give NAME and --kind"
