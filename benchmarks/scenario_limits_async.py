@@ -108,9 +108,7 @@ def run(settings: Settings) -> ScenarioResult:
                 queries["sdk_aiohttp"] = lambda: clients["sdk_aiohttp"].query_store(
                     STORE_ID, sql=SMALL_SQL, params=SMALL_PARAMS
                 )
-                labels["sdk_aiohttp"] = (
-                    "AsyncClient.query_store on httpx_aiohttp.HttpxAiohttpClient"
-                )
+                labels["sdk_aiohttp"] = 'AsyncClient.query_store, http_backend="aiohttp"'
             else:
                 result.notes.append(
                     "httpx-aiohttp is not installed (`pip install 'durable-stores-client"

@@ -1181,17 +1181,26 @@ class AsyncClient(_BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport]):
         self, http: httpx.AsyncClient, request: httpx.Request, attempts: _Attempts[Any]
     ) -> httpx.Response:
         transport = _direct.route(http)
+        raw: Any = None  # aiohttp's answer, when its body is read from it directly
         if transport is None:
             response = await http.send(request, stream=True)
+        elif (open_raw := getattr(transport, "open_raw", None)) is not None:  # ._aiohttp's
+            response, raw = await _direct.open_raw(http, open_raw, request)
         else:
             response = await _direct.send_async(http, transport, request)
         if _is_encoded(response):
             stream = cast("httpx.AsyncByteStream", response.stream)  # an async transport's
             response.stream = _PiecesStream(stream)
+            raw = None
         body = _Body(response, attempts.call, attempts.options.max_response_bytes)
         try:
-            async for chunk in response.aiter_bytes():
-                body.add(chunk)
+            if raw is not None:
+                from ._aiohttp import read_raw  # noqa: PLC0415 - optional extra, imported by now
+
+                await read_raw(raw, response, body.add)
+            else:
+                async for chunk in response.aiter_bytes():
+                    body.add(chunk)
         except BaseException as error:
             await response.aclose()
             attempts.check_body_error(error, response)

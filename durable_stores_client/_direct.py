@@ -24,16 +24,19 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import httpx
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
 
 try:  # httpx's own bound streams: they time the answer exactly as send does
     from httpx._client import BoundAsyncStream, BoundSyncStream
 except ImportError:  # pragma: no cover - a future httpx: always go through send
     BoundAsyncStream = BoundSyncStream = None  # type: ignore[assignment,misc]
 
-__all__ = ["route", "send", "send_async"]
+__all__ = ["open_raw", "route", "send", "send_async"]
 
 _httpx_logger = logging.getLogger("httpx")
 _INFO = logging.INFO
@@ -88,6 +91,21 @@ async def send_async(
     response.stream = BoundAsyncStream(stream, response=response, start=started)
     _received(http, request, response)
     return response
+
+
+async def open_raw(
+    http: httpx.AsyncClient,
+    open_raw: Callable[[httpx.Request], Awaitable[tuple[httpx.Response, Any]]],
+    request: httpx.Request,
+) -> tuple[httpx.Response, Any]:
+    """:func:`send_async` for a transport whose answer's body is read from its own stream.
+
+    ``open_raw`` (the aiohttp pool's, :mod:`._aiohttp`) sends the request and returns the
+    answer's head and the stream its body is read from; errors carry their request.
+    """
+    response, raw = await open_raw(request)
+    _received(http, request, response)
+    return response, raw
 
 
 def _received(

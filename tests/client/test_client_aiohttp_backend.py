@@ -8,7 +8,9 @@ does not combine with, and aiohttp imported only when asked for.
 from __future__ import annotations
 
 import asyncio
+import gzip
 import re
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -17,17 +19,46 @@ from typing import Any
 import httpx
 import pytest
 from client_support import STORE_ID
+from hostile_server import HostileServer
 from recording_server import ENVELOPE, RecordingServer
 
 from durable_stores_client import (
+    APIConnectionError,
     APITimeoutError,
     AsyncClient,
     Client,
+    ProtocolError,
     ResponseTooLargeError,
     _direct,
 )
 
 pytest.importorskip("httpx_aiohttp")
+
+from durable_stores_client import _aiohttp
+
+
+class Paths:
+    """Counts the answers read straight from aiohttp; can force every call through ``send``."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.raw = 0
+        self.monkeypatch = monkeypatch
+        real = _aiohttp.read_raw
+
+        async def read_raw(*args: Any) -> None:
+            self.raw += 1
+            await real(*args)
+
+        monkeypatch.setattr(_aiohttp, "read_raw", read_raw)
+
+    def through_send(self) -> None:
+        """From now on, every call goes through ``httpx.AsyncClient.send`` and its streams."""
+        self.monkeypatch.setattr(_direct, "route", lambda http: None)
+
+
+@pytest.fixture
+def paths(monkeypatch: pytest.MonkeyPatch) -> Paths:
+    return Paths(monkeypatch)
 
 
 @pytest.fixture
@@ -48,15 +79,24 @@ def _normalized(wire: bytes) -> bytes:
 
 
 async def test_answers_and_sends_the_same_bytes_as_through_send(
-    server: RecordingServer, monkeypatch: pytest.MonkeyPatch
+    server: RecordingServer, paths: Paths
 ) -> None:
     async with AsyncClient(server.url, api_key="k-123", http_backend="aiohttp") as client:
         result = await client.query_store(STORE_ID, "SELECT ?", [1])
         assert result.scalar() == 1
-        monkeypatch.setattr(_direct, "route", lambda http: None)  # through httpx's send
-        await client.query_store(STORE_ID, "SELECT ?", [1])
-    direct, through_send = server.requests
+        assert paths.raw == 1  # sent and read straight on aiohttp
+        paths.through_send()  # through httpx's send and the httpx-aiohttp transport
+        assert (await client.query_store(STORE_ID, "SELECT ?", [1])).scalar() == 1
+        # A GET, without a body, both ways (the query envelope is no store: the bytes matter).
+        with pytest.raises(ProtocolError):
+            await client.get_store(STORE_ID)
+        paths.monkeypatch.undo()
+        with pytest.raises(ProtocolError):
+            await client.get_store(STORE_ID)
+    assert paths.raw == 1  # the counter was undone with the rest
+    direct, through_send, get_through_send, get_direct = server.requests
     assert _normalized(direct) == _normalized(through_send)
+    assert get_direct == get_through_send
     assert b"\r\nauthorization: bearer k-123\r\n" in direct.lower()
 
 
@@ -146,3 +186,198 @@ def test_without_the_extra_the_error_says_how_to_install_it() -> None:
         "    raise SystemExit('no ImportError')\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def _cut_mid_body(connection: socket.socket, head: bytes, read_body: Any) -> None:
+    read_body()
+    connection.sendall(
+        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n"
+        + ENVELOPE[:10]
+    )
+
+
+def _gzipped(connection: socket.socket, head: bytes, read_body: Any) -> None:
+    read_body()
+    body = gzip.compress(ENVELOPE)
+    connection.sendall(
+        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-encoding: gzip\r\n"
+        b"content-length: %d\r\n\r\n" % len(body) + body
+    )
+
+
+def _gzip_bomb(connection: socket.socket, head: bytes, read_body: Any) -> None:
+    read_body()
+    body = gzip.compress(b" " * (4 * 1024 * 1024), compresslevel=9)
+    connection.sendall(
+        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-encoding: gzip\r\n"
+        b"content-length: %d\r\n\r\n" % len(body) + body
+    )
+
+
+def _busy_then_answer() -> Any:
+    answered: list[int] = []
+
+    def answer(connection: socket.socket, head: bytes, read_body: Any) -> None:
+        read_body()
+        answered.append(1)
+        if len(answered) == 1:
+            connection.sendall(
+                b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\n"
+                b"retry-after: 0\r\ncontent-length: 30\r\n\r\n"
+                b'{"success":false,"error":"no"}'
+            )
+        else:
+            body = b'{"success":true,"data":{"rows_affected":1}}'
+            connection.sendall(
+                b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
+                b"content-length: %d\r\n\r\n" % len(body) + body
+            )
+
+    return answer
+
+
+@pytest.mark.parametrize("path", ["direct", "send"])
+async def test_a_connection_cut_mid_body_is_retried_then_a_connection_error(
+    paths: Paths, path: str
+) -> None:
+    if path == "send":
+        paths.through_send()
+    server = HostileServer(_cut_mid_body)
+    try:
+        async with AsyncClient(server.url, http_backend="aiohttp", max_retries=2) as client:
+            with pytest.raises(APIConnectionError) as caught:
+                await client.get_store(STORE_ID)
+    finally:
+        server.close()
+    error = caught.value
+    assert type(error) is APIConnectionError
+    assert (error.operation, error.attempts) == ("get_store", 3)
+    assert error.request is not None
+    assert error.request.url.path.endswith(STORE_ID)
+    assert len(server.heads) == 3
+    assert paths.raw == (3 if path == "direct" else 0)
+
+
+@pytest.mark.parametrize("path", ["direct", "send"])
+async def test_no_server_is_a_connection_error_carrying_the_call(paths: Paths, path: str) -> None:
+    if path == "send":
+        paths.through_send()
+    listener = socket.create_server(("127.0.0.1", 0))
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    listener.close()  # nothing listens there now
+    async with AsyncClient(url, http_backend="aiohttp", max_retries=1) as client:
+        with pytest.raises(APIConnectionError) as caught:
+            await client.query_store(STORE_ID, "SELECT 1")
+    error = caught.value
+    assert type(error) is APIConnectionError
+    assert (error.operation, error.attempts) == ("query_store", 2)
+    assert error.request is not None
+    assert error.request.method == "POST"
+
+
+async def test_a_timeout_carries_the_call(paths: Paths) -> None:
+    server = RecordingServer(delay=5.0)
+    try:
+        async with AsyncClient(
+            server.url, http_backend="aiohttp", timeout=0.3, max_retries=1
+        ) as client:
+            with pytest.raises(APITimeoutError) as caught:
+                await client.get_store(STORE_ID)
+    finally:
+        server.close()
+    assert (caught.value.operation, caught.value.attempts) == ("get_store", 2)
+    assert caught.value.request is not None
+
+
+async def test_a_retried_write_keeps_its_idempotency_key(paths: Paths) -> None:
+    server = HostileServer(_busy_then_answer())
+    try:
+        async with AsyncClient(server.url, http_backend="aiohttp", max_retries=2) as client:
+            result = await client.execute_store(STORE_ID, "INSERT INTO t VALUES (1)")
+    finally:
+        server.close()
+    assert result.rows_affected == 1
+    keys = [re.search(rb"(?im)^idempotency-key: ([^\r]+)", head) for head in server.heads]
+    assert len(keys) == 2
+    assert keys[0] is not None
+    assert keys[1] is not None
+    assert keys[0].group(1) == keys[1].group(1)
+    assert paths.raw == 2  # both answers read straight from aiohttp
+
+
+async def test_an_encoded_answer_is_decoded_through_httpx(paths: Paths) -> None:
+    server = HostileServer(_gzipped)
+    try:
+        async with AsyncClient(server.url, http_backend="aiohttp") as client:
+            result = await client.query_store(STORE_ID, "SELECT 1")
+    finally:
+        server.close()
+    assert result.scalar() == 1
+    assert paths.raw == 0  # gzip goes through httpx's decoders, cut into pieces
+
+
+async def test_the_size_limit_holds_against_a_gzip_bomb(paths: Paths) -> None:
+    server = HostileServer(_gzip_bomb)
+    try:
+        async with AsyncClient(
+            server.url, http_backend="aiohttp", max_response_bytes=100_000
+        ) as client:
+            with pytest.raises(ResponseTooLargeError):
+                await client.query_store(STORE_ID, "SELECT 1")
+    finally:
+        server.close()
+
+
+async def test_after_a_body_too_large_the_pool_still_answers(paths: Paths) -> None:
+    big = RecordingServer(body=ENVELOPE + b" " * 100_000)
+    try:
+        async with AsyncClient(
+            big.url, http_backend="aiohttp", max_response_bytes=50_000
+        ) as client:
+            for _ in range(3):  # the cut-off connection is released, never reused half-read
+                with pytest.raises(ResponseTooLargeError):
+                    await client.query_store(STORE_ID, "SELECT 1")
+            big.body = None
+            assert (await client.query_store(STORE_ID, "SELECT 1")).scalar() == 1
+    finally:
+        big.close()
+    assert paths.raw == 4
+
+
+def _hang_up(connection: socket.socket, head: bytes, read_body: Any) -> None:
+    read_body()  # the request arrived whole: it may have been applied
+
+
+@pytest.mark.parametrize("path", ["direct", "send"])
+async def test_a_write_the_server_hung_up_on_is_not_retried(paths: Paths, path: str) -> None:
+    if path == "send":
+        paths.through_send()
+    server = HostileServer(_hang_up)
+    try:
+        async with AsyncClient(server.url, http_backend="aiohttp", max_retries=3) as client:
+            with pytest.raises(APIConnectionError) as caught:
+                await client.execute_store(STORE_ID, "INSERT INTO t VALUES (1)")
+    finally:
+        server.close()
+    assert type(caught.value) is APIConnectionError
+    assert (caught.value.operation, caught.value.attempts) == ("execute_store", 1)
+    assert len(server.heads) == 1  # as on the default pool: the write may have been applied
+
+
+def _malformed(connection: socket.socket, head: bytes, read_body: Any) -> None:
+    read_body()
+    connection.sendall(b"HTTP/1.1 twohundred OK\r\ncontent-length: 2\r\n\r\n{}")
+
+
+@pytest.mark.parametrize("path", ["direct", "send"])
+async def test_a_malformed_answer_is_a_connection_error(paths: Paths, path: str) -> None:
+    if path == "send":
+        paths.through_send()
+    server = HostileServer(_malformed)
+    try:
+        async with AsyncClient(server.url, http_backend="aiohttp", max_retries=0) as client:
+            with pytest.raises(APIConnectionError) as caught:
+                await client.query_store(STORE_ID, "SELECT 1")
+    finally:
+        server.close()
+    assert caught.value.operation == "query_store"
