@@ -66,16 +66,38 @@ def _bounded(timeout: float | None, error: type[Exception]) -> tuple[float | Non
     return timeout, None
 
 
-class _DeadlineStream(httpcore.NetworkStream):
-    """A connection whose reads and writes end at the running attempt's deadline."""
+#: The largest request head :class:`_DeadlineStream` holds back to send with the body.
+_HOLD_AT_MOST = 65536
 
-    __slots__ = ("_stream",)
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A connection whose reads and writes end at the running attempt's deadline.
+
+    It also sends a request's head and the start of its body in one socket send, as
+    ``http.client`` (under urllib3) does: httpcore writes them in two, and on loopback
+    each send wakes the server, which then reads the head alone. The first write after a
+    read (or on a new connection), the head, is held back, at most
+    :data:`_HOLD_AT_MOST` bytes, and sent with the next write: the body, or the empty
+    write httpcore makes at the end of every request (``h11``'s end of message), so a
+    request without a body goes out alone, as before. The bytes are the same, in the same
+    order; a read sends anything still held first.
+    """
+
+    __slots__ = ("_fresh", "_held", "_stream")
 
     def __init__(self, stream: httpcore.NetworkStream) -> None:
         self._stream = stream
+        self._held: bytes | None = None
+        #: Whether the next write starts a request (nothing written since the last read).
+        self._fresh = True
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         """Read, waiting at most until the deadline."""
+        self._fresh = True
+        held = self._held
+        if held is not None:  # httpcore always writes the end of the request first
+            self._held = None
+            self._write(held, timeout)
         bounded, limit = _bounded(timeout, httpcore.ReadTimeout)
         try:
             return self._stream.read(max_bytes, bounded)
@@ -85,7 +107,19 @@ class _DeadlineStream(httpcore.NetworkStream):
             raise httpcore.ReadTimeout(over_time_limit_text(limit)) from None
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        """Write, waiting at most until the deadline."""
+        """Write (or hold back a request's head), waiting at most until the deadline."""
+        if self._fresh:
+            self._fresh = False
+            if buffer and len(buffer) <= _HOLD_AT_MOST:
+                self._held = buffer
+                return
+        held = self._held
+        if held is not None:
+            self._held = None
+            buffer = held + buffer
+        self._write(buffer, timeout)
+
+    def _write(self, buffer: bytes, timeout: float | None) -> None:
         bounded, limit = _bounded(timeout, httpcore.WriteTimeout)
         try:
             self._stream.write(buffer, bounded)
@@ -95,7 +129,8 @@ class _DeadlineStream(httpcore.NetworkStream):
             raise httpcore.WriteTimeout(over_time_limit_text(limit)) from None
 
     def close(self) -> None:
-        """Close the connection."""
+        """Close the connection (a head still held back is never sent)."""
+        self._held = None
         self._stream.close()
 
     def start_tls(
