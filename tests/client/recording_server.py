@@ -7,15 +7,15 @@ envelope), optionally with extra header lines; ``delay`` holds each answer back.
 from __future__ import annotations
 
 import contextlib
-import re
 import socket
-import threading
 import time
+
+from loopback_server import LoopbackServer, content_length, read_body, read_head
 
 ENVELOPE = b'{"success":true,"data":{"columns":["one"],"rows":[{"one":1}],"row_count":1}}'
 
 
-class RecordingServer:
+class RecordingServer(LoopbackServer):
     """Keep-alive HTTP/1.1 on loopback: records each request's bytes, answers an envelope."""
 
     def __init__(
@@ -31,33 +31,18 @@ class RecordingServer:
         self.delay = delay
         self.extra_headers = extra_headers
         self.status = status
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
-        self._thread = threading.Thread(target=self._accept, daemon=True)
-        self._thread.start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                connection, _ = self._listener.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(connection,), daemon=True).start()
+        super().__init__()
 
     def _serve(self, connection: socket.socket) -> None:
         buffer = b""
         with connection, contextlib.suppress(OSError):
             while True:
-                while b"\r\n\r\n" not in buffer:
-                    chunk = connection.recv(65536)
-                    if not chunk:
-                        return
-                    buffer += chunk
-                head, _, rest = buffer.partition(b"\r\n\r\n")
-                match = re.search(rb"(?im)^content-length:\s*(\d+)", head)
-                length = int(match.group(1)) if match else 0
-                while len(rest) < length:
-                    rest += connection.recv(65536)
+                read = read_head(connection, buffer)
+                if read is None:
+                    return
+                head, rest = read
+                length = content_length(head)
+                rest = read_body(connection, rest, length)
                 self.requests.append(head + b"\r\n\r\n" + rest[:length])
                 buffer = rest[length:]
                 body = self.body
@@ -76,9 +61,3 @@ class RecordingServer:
                     + b"\r\n\r\n"
                     + body
                 )
-
-    def close(self) -> None:
-        with contextlib.suppress(OSError):
-            self._listener.shutdown(socket.SHUT_RDWR)
-        self._listener.close()
-        self._thread.join(5)

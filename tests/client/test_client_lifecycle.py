@@ -25,6 +25,7 @@ import respx
 import trio
 from client_support import BASE_URL, STORE_ID, Either, fail, ok, record
 from hostile_server import HostileServer
+from loopback_server import read_head
 
 from durable_stores_client import (
     AsyncClient,
@@ -56,12 +57,8 @@ class PortServer:
         while True:
             self.requests += 1
             connection.sendall(answer)
-            received = b""
-            while b"\r\n\r\n" not in received:
-                chunk = connection.recv(65536)
-                if not chunk:
-                    return
-                received += chunk
+            if read_head(connection) is None:
+                return
 
 
 def run_in_child(work: Callable[[], Any]) -> Any:

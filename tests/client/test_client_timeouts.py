@@ -8,10 +8,8 @@ without the limit (without it, the trickled answer arrives whole and the call su
 
 from __future__ import annotations
 
-import contextlib
 import json
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -19,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 from client_support import STORE_ID, STORE_RECORD, Either, ok
+from loopback_server import LoopbackServer, content_length, read_body, read_head
 
 from durable_stores_client import APITimeoutError, AsyncClient, Client
 from durable_stores_client._config import attempt_limit
@@ -34,7 +33,7 @@ BODY_BYTES = 100
 LIMIT = 0.3
 
 
-class TrickleServer:
+class TrickleServer(LoopbackServer):
     """An HTTP/1.1 server that sends each answer one byte at a time, INTERVAL apart.
 
     ``trickle`` is ``"body"`` (status line and headers at once, then the body
@@ -47,37 +46,16 @@ class TrickleServer:
         self.body = json.dumps(body).encode().ljust(BODY_BYTES)
         self.trickle = trickle
         self.requests: list[tuple[str, str]] = []
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
-        self._thread = threading.Thread(target=self._accept, daemon=True)
-        self._thread.start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                connection, _ = self._listener.accept()
-            except OSError:  # closed: the test is over
-                return
-            threading.Thread(target=self._serve, args=(connection,), daemon=True).start()
+        super().__init__()
 
     def _serve(self, connection: socket.socket) -> None:
         with connection:
-            received = b""
-            while b"\r\n\r\n" not in received:
-                chunk = connection.recv(65536)
-                if not chunk:
-                    return
-                received += chunk
-            head, _, body = received.partition(b"\r\n\r\n")
-            request_line, *header_lines = head.decode("latin-1").split("\r\n")
-            method, path, _ = request_line.split(" ")
-            length = 0
-            for line in header_lines:
-                name, _, value = line.partition(":")
-                if name.strip().lower() == "content-length":
-                    length = int(value)
-            while len(body) < length:
-                body += connection.recv(65536)
+            read = read_head(connection)
+            if read is None:
+                return
+            head, start = read
+            method, path, _ = head.decode("latin-1").split("\r\n")[0].split(" ")
+            read_body(connection, start, content_length(head))
             self.requests.append((method, path))
             head_out = (
                 b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
@@ -94,14 +72,6 @@ class TrickleServer:
                     connection.sendall(fast)
             except OSError:  # the client gave up and hung up
                 return
-
-    def close(self) -> None:
-        """Stop accepting connections and end the accepting thread."""
-        # close() alone does not wake a thread blocked in accept() on Linux.
-        with contextlib.suppress(OSError):
-            self._listener.shutdown(socket.SHUT_RDWR)
-        self._listener.close()
-        self._thread.join(5)
 
 
 @pytest.fixture
