@@ -146,7 +146,46 @@ def unavailable_reason() -> str | None:
     return None
 
 
-class RedisEngine:
+class CommandEngine:
+    """What both redis engines do with a command: refuse it, run it on the engine's
+    client, turn what the client raised into an :class:`EngineError`, answer the payload.
+
+    A subclass sets ``_closed`` and implements ``_connect`` and ``_failure``; it may add
+    refusals in ``_refusal``.
+    """
+
+    _closed: bool
+
+    def _connect(self) -> Any:
+        raise NotImplementedError
+
+    def _refusal(self, args: Sequence[str]) -> str | None:
+        return refusal(args)
+
+    def _failure(self, exc: Exception) -> EngineError | None:
+        """The engine error for what the client raised; ``None``: not the command's
+        failure (raised as it is)."""
+        raise NotImplementedError
+
+    def command(self, args: Sequence[str]) -> dict[str, Any]:
+        """Run one command and return the ``command`` payload."""
+        problem = self._refusal(args)
+        if problem is not None:
+            raise EngineError(f"failed executing store command: {problem}")
+        client = self._connect()
+        try:
+            reply = client.execute_command(*args)
+        except Exception as exc:
+            failure = self._failure(exc)
+            if failure is None:
+                raise
+            raise failure from None
+        if self._closed:
+            raise StoreClosed
+        return command_payload(reply)
+
+
+class RedisEngine(CommandEngine):
     """One store's keyspace on its own fakeredis server."""
 
     def __init__(self) -> None:
@@ -169,20 +208,10 @@ class RedisEngine:
                 self._client = client
             return self._client
 
-    def command(self, args: Sequence[str]) -> dict[str, Any]:
-        """Run one command and return the ``command`` payload."""
-        problem = refusal(args)
-        if problem is not None:
-            raise EngineError(f"failed executing store command: {problem}")
-        client = self._connect()
-        try:
-            reply = client.execute_command(*args)
-        except Exception as exc:  # redis.exceptions.* from fakeredis: the client's command failed
-            message = str(exc) or type(exc).__name__
-            raise EngineError(f"failed executing store command: {message}") from None
-        if self._closed:
-            raise StoreClosed
-        return command_payload(reply)
+    def _failure(self, exc: Exception) -> EngineError:
+        # redis.exceptions.* from fakeredis: the client's command failed
+        message = str(exc) or type(exc).__name__
+        return EngineError(f"failed executing store command: {message}")
 
     def close(self) -> None:
         """Drop the keyspace; later calls raise :class:`StoreClosed`."""

@@ -24,7 +24,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from . import EngineError, StoreClosed
-from .redis import command_name, command_payload, refusal
+from .redis import CommandEngine, command_name, refusal
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -148,7 +148,7 @@ class RedisHost:
         return redis.Redis(connection_pool=pool)
 
 
-class RedisServerEngine:
+class RedisServerEngine(CommandEngine):
     """One redis store on a real server: a leased database, or (``connect_configs``) its own."""
 
     kind = "redis"
@@ -188,8 +188,7 @@ class RedisServerEngine:
                 self._renewed = time.monotonic()
             return self._client
 
-    def command(self, args: Sequence[str]) -> dict[str, Any]:
-        """Run one command and return the ``command`` payload."""
+    def _refusal(self, args: Sequence[str]) -> str | None:
         problem = refusal(args)
         name = command_name(args[0])
         if problem is None and name in _SERVER_COMMANDS:
@@ -197,19 +196,15 @@ class RedisServerEngine:
                 f"{name} reaches past the store's own database and is not available "
                 "through the command endpoint"
             )
-        if problem is not None:
-            raise EngineError(f"failed executing store command: {problem}")
-        client = self._connect()
+        return problem
+
+    def _failure(self, exc: Exception) -> EngineError | None:
         redis = _redis()
-        try:
-            reply = client.execute_command(*args)
-        except redis.ConnectionError as exc:
-            raise EngineError(f"failed to connect to redis: {exc}") from None
-        except redis.RedisError as exc:
-            raise EngineError(f"failed executing store command: {exc}") from None
-        if self._closed:
-            raise StoreClosed
-        return command_payload(reply)
+        if isinstance(exc, redis.ConnectionError):
+            return EngineError(f"failed to connect to redis: {exc}")
+        if isinstance(exc, redis.RedisError):
+            return EngineError(f"failed executing store command: {exc}")
+        return None
 
     def close(self) -> None:
         """Flush and give back the leased database; later calls raise StoreClosed."""
