@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
+from process_support import stop
 
 from durable_stores_client.contract import STORE_KINDS, Target
 from durable_stores_client.fake import FakeServer
@@ -455,9 +456,4 @@ def fake_server_process(*options: str) -> Iterator[tuple[subprocess.Popen[str], 
     try:
         yield process, lines[0].strip()
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        stop(process)

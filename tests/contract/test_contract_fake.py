@@ -29,16 +29,16 @@ from durable_stores_client.contract import (
 from durable_stores_client.fake import FakeServer
 
 
+def fake_target(fake: FakeServer) -> Target:
+    """The target the whole suite runs against: ``fake`` in process, both flavours."""
+    return target_for(
+        fake.transport(), async_transport=fake.async_transport(), sandbox="contract-sandbox"
+    )
+
+
 @pytest.mark.slow  # the whole suite
 def test_whole_suite_strict_in_process_passes_every_check(fake: FakeServer) -> None:
-    target = Target(
-        BASE_URL,
-        api_key=API_KEY,
-        kinds=STORE_KINDS,
-        transport=fake.transport(),
-        async_transport=fake.async_transport(),
-        sandbox="contract-sandbox",
-    )
+    target = fake_target(fake)
     report = run_contract(target, strict=True, include_large=True)
 
     assert [(r.check.id, r.detail) for r in report.failed] == []
@@ -58,14 +58,7 @@ def test_whole_suite_strict_in_process_passes_on_real_servers() -> None:
         )
     fake = FakeServer(api_key=API_KEY, **urls)
     try:
-        target = Target(
-            BASE_URL,
-            api_key=API_KEY,
-            kinds=STORE_KINDS,
-            transport=fake.transport(),
-            async_transport=fake.async_transport(),
-            sandbox="contract-sandbox",
-        )
+        target = fake_target(fake)
         report = run_contract(target, strict=True)  # the large bodies: the test above
         assert [(r.check.id, r.detail) for r in report.failed] == []
         assert [r.detail for r in report.skipped if "--include-large" not in r.detail] == []

@@ -37,6 +37,7 @@ import httpx
 import pytest
 import respx
 from hardening_report import ReliabilityFigures
+from process_support import stop
 
 from durable_stores_client import (
     APIConnectionError,
@@ -487,12 +488,7 @@ def test_the_fake_server_command_binds_to_loopback_by_default(tmp_path: Path) ->
         with httpx.Client(timeout=5) as http:
             assert http.get(f"{line}/health").json() == {"success": True, "data": "ok"}
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        stop(process)
     assert process.returncode == 0
 
 
