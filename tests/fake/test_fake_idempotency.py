@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+
 import httpx
 import pytest
 from fake_helpers import create, err, ok
 
 from durable_stores_client.fake import FakeServer
 from durable_stores_client.fake._answers import success
+from durable_stores_client.fake._engines.sqlite import SqliteEngine
 from durable_stores_client.fake._idempotency import IdempotencyCache, fingerprint
 
 
@@ -119,35 +122,49 @@ def test_a_query_with_a_reused_key_simply_runs_again(http: httpx.Client) -> None
     assert ok(other)["rows"] == [{"v": 2}]
 
 
+def _hold(
+    monkeypatch: pytest.MonkeyPatch, method: str, sql_prefix: str = ""
+) -> tuple[threading.Event, threading.Event]:
+    """Make ``SqliteEngine.<method>`` wait for ``release`` on a statement starting with
+    ``sql_prefix``; ``entered`` is set when one arrives. Returns ``(entered, release)``."""
+    entered = threading.Event()
+    release = threading.Event()
+    original = getattr(SqliteEngine, method)
+
+    def held(self: SqliteEngine, sql: str, params: list[object]) -> dict[str, object]:
+        if sql.startswith(sql_prefix):
+            entered.set()
+            assert release.wait(10)
+        result: dict[str, object] = original(self, sql, params)
+        return result
+
+    monkeypatch.setattr(SqliteEngine, method, held)
+    return entered, release
+
+
+def _post_in_background(
+    http: httpx.Client, path: str, body: object, headers: dict[str, str]
+) -> tuple[threading.Thread, list[httpx.Response]]:
+    """POST from a started thread; its answer lands in the returned list."""
+    answers: list[httpx.Response] = []
+    thread = threading.Thread(
+        target=lambda: answers.append(http.post(path, json=body, headers=headers))
+    )
+    thread.start()
+    return thread, answers
+
+
 def test_a_query_retried_while_the_first_still_runs_is_not_409(
     fake: FakeServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A read retried after a timeout must end in a result, never 'still in progress'."""
-    import threading
-
-    from durable_stores_client.fake._engines.sqlite import SqliteEngine
-
-    entered = threading.Event()
-    release = threading.Event()
-    original = SqliteEngine.query
-
-    def slow_query(self: SqliteEngine, sql: str, params: list[object]) -> dict[str, object]:
-        if sql.startswith("SELECT 'slow'"):
-            entered.set()
-            assert release.wait(10)
-        return original(self, sql, params)
-
     with httpx.Client(base_url="http://f", transport=fake.transport()) as http:
         sid = create(http)
-        monkeypatch.setattr(SqliteEngine, "query", slow_query)
+        entered, release = _hold(monkeypatch, "query", "SELECT 'slow'")
         headers = {"Idempotency-Key": "busy-read"}
-        answers: list[httpx.Response] = []
-        first = threading.Thread(
-            target=lambda: answers.append(
-                http.post(f"/stores/{sid}/query", json={"sql": "SELECT 'slow'"}, headers=headers)
-            )
+        first, answers = _post_in_background(
+            http, f"/stores/{sid}/query", {"sql": "SELECT 'slow'"}, headers
         )
-        first.start()
         assert entered.wait(10)
         try:
             again = http.post(
@@ -178,31 +195,12 @@ def test_client_retries_reuse_the_key_and_are_applied_once(fake: FakeServer) -> 
 def test_same_key_while_the_first_call_runs_is_409(
     fake: FakeServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import threading
-
-    from durable_stores_client.fake._engines.sqlite import SqliteEngine
-
-    entered = threading.Event()
-    release = threading.Event()
-    original = SqliteEngine.execute
-
-    def slow_execute(self: SqliteEngine, sql: str, params: list[object]) -> dict[str, object]:
-        entered.set()
-        assert release.wait(10)
-        return original(self, sql, params)
-
     with httpx.Client(base_url="http://f", transport=fake.transport()) as http:
         sid = create(http)
-        monkeypatch.setattr(SqliteEngine, "execute", slow_execute)
+        entered, release = _hold(monkeypatch, "execute")
         body = {"sql": "CREATE TABLE t (x)"}
         headers = {"Idempotency-Key": "busy"}
-        answers: list[httpx.Response] = []
-        first = threading.Thread(
-            target=lambda: answers.append(
-                http.post(f"/stores/{sid}/execute", json=body, headers=headers)
-            )
-        )
-        first.start()
+        first, answers = _post_in_background(http, f"/stores/{sid}/execute", body, headers)
         assert entered.wait(10)
         err(
             http.post(f"/stores/{sid}/execute", json=body, headers=headers),
