@@ -148,16 +148,36 @@ def unavailable_reason() -> str | None:
 
 class CommandEngine:
     """What both redis engines do with a command: refuse it, run it on the engine's
-    client, turn what the client raised into an :class:`EngineError`, answer the payload.
+    client (made on first use), turn what the client raised into an
+    :class:`EngineError`, answer the payload.
 
-    A subclass sets ``_closed`` and implements ``_connect`` and ``_failure``; it may add
-    refusals in ``_refusal``.
+    A subclass implements ``_open`` and ``_failure``; it may add refusals in
+    ``_refusal`` and work on each later use of the client in ``_reuse``.
     """
 
-    _closed: bool
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._client: Any = None
+        self._closed = False
+
+    def _open(self) -> Any:
+        """A new client for the store (called under the lock)."""
+        raise NotImplementedError
+
+    def _reuse(self) -> None:
+        """Called under the lock each time the existing client is used again."""
 
     def _connect(self) -> Any:
-        raise NotImplementedError
+        with self._lock:
+            if self._closed:
+                raise StoreClosed
+            if self._client is None:
+                self._client = self._open()
+                # Raw replies: no per-command conversions (SET -> True and the like).
+                self._client.response_callbacks.clear()
+            else:
+                self._reuse()
+            return self._client
 
     def _refusal(self, args: Sequence[str]) -> str | None:
         return refusal(args)
@@ -188,25 +208,12 @@ class CommandEngine:
 class RedisEngine(CommandEngine):
     """One store's keyspace on its own fakeredis server."""
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._client: Any = None
-        self._closed = False
-
-    def _connect(self) -> Any:
-        with self._lock:
-            if self._closed:
-                raise StoreClosed
-            if self._client is None:
-                try:
-                    fakeredis = _import_fakeredis()
-                except ImportError:
-                    raise EngineNotExecutable(MISSING_FAKEREDIS) from None
-                client = fakeredis.FakeRedis(server=fakeredis.FakeServer(), decode_responses=False)
-                # Raw replies: no per-command conversions (SET -> True and the like).
-                client.response_callbacks.clear()
-                self._client = client
-            return self._client
+    def _open(self) -> Any:
+        try:
+            fakeredis = _import_fakeredis()
+        except ImportError:
+            raise EngineNotExecutable(MISSING_FAKEREDIS) from None
+        return fakeredis.FakeRedis(server=fakeredis.FakeServer(), decode_responses=False)
 
     def _failure(self, exc: Exception) -> EngineError:
         # redis.exceptions.* from fakeredis: the client's command failed

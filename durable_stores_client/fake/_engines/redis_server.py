@@ -23,7 +23,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
-from . import EngineError, StoreClosed
+from . import EngineError
 from .redis import CommandEngine, command_name, refusal
 
 if TYPE_CHECKING:
@@ -161,32 +161,25 @@ class RedisServerEngine(CommandEngine):
         self._host = host
         self._options = dict(options) if options is not None else None
         self._number: int | None = None
-        self._client: Any = None
         self._renewed = 0.0
-        self._lock = threading.Lock()
-        self._closed = False
+        super().__init__()
 
-    def _connect(self) -> Any:
-        with self._lock:
-            if self._closed:
-                raise StoreClosed
-            if self._client is None:
-                if self._host is not None:
-                    self._number = self._host.lease()
-                    self._client = self._host.client(self._number)
-                    self._renewed = time.monotonic()
-                else:
-                    self._client = _redis().Redis(**(self._options or {}), socket_timeout=70)
-                # Raw replies: no per-command conversions (SET -> True and the like).
-                self._client.response_callbacks.clear()
-            elif (
-                self._host is not None
-                and self._number is not None
-                and time.monotonic() - self._renewed > _RENEW_AFTER
-            ):
-                self._host.renew(self._number)
-                self._renewed = time.monotonic()
-            return self._client
+    def _open(self) -> Any:
+        if self._host is not None:
+            self._number = self._host.lease()
+            client = self._host.client(self._number)
+            self._renewed = time.monotonic()
+            return client
+        return _redis().Redis(**(self._options or {}), socket_timeout=70)
+
+    def _reuse(self) -> None:
+        if (
+            self._host is not None
+            and self._number is not None
+            and time.monotonic() - self._renewed > _RENEW_AFTER
+        ):
+            self._host.renew(self._number)
+            self._renewed = time.monotonic()
 
     def _refusal(self, args: Sequence[str]) -> str | None:
         problem = refusal(args)
