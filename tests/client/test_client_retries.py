@@ -290,6 +290,15 @@ async def test_every_retry_of_a_post_reuses_its_idempotency_key(
     assert bodies[0] == bodies[1] == bodies[2] == bodies[3]
 
 
+async def _list_after_one_error(
+    api: Either, router: respx.MockRouter, status: int, headers: dict[str, str]
+) -> Any:
+    """``list_stores`` where the first attempt answers ``status`` with ``headers``."""
+    route = router.get("/stores")
+    route.side_effect = [_error(status, **headers), httpx.Response(200, json=ok([]))]
+    return await api.list_stores()
+
+
 @pytest.mark.parametrize(
     ("headers", "expected"),
     [
@@ -310,9 +319,7 @@ async def test_retry_after_is_honoured(
     headers: dict[str, str],
     expected: float,
 ) -> None:
-    route = router.get("/stores")
-    route.side_effect = [_error(429, **headers), httpx.Response(200, json=ok([]))]
-    await api.list_stores()
+    await _list_after_one_error(api, router, 429, headers)
     assert waits == [expected]
 
 
@@ -359,9 +366,7 @@ async def test_a_past_negative_or_unusable_retry_after_waits_no_more_than_it_say
     headers: dict[str, str],
     expected: float,
 ) -> None:
-    route = router.get("/stores")
-    route.side_effect = [_error(503, **headers), httpx.Response(200, json=ok([]))]
-    assert await api.list_stores() == []
+    assert await _list_after_one_error(api, router, 503, headers) == []
     assert waits == [expected]
 
 
