@@ -285,16 +285,29 @@ def params_object_as_values(request: httpx.Request) -> httpx.Request:
     return request
 
 
-def secret_config_dropped(request: httpx.Request, response: httpx.Response) -> httpx.Response:
-    """Drop password_secret from records (agentkernel today ignores it)."""
+def _edit_records(
+    response: httpx.Response, edit: Callable[[dict[str, Any]], None]
+) -> httpx.Response:
+    """A success answer with ``edit`` applied to each record of its data (one or a list);
+    any other answer as it is."""
     body = body_of(response)
     if response.is_success and isinstance(body, dict):
         records = body.get("data")
         for record in records if isinstance(records, list) else [records]:
-            if isinstance(record, dict) and isinstance(record.get("config"), dict):
-                record["config"].pop("password_secret", None)
+            if isinstance(record, dict):
+                edit(record)
         return answer(response.status_code, body)
     return response
+
+
+def secret_config_dropped(request: httpx.Request, response: httpx.Response) -> httpx.Response:
+    """Drop password_secret from records (agentkernel today ignores it)."""
+
+    def drop(record: dict[str, Any]) -> None:
+        if isinstance(record.get("config"), dict):
+            record["config"].pop("password_secret", None)
+
+    return _edit_records(response, drop)
 
 
 def limit_inclusive(request: httpx.Request) -> httpx.Request | httpx.Response:
@@ -383,14 +396,12 @@ def sandbox_refused_vaguely(request: httpx.Request) -> httpx.Request | httpx.Res
 
 def empty_sandbox_dropped(request: httpx.Request, response: httpx.Response) -> httpx.Response:
     """Omit a sandbox of "" from records (the contract: kept as "")."""
-    body = body_of(response)
-    if response.is_success and isinstance(body, dict):
-        records = body.get("data")
-        for record in records if isinstance(records, list) else [records]:
-            if isinstance(record, dict) and record.get("sandbox") == "":
-                del record["sandbox"]
-        return answer(response.status_code, body)
-    return response
+
+    def drop(record: dict[str, Any]) -> None:
+        if record.get("sandbox") == "":
+            del record["sandbox"]
+
+    return _edit_records(response, drop)
 
 
 def for_kinds(kinds: set[str], change: Callable[[Any], None]) -> dict[str, Any]:
