@@ -230,25 +230,17 @@ def compare(
     (nor spread, nor best): the comparison then only records its target and sample count.
     """
     samples = min(len(numerator.samples), len(denominator.samples))
-    if samples < MIN_RATIO_SAMPLES:
-        return Comparison(
-            label=label,
-            numerator=numerator.key,
-            denominator=denominator.key,
-            ratio=None,
-            target=target,
-            op=op,
-            unit=unit,
-            samples=samples,
-        )
-    ratio = numerator.summary.median / denominator.summary.median
-    if op == "<=":
-        best = numerator.summary.minimum / denominator.summary.minimum
-    else:
-        best = numerator.summary.maximum / denominator.summary.maximum
+    ratio: float | None = None
+    best: float | None = None
     spread: float | None = None
-    if len(numerator.samples) == len(denominator.samples) and len(numerator.samples) >= 2:
-        spread = Summary.of(paired_ratios(numerator.samples, denominator.samples)).iqr
+    if samples >= MIN_RATIO_SAMPLES:
+        ratio = numerator.summary.median / denominator.summary.median
+        if op == "<=":
+            best = numerator.summary.minimum / denominator.summary.minimum
+        else:
+            best = numerator.summary.maximum / denominator.summary.maximum
+        if len(numerator.samples) == len(denominator.samples) and len(numerator.samples) >= 2:
+            spread = Summary.of(paired_ratios(numerator.samples, denominator.samples)).iqr
     return Comparison(
         label=label,
         numerator=numerator.key,
