@@ -166,8 +166,13 @@ def request_headers(base_headers: dict[str, str] | None, has_body: bool) -> dict
         return base_headers
     headers = {} if base_headers is None else base_headers.copy()
     headers["Content-Type"] = "application/json"
-    headers["Idempotency-Key"] = str(uuid.uuid4())
+    headers["Idempotency-Key"] = idempotency_key()
     return headers
+
+
+def idempotency_key() -> str:
+    """A fresh ``Idempotency-Key`` for one call (a uuid4), re-sent on its retries."""
+    return str(uuid.uuid4())
 
 
 def _merge(

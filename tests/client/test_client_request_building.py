@@ -5,16 +5,24 @@ request on the wire as the ``build_request`` path a brought ``http_client=`` tak
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
 import httpx
+import pytest
 import respx
+import sniffio
 from client_support import STORE_ID, Either, ok
+from recording_server import RecordingServer
 
-from durable_stores_client import AsyncClient
+from durable_stores_client import AsyncClient, Client, ProtocolError, _client, _requests
 
 QUERY_RESULT = {"columns": ["n"], "rows": [{"n": 1}], "row_count": 1}
+
+
+def _normalized(wire: bytes) -> bytes:
+    return re.sub(rb"(?im)^(idempotency-key:) [^\r]+", rb"\1 <key>", wire)
 
 
 def _seen(route: respx.Route) -> list[httpx.Request]:
@@ -112,3 +120,69 @@ async def test_requests_for_many_store_ids_go_to_their_own_paths(
     ]
     assert paths == expected * 2
     assert isinstance(api.client, AsyncClient) == api.is_async
+
+
+def _httpx_built(builder: Any, call: Any, http: Any) -> httpx.Request:
+    """The request as ``httpx.Request(content=, headers=)`` builds it (the reference)."""
+    options = builder._options
+    return httpx.Request(
+        call.method,
+        options.base_url + call.path,
+        content=call.body,
+        headers=_requests.request_headers(builder._headers, call.body is not None),
+        extensions={"timeout": options.timeout.as_dict()},
+    )
+
+
+@pytest.mark.parametrize("backend", ["sync", "httpcore", "aiohttp"])
+@pytest.mark.parametrize(
+    "headers", [None, {"X-Trace": "1", "accept": "text/plain"}, {"content-type": "text/x"}]
+)
+async def test_the_request_on_the_wire_is_the_one_httpx_builds(
+    backend: str, headers: dict[str, str] | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if backend == "aiohttp":
+        pytest.importorskip("httpx_aiohttp")
+        if sniffio.current_async_library() != "asyncio":
+            pytest.skip("aiohttp runs on asyncio only")
+    server = RecordingServer()
+    calls = 0
+
+    async def calls_on(client: Any) -> None:
+        nonlocal calls
+        for _ in range(2):  # the second from the headers encoded on the first
+            result = client.query_store(STORE_ID, "SELECT ?", [1])
+            assert (await result if backend != "sync" else result).scalar() == 1
+        derived = client.with_options(headers={"X-Derived": "2"})
+
+        async def get_store() -> None:
+            got = derived.get_store(STORE_ID)
+            if backend != "sync":
+                await got
+
+        with pytest.raises(ProtocolError):  # the query envelope is no store: bytes matter
+            await get_store()
+        calls += 3
+
+    async def run() -> None:
+        kwargs: dict[str, Any] = {"api_key": "k-9", "headers": headers}
+        if backend == "sync":
+            with Client(server.url, **kwargs) as client:
+                await calls_on(client)
+        else:
+            if backend == "aiohttp":
+                kwargs["http_backend"] = "aiohttp"
+            async with AsyncClient(server.url, **kwargs) as client:
+                await calls_on(client)
+
+    try:
+        await run()
+        monkeypatch.setattr(_client._RequestBuilder, "build", _httpx_built)
+        await run()
+    finally:
+        server.close()
+    ours, httpx_own = server.requests[: calls // 2], server.requests[calls // 2 :]
+    assert len(ours) == len(httpx_own) == 3
+    for built, reference in zip(ours, httpx_own, strict=True):
+        assert _normalized(built) == _normalized(reference)
+    assert b"\r\nidempotency-key: " in ours[0].lower()
