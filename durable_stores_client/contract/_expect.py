@@ -105,21 +105,32 @@ class Diffs:
             raise CheckFailed(self.request, self.items)
 
 
+def _envelope(
+    response: httpx.Response, request: str, wrong_status: str | None, shape: str
+) -> tuple[Diffs, dict[str, Any]]:
+    """The answer's envelope and the differences so far; fails at once when the status
+    is wrong (``wrong_status``: the status expected) or the body is not an object
+    (``shape``: the envelope expected)."""
+    diffs = Diffs(request)
+    body = decode(response)
+    if wrong_status is not None:
+        diffs.add("status", wrong_status, status_text(response, body))
+        diffs.raise_if_any()
+    if not isinstance(body, dict):
+        shown = _excerpt(response) if body is _NO_BODY else show(body)
+        diffs.add("envelope", shape, shown)
+        diffs.raise_if_any()
+    return diffs, body
+
+
 def expect_success(response: httpx.Response, status: int | None, request: str) -> Any:
     """Require ``status`` (None: any 2xx) and the success envelope; return ``data``.
 
     ``request`` names the request in a failure (``POST /stores/{id}/query``).
     """
-    diffs = Diffs(request)
-    body = decode(response)
     wrong = not response.is_success if status is None else response.status_code != status
-    if wrong:
-        diffs.add("status", str(status or "2xx"), status_text(response, body))
-        diffs.raise_if_any()
-    if not isinstance(body, dict):
-        shown = _excerpt(response) if body is _NO_BODY else show(body)
-        diffs.add("envelope", '{"success": true, "data": ...}', shown)
-        diffs.raise_if_any()
+    expected = str(status or "2xx") if wrong else None
+    diffs, body = _envelope(response, request, expected, '{"success": true, "data": ...}')
     diffs.field("envelope success", body, "success", True)
     diffs.require("data" in body, "envelope data", "present", MISSING)
     diffs.require("error" not in body, "envelope error", OMITTED, body.get("error"))
@@ -139,16 +150,10 @@ def expect_error(
 
     Returns the error message.
     """
-    diffs = Diffs(request)
-    body = decode(response)
+    expected = None
     if response.status_code != status:
         expected = _expected_error(status, message, prefix)
-        diffs.add("status", expected, status_text(response, body))
-        diffs.raise_if_any()
-    if not isinstance(body, dict):
-        shown = _excerpt(response) if body is _NO_BODY else show(body)
-        diffs.add("envelope", '{"success": false, "error": "..."}', shown)
-        diffs.raise_if_any()
+    diffs, body = _envelope(response, request, expected, '{"success": false, "error": "..."}')
     diffs.field("envelope success", body, "success", False)
     error = body.get("error", MISSING)
     diffs.require(isinstance(error, str), "envelope error", "a message string", error)
