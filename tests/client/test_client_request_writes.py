@@ -1,7 +1,7 @@
 """The sync client's own pool sends a request's head and body in one socket send.
 
 httpcore writes them in two; the pool ``Client`` makes for itself holds the head back
-and sends it with the body (``_deadline._DeadlineStream``), as ``http.client`` does.
+and sends it with the body (``_deadline_backend._DeadlineStream``), as ``http.client`` does.
 These tests record httpcore's socket writes and the bytes that reach a loopback server:
 one send per request, the same bytes as a pool without the change, and the attempt's
 time limit still bounding a send to a server that does not read.
@@ -19,7 +19,13 @@ from client_support import STORE_ID
 from hostile_server import HostileServer
 from recording_server import RecordingServer
 
-from durable_stores_client import APITimeoutError, Client, ProtocolError, _deadline
+from durable_stores_client import (
+    APITimeoutError,
+    Client,
+    ProtocolError,
+    _deadline,
+    _deadline_backend,
+)
 
 sync_backend = pytest.importorskip("httpcore._backends.sync")
 
@@ -112,7 +118,7 @@ def test_a_held_head_is_sent_before_any_read() -> None:
         def close(self) -> None:
             written.append(b"<close>")
 
-    stream = _deadline._DeadlineStream(Recorder())
+    stream = _deadline_backend._DeadlineStream(Recorder())
     stream.write(b"HEAD-ONLY")
     stream.read(10)
     stream.write(b"HEAD")
