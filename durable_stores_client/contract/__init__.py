@@ -12,6 +12,7 @@ Example:
     >>> report.ok, report.failed_ids  # doctest: +SKIP
 """
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -55,8 +56,6 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib  # noqa: PLC0415 - only on first use of a name
-
     value = getattr(importlib.import_module(module, __name__), name)
     globals()[name] = value
     return value

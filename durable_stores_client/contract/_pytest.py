@@ -22,7 +22,7 @@ def run_check_in_test(runner: ContractRunner, check_id: str, *, strict: bool = F
     clause and the difference; a recommended failure is an expected failure
     (``xfail``) unless ``strict``.
     """
-    import pytest  # noqa: PLC0415 - pytest is only needed inside a test run
+    import pytest  # noqa: PLC0415 - keeps pytest an optional dependency
 
     result = runner.run_check(get_check(check_id))
     if result.outcome is Outcome.SKIPPED:
@@ -53,7 +53,7 @@ def pytest_checks(patterns: Iterable[str] | None = None) -> Callable[..., None]:
     Args:
         patterns: Check id globs to select (see `select_checks`); default all.
     """
-    import pytest  # noqa: PLC0415 - pytest is only needed inside a test run
+    import pytest  # noqa: PLC0415 - keeps pytest an optional dependency
 
     ids = [c.id for c in select_checks(patterns)]
 
