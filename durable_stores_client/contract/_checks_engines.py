@@ -17,13 +17,16 @@ _PLACEHOLDERS = {"postgres": ("$1", "$2"), "mysql": ("?", "?")}
 
 
 def _sql(
-    ctx: CheckContext, store_id: str, operation: str, sql: str, params: list[Any] | None = None
+    ctx: CheckContext,
+    store_id: str,
+    operation: str,
+    sql: str,
+    params: list[Any] | None = None,
+    *,
+    fields: dict[str, Any] | None = None,
 ) -> Any:
-    body: dict[str, Any] = {"sql": sql}
-    if params is not None:
-        body["params"] = params
-    response = ctx.request("POST", ctx.store_path(store_id, operation), json=body)
-    return response, ctx.expect_success(response, 200)
+    response = ctx.sql(store_id, operation, sql, params)
+    return response, ctx.expect_success(response, 200, fields=fields)
 
 
 def _engine_checks(kind: str) -> None:
@@ -96,12 +99,14 @@ def _engine_checks(kind: str) -> None:
             f"INSERT INTO {table} (id, name) VALUES ({first}, {second})",
             [7, "bound"],
         )
-        response, data = _sql(
-            ctx, store["id"], "query", f"SELECT name FROM {table} WHERE id = {first}", [7]
+        _sql(
+            ctx,
+            store["id"],
+            "query",
+            f"SELECT name FROM {table} WHERE id = {first}",
+            [7],
+            fields={"rows": [{"name": "bound"}]},
         )
-        diffs = ctx.diffs(response)
-        diffs.field("data.rows", data, "rows", [{"name": "bound"}])
-        diffs.raise_if_any()
 
     @check(
         f"{kind}.execute.rows-affected",
@@ -112,19 +117,20 @@ def _engine_checks(kind: str) -> None:
     def _rows_affected(ctx: CheckContext) -> None:
         store = ctx.create_store(kind)
         table = ctx.table(store["id"], "id INTEGER, name TEXT")
-        response, data = _sql(
+        _sql(
             ctx,
             store["id"],
             "execute",
             f"INSERT INTO {table} (id, name) VALUES (1, 'a'), (2, 'b'), (3, 'c')",
+            fields={"rows_affected": 3},
         )
-        diffs = ctx.diffs(response)
-        diffs.field("data.rows_affected", data, "rows_affected", 3)
-        diffs.raise_if_any()
-        response, data = _sql(ctx, store["id"], "execute", f"DELETE FROM {table} WHERE id < 3")
-        diffs = ctx.diffs(response)
-        diffs.field("data.rows_affected", data, "rows_affected", 2)
-        diffs.raise_if_any()
+        _sql(
+            ctx,
+            store["id"],
+            "execute",
+            f"DELETE FROM {table} WHERE id < 3",
+            fields={"rows_affected": 2},
+        )
 
     @check(
         f"{kind}.command.wrong-endpoint",
@@ -170,10 +176,13 @@ def _mysql_typed(ctx: CheckContext) -> None:
     store = ctx.create_store("mysql")
     table = ctx.table(store["id"], "id INTEGER, name TEXT")
     ctx.execute(store["id"], f"INSERT INTO {table} (id, name) VALUES (1, 'alice')")
-    response, data = _sql(ctx, store["id"], "query", f"SELECT id, name FROM {table}")
-    diffs = ctx.diffs(response)
-    diffs.field("data.rows", data, "rows", [{"id": 1, "name": "alice"}])
-    diffs.raise_if_any()
+    _sql(
+        ctx,
+        store["id"],
+        "query",
+        f"SELECT id, name FROM {table}",
+        fields={"rows": [{"id": 1, "name": "alice"}]},
+    )
 
 
 @check(
@@ -186,7 +195,6 @@ def _mysql_typed(ctx: CheckContext) -> None:
 def _postgres_typed(ctx: CheckContext) -> None:
     store = ctx.create_store("postgres")
     sql = "SELECT CAST('300.00' AS NUMERIC(10,2)) AS amount, CAST('2024-01-02' AS DATE) AS day"
-    response, data = _sql(ctx, store["id"], "query", sql)
-    diffs = ctx.diffs(response)
-    diffs.field("data.rows", data, "rows", [{"amount": "300.00", "day": "2024-01-02"}])
-    diffs.raise_if_any()
+    _sql(
+        ctx, store["id"], "query", sql, fields={"rows": [{"amount": "300.00", "day": "2024-01-02"}]}
+    )

@@ -23,10 +23,7 @@ _TOO_LARGE = f"Request body exceeds the maximum size of {MAX_BODY} bytes"
 @check("health.ok", 'GET /health answers 200 {"success": true, "data": "ok"}')
 def _health_ok(ctx: CheckContext) -> None:
     response = ctx.request("GET", "/health")
-    data = ctx.expect_success(response, 200)
-    diffs = ctx.diffs(response)
-    diffs.equal("data", "ok", data)
-    diffs.raise_if_any()
+    ctx.expect_success(response, 200, data="ok")
 
 
 # -- envelope -------------------------------------------------------------------
@@ -97,10 +94,7 @@ def _trailing_slash(ctx: CheckContext) -> None:
     diffs.require(record["id"] in ids, "data", f"a list with the store {record['id']}", listed)
     diffs.raise_if_any()
     response = ctx.request("GET", ctx.store_path(record["id"]) + "/")
-    data = ctx.expect_success(response, 200)
-    diffs = ctx.diffs(response)
-    diffs.equal("data", record, data)
-    diffs.raise_if_any()
+    ctx.expect_success(response, 200, data=record)
 
 
 @check(
@@ -167,10 +161,7 @@ def _body_at_limit(ctx: CheckContext) -> None:
     response = ctx.request(
         "POST", "/stores", content=body, headers={"content-type": "application/json"}
     )
-    record = ctx.expect_success(response, None)
-    diffs = ctx.diffs(response)
-    diffs.field("data.name", record, "name", name)
-    diffs.raise_if_any()
+    ctx.expect_success(response, None, fields={"name": name})
 
 
 # -- authentication ---------------------------------------------------------------
@@ -254,10 +245,7 @@ def _auth_everywhere(ctx: CheckContext) -> None:
 )
 def _auth_health_open(ctx: CheckContext) -> None:
     response = ctx.request("GET", "/health", auth=False)
-    data = ctx.expect_success(response, 200)
-    diffs = ctx.diffs(response)
-    diffs.equal("data", "ok", data)
-    diffs.raise_if_any()
+    ctx.expect_success(response, 200, data="ok")
 
 
 # -- malformed input ----------------------------------------------------------------

@@ -22,23 +22,27 @@ _MISSING_TABLE = "contract_missing_table"
 
 
 def _query(
-    ctx: CheckContext, store_id: str, sql: str, params: list[Any] | None = None
+    ctx: CheckContext,
+    store_id: str,
+    sql: str,
+    params: list[Any] | None = None,
+    *,
+    fields: dict[str, Any] | None = None,
 ) -> tuple[httpx.Response, Any]:
-    body: dict[str, Any] = {"sql": sql}
-    if params is not None:
-        body["params"] = params
-    response = ctx.request("POST", ctx.store_path(store_id, "query"), json=body)
-    return response, ctx.expect_success(response, 200)
+    response = ctx.sql(store_id, "query", sql, params)
+    return response, ctx.expect_success(response, 200, fields=fields)
 
 
 def _execute(
-    ctx: CheckContext, store_id: str, sql: str, params: list[Any] | None = None
+    ctx: CheckContext,
+    store_id: str,
+    sql: str,
+    params: list[Any] | None = None,
+    *,
+    fields: dict[str, Any] | None = None,
 ) -> tuple[httpx.Response, Any]:
-    body: dict[str, Any] = {"sql": sql}
-    if params is not None:
-        body["params"] = params
-    response = ctx.request("POST", ctx.store_path(store_id, "execute"), json=body)
-    return response, ctx.expect_success(response, 200)
+    response = ctx.sql(store_id, "execute", sql, params)
+    return response, ctx.expect_success(response, 200, fields=fields)
 
 
 def _rows(ctx: CheckContext, response: httpx.Response, data: Any) -> list[dict[str, Any]]:
@@ -117,13 +121,15 @@ def _rows_affected(ctx: CheckContext) -> None:
         (f"UPDATE {table} SET n = n + 10 WHERE n >= ?", 2),
         (f"DELETE FROM {table}", 3),
     ):
-        response, data = _execute(ctx, store["id"], sql, [2] if "?" in sql else None)
-        diffs = ctx.diffs(response)
-        diffs.field("data.rows_affected", data, "rows_affected", expected)
-        # Present although nothing was inserted, and 0 then: not the rowid of an
-        # earlier insert on the same connection.
-        diffs.field("data.last_insert_rowid", data, "last_insert_rowid", 0)
-        diffs.raise_if_any()
+        # last_insert_rowid: present although nothing was inserted, and 0 then: not
+        # the rowid of an earlier insert on the same connection.
+        _execute(
+            ctx,
+            store["id"],
+            sql,
+            [2] if "?" in sql else None,
+            fields={"rows_affected": expected, "last_insert_rowid": 0},
+        )
 
 
 @check("sql.execute.blank-sql", 'execute with blank sql: 400 "sql is required"', kinds=_SQLITE)
@@ -242,11 +248,7 @@ def _column_order(ctx: CheckContext) -> None:
 def _empty_result(ctx: CheckContext) -> None:
     store = ctx.create_store("sqlite")
     table = ctx.table(store["id"], "id INTEGER PRIMARY KEY")
-    response, data = _query(ctx, store["id"], f"SELECT id FROM {table}")
-    diffs = ctx.diffs(response)
-    diffs.field("data.rows", data, "rows", [])
-    diffs.field("data.row_count", data, "row_count", 0)
-    diffs.raise_if_any()
+    _query(ctx, store["id"], f"SELECT id FROM {table}", fields={"rows": [], "row_count": 0})
 
 
 @check(
@@ -271,10 +273,7 @@ def _params(ctx: CheckContext) -> None:
 @check("sql.query.params-optional", "params may be omitted (default [])", kinds=_SQLITE)
 def _params_optional(ctx: CheckContext) -> None:
     store = ctx.create_store("sqlite")
-    response, data = _query(ctx, store["id"], "SELECT 1 AS one")
-    diffs = ctx.diffs(response)
-    diffs.field("data.rows", data, "rows", [{"one": 1}])
-    diffs.raise_if_any()
+    _query(ctx, store["id"], "SELECT 1 AS one", fields={"rows": [{"one": 1}]})
 
 
 @check("sql.query.blank-sql", 'query with blank sql: 400 "sql is required"', kinds=_SQLITE)

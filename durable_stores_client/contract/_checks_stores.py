@@ -191,10 +191,7 @@ def _config_kept(ctx: CheckContext) -> None:
     response = ctx.request(
         "POST", "/stores", json={"name": ctx.name(), "kind": "redis", "config": config}
     )
-    record = ctx.expect_success(response, None)
-    diffs = ctx.diffs(response)
-    diffs.field("data.config", record, "config", config)
-    diffs.raise_if_any()
+    ctx.expect_success(response, None, fields={"config": config})
 
 
 @check(
@@ -207,10 +204,7 @@ def _config_not_object_kept(ctx: CheckContext) -> None:
     for config in ([1, "two", {"three": 3.5}], "contract-marker", 42, True):
         body = {"name": ctx.name(), "kind": "redis", "config": config}
         response = ctx.request("POST", "/stores", json=body)
-        record = ctx.expect_success(response, None)
-        diffs = ctx.diffs(response)
-        diffs.field("data.config", record, "config", config)
-        diffs.raise_if_any()
+        ctx.expect_success(response, None, fields={"config": config})
 
 
 @check(
@@ -222,10 +216,7 @@ def _config_default_empty(ctx: CheckContext) -> None:
     for extra in ({}, {"config": None}):
         body = {"name": ctx.name(), "kind": "redis", **extra}
         response = ctx.request("POST", "/stores", json=body)
-        record = ctx.expect_success(response, None)
-        diffs = ctx.diffs(response)
-        diffs.field("data.config", record, "config", {})
-        diffs.raise_if_any()
+        ctx.expect_success(response, None, fields={"config": {}})
 
 
 @check(
@@ -244,10 +235,7 @@ def _sandbox_unknown(ctx: CheckContext) -> None:
         ctx.expect_error(response, 400, f"sandbox '{sandbox}' does not exist")
         expect_not_listed(ctx, name)
         return
-    record = ctx.expect_success(response, None)
-    diffs = ctx.diffs(response)
-    diffs.field("data.sandbox", record, "sandbox", sandbox)
-    diffs.raise_if_any()
+    ctx.expect_success(response, None, fields={"sandbox": sandbox})
 
 
 @check(
@@ -263,15 +251,9 @@ def _sandbox_existing(ctx: CheckContext) -> None:
     response = ctx.request(
         "POST", "/stores", json={"name": ctx.name(), "kind": "sqlite", "sandbox": sandbox}
     )
-    record = ctx.expect_success(response, None)
-    diffs = ctx.diffs(response)
-    diffs.field("data.sandbox", record, "sandbox", sandbox)
-    diffs.raise_if_any()
+    record = ctx.expect_success(response, None, fields={"sandbox": sandbox})
     response = ctx.request("GET", ctx.store_path(record["id"]))
-    data = ctx.expect_success(response, 200)
-    diffs = ctx.diffs(response)
-    diffs.field("data.sandbox", data, "sandbox", sandbox)
-    diffs.raise_if_any()
+    ctx.expect_success(response, 200, fields={"sandbox": sandbox})
 
 
 @check(
@@ -283,10 +265,7 @@ def _sandbox_empty(ctx: CheckContext) -> None:
     response = ctx.request(
         "POST", "/stores", json={"name": ctx.name(), "kind": "sqlite", "sandbox": ""}
     )
-    record = ctx.expect_success(response, None)
-    diffs = ctx.diffs(response)
-    diffs.field("data.sandbox", record, "sandbox", "")
-    diffs.raise_if_any()
+    record = ctx.expect_success(response, None, fields={"sandbox": ""})
     response = ctx.request(
         "POST", "/stores", json={"name": ctx.name(), "kind": "sqlite", "sandbox": None}
     )
@@ -304,10 +283,7 @@ def _sandbox_empty(ctx: CheckContext) -> None:
 def _name_trimmed(ctx: CheckContext) -> None:
     name = ctx.name()
     response = ctx.request("POST", "/stores", json={"name": f"  {name}\t ", "kind": "sqlite"})
-    record = ctx.expect_success(response, None)
-    diffs = ctx.diffs(response)
-    diffs.field("data.name", record, "name", name)
-    diffs.raise_if_any()
+    ctx.expect_success(response, None, fields={"name": name})
 
 
 @check(
@@ -413,10 +389,7 @@ def expect_not_listed(ctx: CheckContext, name: str) -> None:
 def _get_200(ctx: CheckContext) -> None:
     record = ctx.create_store("sqlite")
     response = ctx.request("GET", ctx.store_path(record["id"]))
-    data = ctx.expect_success(response, 200)
-    diffs = ctx.diffs(response)
-    diffs.equal("data", record, data)
-    diffs.raise_if_any()
+    ctx.expect_success(response, 200, data=record)
 
 
 @check(
@@ -529,10 +502,7 @@ def _list_at_most_200(ctx: CheckContext) -> None:
 def _delete_200(ctx: CheckContext) -> None:
     record = ctx.create_store("sqlite")
     response = ctx.request("DELETE", ctx.store_path(record["id"]))
-    data = ctx.expect_success(response, 200)
-    diffs = ctx.diffs(response)
-    diffs.equal("data", "deleted", data)
-    diffs.raise_if_any()
+    ctx.expect_success(response, 200, data="deleted")
 
 
 @check(

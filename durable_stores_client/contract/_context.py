@@ -155,14 +155,24 @@ class CheckContext:
         """A fresh `Diffs` named after ``response``'s request (or ``request``)."""
         return Diffs(self._request_label(response) if response is not None else request)
 
-    def expect_success(self, response: httpx.Response, status: int | None = 200) -> Any:
+    def expect_success(
+        self,
+        response: httpx.Response,
+        status: int | None = 200,
+        *,
+        data: Any = MISSING,
+        fields: Mapping[str, Any] | None = None,
+    ) -> Any:
         """Require ``status`` (None: any 2xx) and the success envelope; return ``data``.
 
         A wrong status is reported alone (with the body's gist), since the rest of
         the answer then says little. Checks about something else than the status
         of a create pass None, so that only the check of that status fails for it.
+        Given ``data``, the answer's ``data`` must equal it; given ``fields``, each
+        key of ``data`` named there must hold its value (reported as ``data.<key>``).
         """
-        return expect_success(response, status, self._request_label(response))
+        label = self._request_label(response)
+        return expect_success(response, status, label, data=data, fields=fields)
 
     def expect_error(
         self,
@@ -219,13 +229,18 @@ class CheckContext:
             )
         return record
 
-    def execute(self, store_id: str, sql: str, params: list[Any] | None = None) -> Any:
-        """Run a statement as set-up through ``/execute``; return ``data``."""
+    def sql(
+        self, store_id: str, operation: str, sql: str, params: list[Any] | None = None
+    ) -> httpx.Response:
+        """Send ``sql`` (with ``params`` when given) to a store's ``query`` or ``execute``."""
         body: dict[str, Any] = {"sql": sql}
         if params is not None:
             body["params"] = params
-        response = self.request("POST", store_path(store_id, "execute"), json=body)
-        return self._setup(response, "execute")
+        return self.request("POST", store_path(store_id, operation), json=body)
+
+    def execute(self, store_id: str, sql: str, params: list[Any] | None = None) -> Any:
+        """Run a statement as set-up through ``/execute``; return ``data``."""
+        return self._setup(self.sql(store_id, "execute", sql, params), "execute")
 
     def command(self, store_id: str, *command: str) -> Any:
         """Run a Redis command as set-up; return ``data``."""

@@ -123,10 +123,20 @@ def _envelope(
     return diffs, body
 
 
-def expect_success(response: httpx.Response, status: int | None, request: str) -> Any:
+def expect_success(
+    response: httpx.Response,
+    status: int | None,
+    request: str,
+    *,
+    data: Any = MISSING,
+    fields: Mapping[str, Any] | None = None,
+) -> Any:
     """Require ``status`` (None: any 2xx) and the success envelope; return ``data``.
 
     ``request`` names the request in a failure (``POST /stores/{id}/query``).
+    Given ``data``, the answer's ``data`` must equal it (same JSON types); given
+    ``fields``, each of its keys in ``data`` must hold its value (``data.<key>``).
+    Those differences are reported together, after the envelope's.
     """
     wrong = not response.is_success if status is None else response.status_code != status
     expected = str(status or "2xx") if wrong else None
@@ -135,7 +145,13 @@ def expect_success(response: httpx.Response, status: int | None, request: str) -
     diffs.require("data" in body, "envelope data", "present", MISSING)
     diffs.require("error" not in body, "envelope error", OMITTED, body.get("error"))
     diffs.raise_if_any()
-    return body["data"]
+    answered = body["data"]
+    if data is not MISSING:
+        diffs.equal("data", data, answered)
+    for key, value in (fields or {}).items():
+        diffs.field(f"data.{key}", answered, key, value)
+    diffs.raise_if_any()
+    return answered
 
 
 def expect_error(
