@@ -11,7 +11,7 @@ building, retries and errors, and no request path of its own.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from . import _requests
 from ._models import Store
@@ -85,7 +85,41 @@ def handle_target(
     return HandleTarget(None, body)
 
 
-class StoreHandle:
+class _Handle:
+    """What both handles are: a client and a store id; equal when both are the same.
+
+    Each handle has its own typed ``__init__`` and ``client`` (the reference docs show
+    them) and its operations, with their own signatures and docstrings.
+    """
+
+    __slots__ = ("_client", "_id")
+
+    _client: Client | AsyncClient
+    _id: str
+    #: The name a handle's repr and hash use (a subclass keeps its handle's).
+    _name: ClassVar[str]
+
+    @property
+    def id(self) -> str:
+        """The store's id."""
+        return self._id
+
+    def __eq__(self, other: object) -> bool:
+        """Same client and same store id."""
+        if not isinstance(other, type(self)):
+            return NotImplemented
+        return other._client is self._client and other._id == self._id
+
+    def __hash__(self) -> int:
+        """Hash of the store id (a handle's id and client never change)."""
+        return hash((self._name, self.id))
+
+    def __repr__(self) -> str:
+        """Show the store id."""
+        return f"{self._name}(id={self.id!r})"
+
+
+class StoreHandle(_Handle):
     """One store on one :class:`Client`: its operations without repeating the id.
 
     Made by :meth:`Client.store`. Each method is the client operation named
@@ -106,16 +140,14 @@ class StoreHandle:
     Handles compare equal when they hold the same client and store id.
     """
 
-    __slots__ = ("_client", "_id")
+    __slots__ = ()
+
+    _name = "StoreHandle"
+    _client: Client
 
     def __init__(self, client: Client, store_id: str) -> None:
         self._client = client
         self._id = store_id
-
-    @property
-    def id(self) -> str:
-        """The store's id."""
-        return self._id
 
     @property
     def client(self) -> Client:
@@ -158,22 +190,8 @@ class StoreHandle:
         """Delete the store (:meth:`Client.delete_store`)."""
         self.client.delete_store(self.id, missing_ok=missing_ok)
 
-    def __eq__(self, other: object) -> bool:
-        """Same client and same store id."""
-        if not isinstance(other, StoreHandle):
-            return NotImplemented
-        return other.client is self.client and other.id == self.id
 
-    def __hash__(self) -> int:
-        """Hash of the store id (a handle's id and client never change)."""
-        return hash(("StoreHandle", self.id))
-
-    def __repr__(self) -> str:
-        """Show the store id."""
-        return f"StoreHandle(id={self.id!r})"
-
-
-class AsyncStoreHandle:
+class AsyncStoreHandle(_Handle):
     """One store on one :class:`AsyncClient`; :class:`StoreHandle`'s methods, awaited.
 
     Made by ``await async_client.store(...)``.
@@ -184,16 +202,14 @@ class AsyncStoreHandle:
         1
     """
 
-    __slots__ = ("_client", "_id")
+    __slots__ = ()
+
+    _name = "AsyncStoreHandle"
+    _client: AsyncClient
 
     def __init__(self, client: AsyncClient, store_id: str) -> None:
         self._client = client
         self._id = store_id
-
-    @property
-    def id(self) -> str:
-        """The store's id."""
-        return self._id
 
     @property
     def client(self) -> AsyncClient:
@@ -227,17 +243,3 @@ class AsyncStoreHandle:
     async def delete(self, *, missing_ok: bool = False) -> None:
         """Delete the store (:meth:`AsyncClient.delete_store`)."""
         await self.client.delete_store(self.id, missing_ok=missing_ok)
-
-    def __eq__(self, other: object) -> bool:
-        """Same client and same store id."""
-        if not isinstance(other, AsyncStoreHandle):
-            return NotImplemented
-        return other.client is self.client and other.id == self.id
-
-    def __hash__(self) -> int:
-        """Hash of the store id."""
-        return hash(("AsyncStoreHandle", self.id))
-
-    def __repr__(self) -> str:
-        """Show the store id."""
-        return f"AsyncStoreHandle(id={self.id!r})"
