@@ -1,4 +1,4 @@
-"""Fixtures for the command line tests: a fake server over real HTTP, and running main()."""
+"""Fixtures for the command line tests: a fake server over real HTTP, and running the command."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import Any
 
 import attrs
 import pytest
+from cli_support import durable_stores
 
-from durable_stores_client._cli import main
 from durable_stores_client.fake import FakeServer
 
 #: Environment variables that would point the CLI somewhere else.
@@ -65,7 +65,7 @@ def cli(url: str, capsys: pytest.CaptureFixture[str]) -> Any:
     def run(*args: str, base_url: str | None = url) -> Run:
         capsys.readouterr()
         argv = ["--base-url", base_url, *args] if base_url else list(args)
-        code = main(argv)
+        code = durable_stores(argv)
         captured = capsys.readouterr()
         return Run(code, captured.out, captured.err)
 

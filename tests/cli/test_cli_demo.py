@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from cli_support import RUN_SCRIPT_SNIPPET, durable_stores
+from process_support import run_python
 
-from durable_stores_client._cli import main
 from durable_stores_client.fake import FakeServer
 
 _STEP = re.compile(r"^\[\s*\d+\] .+\s+\d+\.\d ms$")
@@ -21,7 +21,7 @@ def _steps(out: str) -> list[str]:
 
 def test_demo_on_the_embedded_fake(capsys: pytest.CaptureFixture[str]) -> None:
     pytest.importorskip("fakeredis")
-    assert main(["demo"]) == 0
+    assert durable_stores(["demo"]) == 0
     out = capsys.readouterr().out
     assert "running against the embedded fake server" in out
     steps = _steps(out)
@@ -57,7 +57,7 @@ def test_demo_without_fakeredis_runs_the_rest(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setitem(sys.modules, "fakeredis", None)  # import fakeredis now fails
-    assert main(["demo"]) == 0
+    assert durable_stores(["demo"]) == 0
     out = capsys.readouterr().out
     assert "Redis cache: skipped" in out
     assert "pip install 'durable-stores-client[fake]'" in out
@@ -70,7 +70,7 @@ def test_demo_against_a_server_cleans_up(capsys: pytest.CaptureFixture[str]) -> 
     pytest.importorskip("fakeredis")
     fake = FakeServer()
     with fake.serve() as url:
-        assert main(["demo", "--base-url", url]) == 0
+        assert durable_stores(["demo", "--base-url", url]) == 0
     out = capsys.readouterr().out
     assert f"running against the server at {url}" in out
     assert re.search(r"store 'demo-agent-memory-[0-9a-f]{6}'", out)
@@ -84,7 +84,7 @@ def test_demo_failure_on_a_server_exits_1_and_cleans_up(
     fake = FakeServer()
     fake.inject("query", status=400, message="engine on fire", times=100)
     with fake.serve() as url:
-        assert main(["demo", "--base-url", url]) == 1
+        assert durable_stores(["demo", "--base-url", url]) == 1
     captured = capsys.readouterr()
     assert "engine on fire" in captured.err
     assert "Traceback" not in captured.err
@@ -94,21 +94,14 @@ def test_demo_failure_on_a_server_exits_1_and_cleans_up(
     assert fake.stores == []
 
 
-def _run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env={"PATH": "/usr/bin:/bin", "PYTHONIOENCODING": "utf-8"},
-    )
+#: A child's environment: no base URL or key of the caller's.
+_CHILD_ENV = {"PATH": "/usr/bin:/bin", "PYTHONIOENCODING": "utf-8"}
 
 
 @pytest.mark.slow  # a Python process
 def test_demo_as_a_process() -> None:
     pytest.importorskip("fakeredis")
-    done = _run("-m", "durable_stores_client", "demo")
+    done = run_python("-m", "durable_stores_client", "demo", env=_CHILD_ENV)
     assert done.returncode == 0, done.stderr
     assert "counter went 1 -> 2 -> 3" in done.stdout
     assert done.stderr == ""
@@ -116,19 +109,19 @@ def test_demo_as_a_process() -> None:
 
 @pytest.mark.slow  # a Python process
 def test_demo_as_a_process_without_fakeredis() -> None:
-    code = (
-        "import sys; sys.modules['fakeredis'] = None\n"
-        "from durable_stores_client._cli import main\n"
-        "sys.exit(main(['demo']))\n"
+    done = run_python(
+        "-c",
+        "import sys; sys.modules['fakeredis'] = None\n" + RUN_SCRIPT_SNIPPET,
+        "demo",
+        env=_CHILD_ENV,
     )
-    done = _run("-c", code)
     assert done.returncode == 0, done.stderr
     assert "Redis cache: skipped" in done.stdout
     assert "Traceback" not in done.stderr
 
 
 def test_demo_help_mentions_the_fake(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["demo", "--help"]) == 0
+    assert durable_stores(["demo", "--help"]) == 0
     assert "embedded fake" in capsys.readouterr().out
 
 
@@ -136,12 +129,12 @@ def test_demo_ignores_a_base_url_in_the_environment(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("DURABLE_STORES_BASE_URL", "http://127.0.0.1:9")  # nothing listens
-    assert main(["demo"]) == 0
+    assert durable_stores(["demo"]) == 0
     assert "running against the embedded fake server" in capsys.readouterr().out
 
 
 def test_demo_help_lists_only_options_that_matter(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["demo", "--help"]) == 0
+    assert durable_stores(["demo", "--help"]) == 0
     out = " ".join(capsys.readouterr().out.split())
     assert "--base-url URL run against the server at URL instead of the embedded fake" in out
     assert "--output" not in out  # the transcript is text, whatever the format asked for
@@ -154,7 +147,7 @@ def test_demo_base_url_before_the_subcommand_also_counts(
     pytest.importorskip("fakeredis")
     fake = FakeServer()
     with fake.serve() as url:
-        assert main(["--base-url", url, "demo", "--timeout", "10"]) == 0
+        assert durable_stores(["--base-url", url, "demo", "--timeout", "10"]) == 0
     assert f"running against the server at {url}" in capsys.readouterr().out
     assert fake.stores == []
 
@@ -164,12 +157,12 @@ def test_demo_next_steps_fit_where_it_runs(
 ) -> None:
     pytest.importorskip("fakeredis")
     monkeypatch.chdir(Path(__file__).resolve().parents[2])  # a clone of the repository
-    assert main(["demo"]) == 0
+    assert durable_stores(["demo"]) == 0
     last = capsys.readouterr().out.splitlines()[-1]
     assert last.startswith("next: `")
     assert " examples/quickstart.py`, docs/quickstart.md" in last
     monkeypatch.chdir(tmp_path)  # anywhere else: no repository files to point at
-    assert main(["demo"]) == 0
+    assert durable_stores(["demo"]) == 0
     last = capsys.readouterr().out.splitlines()[-1]
     assert last.startswith("next: `")
     assert last.endswith("durable-stores --help`")

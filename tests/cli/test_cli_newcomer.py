@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import argparse
 from typing import Any
 
+import httpx
 import pytest
 import respx
+from cli_support import durable_stores
 
-from durable_stores_client._cli import main
-from durable_stores_client._cli._common import describe_server
 from durable_stores_client.fake import FakeServer
 
 
@@ -89,18 +88,18 @@ def test_a_store_lookup_failure_names_the_users_command(cli: Any) -> None:
 
 
 @pytest.mark.slow  # real retry backoff
-def test_nothing_on_the_default_port_suggests_the_fake_server(
-    cli: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # Client() would go to the default URL; send it to a closed port instead, the hint
-    # still reads the default the user has.
-    monkeypatch.setattr(
-        "durable_stores_client._cli._messages.DEFAULT_BASE_URL", "http://127.0.0.1:9"
-    )
-    lines = _one_clean_error(cli("stores", "list", base_url="http://127.0.0.1:9"), 1)
-    assert lines[1:] == [
-        "  (is a Durable Stores server running at http://127.0.0.1:9? Start the bundled fake "
-        "there with `durable-stores fake-server`, or set --base-url or DURABLE_STORES_BASE_URL.)"
+def test_nothing_on_the_default_port_suggests_the_fake_server(cli: Any) -> None:
+    # No base URL anywhere: the client goes to the default, where nothing answers (respx
+    # refuses the connection, so whatever listens on the real port does not matter).
+    with respx.mock(base_url="http://localhost:18888") as router:
+        router.get("/stores").mock(side_effect=httpx.ConnectError("Connection refused"))
+        lines = _one_clean_error(cli("stores", "list", base_url=None), 1)
+    assert lines == [
+        "durable-stores stores list: error: GET http://localhost:18888/stores got no answer "
+        "after 3 attempts (ConnectError: Connection refused)",
+        "  (is a Durable Stores server running at http://localhost:18888? Start the bundled "
+        "fake there with `durable-stores fake-server`, or set --base-url or "
+        "DURABLE_STORES_BASE_URL.)",
     ]
 
 
@@ -157,7 +156,7 @@ def test_the_plain_http_key_warning_is_one_line(cli: Any) -> None:
 def test_a_refused_api_key_says_how_to_pass_one(capsys: pytest.CaptureFixture[str]) -> None:
     with FakeServer(api_key="right-key").serve() as url:
         capsys.readouterr()
-        code = main(["--base-url", url, "--api-key", "wrong-key", "stores", "list"])
+        code = durable_stores(["--base-url", url, "--api-key", "wrong-key", "stores", "list"])
     out, err = capsys.readouterr()
     assert (code, out) == (1, "")
     assert err.splitlines() == [
@@ -168,7 +167,7 @@ def test_a_refused_api_key_says_how_to_pass_one(capsys: pytest.CaptureFixture[st
 
 
 def test_no_command_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main([]) == 2
+    assert durable_stores([]) == 2
     out, err = capsys.readouterr()
     assert out == ""
     assert err.startswith("usage: durable-stores")
@@ -176,15 +175,39 @@ def test_no_command_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> No
         assert f"\n    {command} " in err
 
 
-def test_the_connection_hint_names_the_server_the_client_would_use(
+@pytest.mark.parametrize(
+    ("environ", "flag", "server"),
+    [
+        ({}, None, "http://localhost:18888"),
+        (
+            {"AGENTKERNEL_BASE_URL": "http://second:1", "DURABLE_STORES_BASE_URL": ""},
+            None,
+            "http://second:1",
+        ),  # an empty variable counts as unset
+        (
+            {
+                "AGENTKERNEL_BASE_URL": "http://second:1",
+                "DURABLE_STORES_BASE_URL": "http://first:1",
+            },
+            None,
+            "http://first:1",
+        ),
+        ({"DURABLE_STORES_BASE_URL": "http://first:1"}, "http://flag:1", "http://flag:1"),
+    ],
+)
+def test_the_hint_names_the_server_the_client_would_use(
+    cli: Any,
     monkeypatch: pytest.MonkeyPatch,
+    environ: dict[str, str],
+    flag: str | None,
+    server: str,
 ) -> None:
-    monkeypatch.delenv("DURABLE_STORES_BASE_URL", raising=False)
-    monkeypatch.delenv("AGENTKERNEL_BASE_URL", raising=False)
-    assert describe_server(argparse.Namespace()) == "http://localhost:18888"
-    monkeypatch.setenv("AGENTKERNEL_BASE_URL", "http://second:1")
-    monkeypatch.setenv("DURABLE_STORES_BASE_URL", "")  # empty counts as unset
-    assert describe_server(argparse.Namespace(base_url=None)) == "http://second:1"
-    monkeypatch.setenv("DURABLE_STORES_BASE_URL", "http://first:1")
-    assert describe_server(argparse.Namespace()) == "http://first:1"
-    assert describe_server(argparse.Namespace(base_url="http://flag:1")) == "http://flag:1"
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    with respx.mock(base_url=server) as router:
+        router.get("/stores").respond(404, json={"success": False, "error": "Not found"})
+        lines = _one_clean_error(cli("stores", "list", base_url=flag), 1)
+    assert lines == [
+        f"durable-stores stores list: error: GET {server}/stores -> HTTP 404: Not found",
+        f"  (no such route on this server: is {server} the right base URL?)",
+    ]

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import respx
+from cli_support import durable_stores
 
 from durable_stores_client.fake import FakeServer
 
@@ -365,32 +366,36 @@ def test_store_ids_are_percent_encoded_not_paths(cli: Any) -> None:
 
 
 def test_global_options_work_after_the_subcommand(url: str, capsys: Any) -> None:
-    from durable_stores_client._cli import main
-
-    assert main(["stores", "create", "late", "--kind", "sqlite", "--base-url", url]) == 0
+    assert durable_stores(["stores", "create", "late", "--kind", "sqlite", "--base-url", url]) == 0
     capsys.readouterr()
-    assert main(["stores", "list", "--base-url", url, "--output", "jsonl"]) == 0
+    assert durable_stores(["stores", "list", "--base-url", url, "--output", "jsonl"]) == 0
     assert json.loads(capsys.readouterr().out)["name"] == "late"
     # A value after the subcommand wins over one before it.
-    assert main(["--base-url", "http://127.0.0.1:9", "stores", "list", "--base-url", url]) == 0
+    assert (
+        durable_stores(["--base-url", "http://127.0.0.1:9", "stores", "list", "--base-url", url])
+        == 0
+    )
 
 
 def test_api_key_from_flag_or_environment(monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
-    from durable_stores_client._cli import main
-
     fake = FakeServer(api_key="sekrit-key-123")
     with fake.serve() as url:
-        assert main(["--base-url", url, "stores", "list"]) == 1
+        assert durable_stores(["--base-url", url, "stores", "list"]) == 1
         err = capsys.readouterr().err
         assert "Missing Authorization header" in err
-        assert main(["--base-url", url, "--api-key", "wrong-key-456", "stores", "list"]) == 1
+        assert (
+            durable_stores(["--base-url", url, "--api-key", "wrong-key-456", "stores", "list"]) == 1
+        )
         err = capsys.readouterr().err
         assert "Invalid bearer token" in err
         assert "wrong-key-456" not in err
-        assert main(["--base-url", url, "--api-key", "sekrit-key-123", "stores", "list"]) == 0
+        assert (
+            durable_stores(["--base-url", url, "--api-key", "sekrit-key-123", "stores", "list"])
+            == 0
+        )
         monkeypatch.setenv("DURABLE_STORES_API_KEY", "sekrit-key-123")
         monkeypatch.setenv("DURABLE_STORES_BASE_URL", url)
-        assert main(["stores", "list"]) == 0
+        assert durable_stores(["stores", "list"]) == 0
         assert "sekrit-key-123" not in capsys.readouterr().out
 
 
@@ -464,15 +469,13 @@ def test_a_timeout_too_long_for_the_platform_is_a_usage_error(cli: Any) -> None:
 def test_table_shows_short_utc_times_and_full_config_in_detail(capsys: Any) -> None:
     from datetime import datetime, timedelta, timezone
 
-    from durable_stores_client._cli import main
-
     clock = datetime(2026, 2, 16, 12, 30, 5, 123456, tzinfo=timezone(timedelta(hours=2)))
     fake = FakeServer(clock=lambda: clock, ids=iter(["s-1"]))
     long_path = "stores/" + "deep/" * 20 + "memory.db"
     with fake.serve() as url:
         args = ["--base-url", url, "-o", "table"]
         assert (
-            main(
+            durable_stores(
                 [
                     *args,
                     "stores",
@@ -487,10 +490,10 @@ def test_table_shows_short_utc_times_and_full_config_in_detail(capsys: Any) -> N
             == 0
         )
         capsys.readouterr()
-        assert main([*args, "stores", "list"]) == 0
+        assert durable_stores([*args, "stores", "list"]) == 0
         listing = capsys.readouterr().out
         assert "s-1  m     sqlite  -        2026-02-16 10:30:05Z" in listing
-        assert main([*args, "stores", "get", "s-1"]) == 0
+        assert durable_stores([*args, "stores", "get", "s-1"]) == 0
         assert long_path in capsys.readouterr().out  # a single record is shown in full
 
 

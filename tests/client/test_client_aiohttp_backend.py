@@ -11,8 +11,6 @@ import asyncio
 import gzip
 import re
 import socket
-import subprocess
-import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,6 +18,7 @@ import httpx
 import pytest
 from client_support import STORE_ID
 from hostile_server import HostileServer
+from process_support import check_python
 from recording_server import ENVELOPE, RecordingServer
 
 from durable_stores_client import (
@@ -176,7 +175,7 @@ def test_aiohttp_is_imported_only_when_asked_for() -> None:
         "AsyncClient('http://127.0.0.1:9', http_backend='aiohttp')\n"
         "assert 'httpx_aiohttp' in sys.modules\n"
     )
-    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+    check_python(code)
 
 
 def test_without_the_extra_the_error_says_how_to_install_it() -> None:
@@ -191,7 +190,7 @@ def test_without_the_extra_the_error_says_how_to_install_it() -> None:
         "else:\n"
         "    raise SystemExit('no ImportError')\n"
     )
-    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+    check_python(code)
 
 
 def _cut_mid_body(connection: socket.socket, head: bytes, read_body: Any) -> None:

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import inspect
-import json
 import math
-import subprocess
-import sys
 import types
 import uuid
 import warnings
@@ -16,6 +13,7 @@ import httpx
 import pytest
 import respx
 from client_support import BASE_URL, Either, ok
+from process_support import modules_after
 
 import durable_stores_client
 from durable_stores_client import AsyncClient, Client, ClientClosedError, RetryPolicy
@@ -438,11 +436,7 @@ def test_public_api_is_complete() -> None:
 
 @pytest.mark.slow  # a Python process
 def test_importing_the_package_stays_light() -> None:
-    code = "import json, sys; import durable_stores_client; print(json.dumps(sorted(sys.modules)))"
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
-    modules = set(json.loads(result.stdout))
+    modules = modules_after("import durable_stores_client")
     forbidden = [
         name
         for name in modules

@@ -8,9 +8,9 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from cli_support import durable_stores
 from contract_support import API_KEY
 
-from durable_stores_client._cli import main
 from durable_stores_client.contract import CHECKS
 from durable_stores_client.fake import FakeServer
 
@@ -19,7 +19,7 @@ SELECTION = ["--select", "stores.create", "--select", "redis.command.ok", "--sel
 
 
 def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(["contract", *args])
+    code = durable_stores(["contract", *args])
     captured = capsys.readouterr()
     return code, captured.out, captured.err
 

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from cli_support import durable_stores
 from contract_support import API_KEY, BASE_URL, Broken, target_for
 from contract_support import fake_server_process as serve_fake_server
 
 from durable_stores_client import Client
-from durable_stores_client._cli import main
 from durable_stores_client.contract import (
     CHECKS,
     STORE_KINDS,
@@ -82,7 +82,7 @@ def test_whole_suite_strict_against_fake_server_subprocess(
 ) -> None:
     process, url = fake_server_process
     report_path = tmp_path / "report.json"
-    code = main(
+    code = durable_stores(
         [
             "contract",
             "--base-url",

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from cli_support import durable_stores
 from contract_support import API_KEY, BASE_URL, fake_server_process
 
 from durable_stores_client import BadRequestError, ConflictError
-from durable_stores_client._cli import main
 from durable_stores_client.contract import CHECKS, STORE_KINDS, Level, Target, run_contract
 from durable_stores_client.fake import FakeServer
 
@@ -112,7 +112,7 @@ def test_agentkernel_profile_over_fake_server(
     report_path = tmp_path / "report.json"
     argv = ["contract", "--base-url", agentkernel_server, "--api-key", API_KEY]
     argv += ["--kinds", ",".join(STORE_KINDS), "--sandbox", SANDBOX, "--json", str(report_path)]
-    code = main([*argv, "--strict"] if strict else argv)
+    code = durable_stores([*argv, "--strict"] if strict else argv)
     capsys.readouterr()
 
     report = json.loads(report_path.read_text(encoding="utf-8"))

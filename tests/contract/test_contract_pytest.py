@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from contract_support import API_KEY
+from process_support import modules_after
 
 from durable_stores_client.contract import CHECKS, select_checks
 from durable_stores_client.contract.pytest_plugin import target_from_config
@@ -224,18 +225,9 @@ def test_bad_plugin_settings_are_usage_errors(options: dict[str, object], messag
 
 def test_plugin_import_leaves_the_catalogue_unloaded() -> None:
     # The options and the target are cheap; the catalogue of checks waits for a run.
-    code = (
-        "import sys, durable_stores_client.contract.pytest_plugin\n"
-        "loaded = [m for m in sys.modules if m.startswith('durable_stores_client.contract.')]\n"
-        "print(sorted(loaded))\n"
-    )
-    output = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
-    ).stdout
-    assert output.strip() == str(
-        [
-            "durable_stores_client.contract._options",
-            "durable_stores_client.contract._target",
-            "durable_stores_client.contract.pytest_plugin",
-        ]
-    )
+    loaded = modules_after("import durable_stores_client.contract.pytest_plugin")
+    assert {name for name in loaded if name.startswith("durable_stores_client.contract.")} == {
+        "durable_stores_client.contract._options",
+        "durable_stores_client.contract._target",
+        "durable_stores_client.contract.pytest_plugin",
+    }

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cli_support import durable_stores
 
-from durable_stores_client._cli import main
 from durable_stores_client.fake import FakeServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -63,7 +63,7 @@ def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeServer]:
 
 def _run(line: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
     capsys.readouterr()
-    code = main(_argv(line))
+    code = durable_stores(_argv(line))
     out, err = capsys.readouterr()
     return code, out, err
 

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from cli_support import durable_stores
 from engine_servers import (
     MYSQL_URL_VAR,
     POSTGRES_TARGETS,
@@ -16,7 +17,6 @@ from engine_servers import (
 )
 
 from durable_stores_client import BadRequestError
-from durable_stores_client._cli import main
 from durable_stores_client.fake import FakeServer
 from durable_stores_client.fake._engines.mysql import MysqlEngine, MysqlHost
 from durable_stores_client.fake._engines.postgres import PostgresEngine, PostgresHost
@@ -170,7 +170,7 @@ def test_a_url_of_the_wrong_kind_is_refused(kind: str) -> None:
 def test_fake_server_command_refuses_a_url_of_the_wrong_kind(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    assert main(["fake-server", "--port", "0", "--mysql-url", "postgresql://x"]) == 2
+    assert durable_stores(["fake-server", "--port", "0", "--mysql-url", "postgresql://x"]) == 2
     assert "mysql_url must be a URL such as mysql://" in capsys.readouterr().err
 
 

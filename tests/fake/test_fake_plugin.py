@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
+from process_support import modules_after
 
 pytest_plugins = ["pytester"]
 
@@ -180,16 +178,8 @@ async def test_async_client(async_durable_stores):
 
 @pytest.mark.slow  # a Python process
 def test_plugin_is_registered_and_imports_cheaply() -> None:
-    code = (
-        "import sys, durable_stores_client.pytest_plugin as p\n"
-        "heavy = [m for m in ('durable_stores_client.fake', 'respx', 'sqlite3', 'fakeredis', "
-        "'http.server') if m in sys.modules]\n"
-        "print(heavy)\n"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
-    )
-    assert out.stdout.strip() == "[]"
+    heavy = {"durable_stores_client.fake", "respx", "sqlite3", "fakeredis", "http.server"}
+    assert modules_after("import durable_stores_client.pytest_plugin") & heavy == set()
     from importlib.metadata import entry_points
 
     plugins = {ep.name: ep.value for ep in entry_points(group="pytest11")}
