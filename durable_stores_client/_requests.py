@@ -14,6 +14,8 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 from urllib.parse import quote
 
+import attrs
+
 from ._models import (
     CommandResult,
     ExecuteResult,
@@ -59,6 +61,7 @@ _WRITE = OperationKind.WRITE
 ResultT = TypeVar("ResultT")
 
 
+@attrs.define(eq=False, repr=False)  # no repr: a body may hold credentials
 class PreparedCall(Generic[ResultT]):
     """One operation, ready to send (and re-send on retries), typed by its result.
 
@@ -76,24 +79,12 @@ class PreparedCall(Generic[ResultT]):
             ``data`` is ignored).
     """
 
-    __slots__ = ("body", "decode_data", "kind", "method", "operation", "path")
-
-    def __init__(
-        self,
-        operation: str,
-        kind: OperationKind,
-        method: str,
-        path: str,
-        *,
-        body: bytes | None,
-        decode_data: Callable[[Any], ResultT],
-    ) -> None:
-        self.operation = operation
-        self.kind = kind
-        self.method = method
-        self.path = path
-        self.body = body
-        self.decode_data = decode_data
+    operation: str
+    kind: OperationKind
+    method: str
+    path: str
+    body: bytes | None = attrs.field(kw_only=True)
+    decode_data: Callable[[Any], ResultT] = attrs.field(kw_only=True)
 
 
 def no_result(data: object) -> None:

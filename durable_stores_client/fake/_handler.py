@@ -21,6 +21,8 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+import attrs
+
 from ._answers import NOT_FOUND, RawResponse, failure, framing_problem, success
 from ._idempotency import IDEMPOTENT_OPERATIONS, fingerprint
 from ._operations import UNPARSED, Call, dispatch
@@ -43,6 +45,7 @@ _HEALTH = success(200, "ok")
 Headers = Mapping[str, str]
 
 
+@attrs.define(eq=False, repr=False)  # no repr: headers and body may hold credentials
 class Exchange:
     """One request on its way through the handler.
 
@@ -53,54 +56,31 @@ class Exchange:
             (then call :meth:`abandon`).
     """
 
-    __slots__ = (
-        "_handler",
-        "body",
-        "delay",
-        "disconnect",
-        "fault",
-        "headers",
-        "method",
-        "operation",
-        "oversized",
-        "parsed",
-        "path",
-        "started",
-        "store_id",
-        "store_kind",
-    )
+    _handler: Handler
+    method: str = attrs.field(kw_only=True)
+    path: str = attrs.field(kw_only=True)
+    headers: Headers = attrs.field(kw_only=True)
+    body: bytes = attrs.field(kw_only=True)
+    operation: str | None = attrs.field(kw_only=True)
+    store_id: str | None = attrs.field(kw_only=True)
+    fault: Fault | None = attrs.field(kw_only=True)
+    oversized: bool = attrs.field(kw_only=True)
+    #: The kind of the path's store when the request arrived (for the debug line
+    #: only: looked up when that line is on).
+    store_kind: str | None = attrs.field(kw_only=True)
+    started: float = attrs.field(init=False, factory=time.perf_counter)
+    delay: float = attrs.field(init=False)
+    disconnect: bool = attrs.field(init=False)
+    #: The body for the request log; UNPARSED: parse it leniently when recording.
+    parsed: Any = attrs.field(init=False, default=UNPARSED)
 
-    def __init__(
-        self,
-        handler: Handler,
-        *,
-        method: str,
-        path: str,
-        headers: Headers,
-        body: bytes,
-        operation: str | None,
-        store_id: str | None,
-        fault: Fault | None,
-        oversized: bool,
-        store_kind: str | None,
-    ) -> None:
-        self._handler = handler
-        self.started = time.perf_counter()
-        #: The kind of the path's store when the request arrived (for the debug line
-        #: only: looked up when that line is on).
-        self.store_kind = store_kind
-        self.oversized = oversized
-        self.method = method
-        self.path = path
-        self.headers = headers
-        self.body = body
-        self.operation = operation
-        self.store_id = store_id
-        self.fault = fault
-        self.delay = fault.delay if fault is not None else 0.0
-        self.disconnect = fault is not None and fault.disconnect
-        #: The body for the request log; UNPARSED: parse it leniently when recording.
-        self.parsed: Any = UNPARSED
+    @delay.default
+    def _delay(self) -> float:
+        return self.fault.delay if self.fault is not None else 0.0
+
+    @disconnect.default
+    def _disconnect(self) -> bool:
+        return self.fault is not None and self.fault.disconnect
 
     def respond(self) -> RawResponse:
         """Produce the answer (and record the request)."""

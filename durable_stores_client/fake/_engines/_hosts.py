@@ -24,6 +24,8 @@ import threading
 import weakref
 from typing import TYPE_CHECKING, Any
 
+import attrs
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -31,26 +33,24 @@ if TYPE_CHECKING:
 SPARE_COUNT = 2
 
 
+@attrs.define(eq=False, repr=False)
 class Spares:
-    """Ready databases and background drops on one private server, shared by its hosts."""
+    """Ready databases and background drops on one private server, shared by its hosts.
 
-    def __init__(
-        self,
-        admin: Callable[[str], None],
-        create: Callable[[str], str],
-        drop: Callable[[str], str],
-        prefix: str,
-    ) -> None:
-        self._admin = admin
-        self._create = create
-        self._drop = drop
-        self._prefix = prefix
-        self._count = 0
-        self._changed = threading.Condition()
-        self._ready: collections.deque[str] = collections.deque()
-        self._drops: collections.deque[str] = collections.deque()
-        self._busy = False
-        self._failed = False
+    Made with ``admin`` (runs a statement), ``create`` and ``drop`` (a database's
+    statements) and the ``prefix`` of the databases it names.
+    """
+
+    _admin: Callable[[str], None]
+    _create: Callable[[str], str]
+    _drop: Callable[[str], str]
+    _prefix: str
+    _count: int = attrs.field(init=False, default=0)
+    _changed: threading.Condition = attrs.field(init=False, factory=threading.Condition)
+    _ready: collections.deque[str] = attrs.field(init=False, factory=collections.deque)
+    _drops: collections.deque[str] = attrs.field(init=False, factory=collections.deque)
+    _busy: bool = attrs.field(init=False, default=False)
+    _failed: bool = attrs.field(init=False, default=False)
 
     def make(self) -> str:
         """Create a database now; its name."""
