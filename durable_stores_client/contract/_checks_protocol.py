@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ._checks_stores import expect_not_listed
+from ._expect import listed
 from ._model import CheckFailed, Level
 from ._registry import check
 
@@ -88,10 +89,10 @@ def _unknown_method(ctx: CheckContext) -> None:
 def _trailing_slash(ctx: CheckContext) -> None:
     record = ctx.create_store("sqlite")
     response = ctx.request("GET", "/stores/")
-    listed = ctx.expect_success(response, 200)
+    data = ctx.expect_success(response, 200)
     diffs = ctx.diffs(response)
-    ids = [s.get("id") for s in listed if isinstance(s, dict)] if isinstance(listed, list) else []
-    diffs.require(record["id"] in ids, "data", f"a list with the store {record['id']}", listed)
+    ids = listed(data, "id")
+    diffs.require(record["id"] in ids, "data", f"a list with the store {record['id']}", data)
     diffs.raise_if_any()
     response = ctx.request("GET", ctx.store_path(record["id"]) + "/")
     ctx.expect_success(response, 200, data=record)

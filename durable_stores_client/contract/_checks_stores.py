@@ -6,6 +6,7 @@ import datetime
 import re
 from typing import TYPE_CHECKING, Any
 
+from ._expect import listed
 from ._registry import check
 
 if TYPE_CHECKING:
@@ -80,9 +81,9 @@ def _record_fields(ctx: CheckContext) -> None:
     diffs.require("sandbox" not in record, "data.sandbox", "omitted", record.get("sandbox"))
     diffs.raise_if_any()
     listing = ctx.request("GET", "/stores")
-    listed = ctx.expect_success(listing, 200)
+    stores = ctx.expect_success(listing, 200)
     diffs = ctx.diffs(listing)
-    for entry in listed if isinstance(listed, list) else ():
+    for entry in stores if isinstance(stores, list) else ():
         if isinstance(entry, dict) and entry.get("id") == record["id"]:
             diffs.require("sandbox" not in entry, "data[].sandbox", "omitted", entry.get("sandbox"))
     diffs.raise_if_any()
@@ -370,9 +371,7 @@ def expect_not_listed(ctx: CheckContext, name: str) -> None:
     """No store named ``name`` is listed (a refused create made nothing)."""
     response = ctx.request("GET", "/stores")
     stores = ctx.expect_success(response, 200)
-    names = (
-        [s.get("name") for s in stores if isinstance(s, dict)] if isinstance(stores, list) else []
-    )
+    names = listed(stores, "name")
     diffs = ctx.diffs(response)
     diffs.require(name not in names, "data", f"no store named {name}", name)
     diffs.raise_if_any()
@@ -423,7 +422,7 @@ def _list_newest_first(ctx: CheckContext) -> None:
     diffs = ctx.diffs(response)
     if not diffs.require(isinstance(data, list), "data", "an array of store records", data):
         diffs.raise_if_any()
-    ids = [s.get("id") for s in data if isinstance(s, dict)]
+    ids = listed(data, "id")
     if older["id"] in ids and newer["id"] in ids:
         diffs.require(
             ids.index(newer["id"]) < ids.index(older["id"]),
@@ -438,7 +437,7 @@ def _list_newest_first(ctx: CheckContext) -> None:
         keys == sorted(keys, reverse=True),
         "order",
         "created_at descending",
-        [s.get("created_at") for s in data if isinstance(s, dict)][:6],
+        listed(data, "created_at")[:6],
     )
     diffs.raise_if_any()
 
@@ -516,7 +515,7 @@ def _delete_gone(ctx: CheckContext) -> None:
     ctx.expect_error(ctx.request("GET", ctx.store_path(record["id"])), 404, "Store not found")
     response = ctx.request("GET", "/stores")
     data = ctx.expect_success(response, 200)
-    ids = [s.get("id") for s in data if isinstance(s, dict)] if isinstance(data, list) else []
+    ids = listed(data, "id")
     diffs = ctx.diffs(response)
     diffs.require(record["id"] not in ids, "data", "the deleted store not listed", record["id"])
     diffs.raise_if_any()

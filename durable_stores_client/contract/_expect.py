@@ -18,6 +18,7 @@ __all__ = [
     "Diffs",
     "expect_error",
     "expect_success",
+    "listed",
     "setup_data",
     "show",
 ]
@@ -182,6 +183,13 @@ def expect_error(
             diffs.require(starts, "error message", f"starting with {show(prefix)}", error)
     diffs.raise_if_any()
     return error if isinstance(error, str) else ""
+
+
+def listed(data: Any, key: str) -> list[Any]:
+    """Each store record's ``key`` in a listing's ``data``; none when it is not an array."""
+    if not isinstance(data, list):
+        return []
+    return [record.get(key) for record in data if isinstance(record, dict)]
 
 
 def setup_data(response: httpx.Response, step: str, request: str) -> Any:
