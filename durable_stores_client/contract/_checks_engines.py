@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ._checks_sql import sql_answer
 from ._model import Level
 from ._registry import check
 
@@ -14,19 +15,6 @@ __all__: list[str] = []
 
 #: Positional placeholders of each engine's own dialect.
 _PLACEHOLDERS = {"postgres": ("$1", "$2"), "mysql": ("?", "?")}
-
-
-def _sql(
-    ctx: CheckContext,
-    store_id: str,
-    operation: str,
-    sql: str,
-    params: list[Any] | None = None,
-    *,
-    fields: dict[str, Any] | None = None,
-) -> Any:
-    response = ctx.sql(store_id, operation, sql, params)
-    return response, ctx.expect_success(response, 200, fields=fields)
 
 
 def _engine_checks(kind: str) -> None:
@@ -45,7 +33,7 @@ def _engine_checks(kind: str) -> None:
     def _result(ctx: CheckContext) -> None:
         store = ctx.create_store(kind)
         table = ctx.table(store["id"], "id INTEGER, name TEXT")
-        response, data = _sql(
+        response, data = sql_answer(
             ctx, store["id"], "execute", f"INSERT INTO {table} (id, name) VALUES (1, 'alice')"
         )
         diffs = ctx.diffs(response)
@@ -56,7 +44,7 @@ def _engine_checks(kind: str) -> None:
             data,
         )
         diffs.raise_if_any()
-        response, data = _sql(ctx, store["id"], "query", f"SELECT id, name FROM {table}")
+        response, data = sql_answer(ctx, store["id"], "query", f"SELECT id, name FROM {table}")
         diffs = ctx.diffs(response)
         if kind == "mysql" and isinstance(data, dict) and isinstance(data.get("rows"), list):
             # Required is the string form only: the server reads mysql as text ("1").
@@ -78,7 +66,7 @@ def _engine_checks(kind: str) -> None:
     def _empty_columns(ctx: CheckContext) -> None:
         store = ctx.create_store(kind)
         table = ctx.table(store["id"], "id INTEGER, name TEXT")
-        response, data = _sql(ctx, store["id"], "query", f"SELECT id, name FROM {table}")
+        response, data = sql_answer(ctx, store["id"], "query", f"SELECT id, name FROM {table}")
         diffs = ctx.diffs(response)
         diffs.fields("data", data, {"columns": ["id", "name"], "rows": [], "row_count": 0})
         diffs.raise_if_any()
@@ -92,14 +80,14 @@ def _engine_checks(kind: str) -> None:
     def _params(ctx: CheckContext) -> None:
         store = ctx.create_store(kind)
         table = ctx.table(store["id"], "id INTEGER, name TEXT")
-        _sql(
+        sql_answer(
             ctx,
             store["id"],
             "execute",
             f"INSERT INTO {table} (id, name) VALUES ({first}, {second})",
             [7, "bound"],
         )
-        _sql(
+        sql_answer(
             ctx,
             store["id"],
             "query",
@@ -117,14 +105,14 @@ def _engine_checks(kind: str) -> None:
     def _rows_affected(ctx: CheckContext) -> None:
         store = ctx.create_store(kind)
         table = ctx.table(store["id"], "id INTEGER, name TEXT")
-        _sql(
+        sql_answer(
             ctx,
             store["id"],
             "execute",
             f"INSERT INTO {table} (id, name) VALUES (1, 'a'), (2, 'b'), (3, 'c')",
             fields={"rows_affected": 3},
         )
-        _sql(
+        sql_answer(
             ctx,
             store["id"],
             "execute",
@@ -176,7 +164,7 @@ def _mysql_typed(ctx: CheckContext) -> None:
     store = ctx.create_store("mysql")
     table = ctx.table(store["id"], "id INTEGER, name TEXT")
     ctx.execute(store["id"], f"INSERT INTO {table} (id, name) VALUES (1, 'alice')")
-    _sql(
+    sql_answer(
         ctx,
         store["id"],
         "query",
@@ -195,6 +183,6 @@ def _mysql_typed(ctx: CheckContext) -> None:
 def _postgres_typed(ctx: CheckContext) -> None:
     store = ctx.create_store("postgres")
     sql = "SELECT CAST('300.00' AS NUMERIC(10,2)) AS amount, CAST('2024-01-02' AS DATE) AS day"
-    _sql(
+    sql_answer(
         ctx, store["id"], "query", sql, fields={"rows": [{"amount": "300.00", "day": "2024-01-02"}]}
     )

@@ -21,27 +21,18 @@ _SQLITE = ("sqlite",)
 _MISSING_TABLE = "contract_missing_table"
 
 
-def _query(
+def sql_answer(
     ctx: CheckContext,
     store_id: str,
+    operation: str,
     sql: str,
     params: list[Any] | None = None,
     *,
     fields: dict[str, Any] | None = None,
 ) -> tuple[httpx.Response, Any]:
-    response = ctx.sql(store_id, "query", sql, params)
-    return response, ctx.expect_success(response, 200, fields=fields)
-
-
-def _execute(
-    ctx: CheckContext,
-    store_id: str,
-    sql: str,
-    params: list[Any] | None = None,
-    *,
-    fields: dict[str, Any] | None = None,
-) -> tuple[httpx.Response, Any]:
-    response = ctx.sql(store_id, "execute", sql, params)
+    """Send ``sql`` to a store's ``operation`` (``query`` or ``execute``) and require a 200
+    success, with ``fields`` in its ``data`` when given; the response and its ``data``."""
+    response = ctx.sql(store_id, operation, sql, params)
     return response, ctx.expect_success(response, 200, fields=fields)
 
 
@@ -64,7 +55,7 @@ def _rows(ctx: CheckContext, response: httpx.Response, data: Any) -> list[dict[s
 
 
 def _count(ctx: CheckContext, store_id: str, table: str) -> int:
-    response, data = _query(ctx, store_id, f"SELECT count(*) AS n FROM {table}")
+    response, data = sql_answer(ctx, store_id, "query", f"SELECT count(*) AS n FROM {table}")
     rows = _rows(ctx, response, data)
     value = rows[0].get("n") if rows else None
     if not isinstance(value, int):
@@ -84,7 +75,9 @@ def _count(ctx: CheckContext, store_id: str, table: str) -> int:
 def _create_table(ctx: CheckContext) -> None:
     store = ctx.create_store("sqlite")
     table = ctx.unique("t")
-    response, data = _execute(ctx, store["id"], f"CREATE TABLE {table} (id INTEGER PRIMARY KEY)")
+    response, data = sql_answer(
+        ctx, store["id"], "execute", f"CREATE TABLE {table} (id INTEGER PRIMARY KEY)"
+    )
     diffs = ctx.diffs(response)
     diffs.fields("data", data, {"rows_affected": 0, "last_insert_rowid": 0})
     diffs.raise_if_any()
@@ -99,8 +92,8 @@ def _insert(ctx: CheckContext) -> None:
     store = ctx.create_store("sqlite")
     table = ctx.table(store["id"], "id INTEGER PRIMARY KEY, name TEXT")
     for rowid, name in ((1, "alice"), (2, "bob")):
-        response, data = _execute(
-            ctx, store["id"], f"INSERT INTO {table} (name) VALUES (?)", [name]
+        response, data = sql_answer(
+            ctx, store["id"], "execute", f"INSERT INTO {table} (name) VALUES (?)", [name]
         )
         diffs = ctx.diffs(response)
         diffs.fields("data", data, {"rows_affected": 1, "last_insert_rowid": rowid})
@@ -123,9 +116,10 @@ def _rows_affected(ctx: CheckContext) -> None:
     ):
         # last_insert_rowid: present although nothing was inserted, and 0 then: not
         # the rowid of an earlier insert on the same connection.
-        _execute(
+        sql_answer(
             ctx,
             store["id"],
+            "execute",
             sql,
             [2] if "?" in sql else None,
             fields={"rows_affected": expected, "last_insert_rowid": 0},
@@ -209,7 +203,9 @@ def _query_result(ctx: CheckContext) -> None:
     store = ctx.create_store("sqlite")
     table = ctx.table(store["id"], "id INTEGER PRIMARY KEY, name TEXT")
     ctx.execute(store["id"], f"INSERT INTO {table} (name) VALUES ('alice'), ('bob')")
-    response, data = _query(ctx, store["id"], f"SELECT id, name FROM {table} ORDER BY id")
+    response, data = sql_answer(
+        ctx, store["id"], "query", f"SELECT id, name FROM {table} ORDER BY id"
+    )
     diffs = ctx.diffs(response)
     diffs.fields(
         "data",
@@ -230,7 +226,7 @@ def _query_result(ctx: CheckContext) -> None:
 )
 def _column_order(ctx: CheckContext) -> None:
     store = ctx.create_store("sqlite")
-    response, data = _query(ctx, store["id"], "SELECT 3 AS zeta, 1 AS alpha, 2 AS mid")
+    response, data = sql_answer(ctx, store["id"], "query", "SELECT 3 AS zeta, 1 AS alpha, 2 AS mid")
     rows = _rows(ctx, response, data)
     diffs = ctx.diffs(response)
     diffs.field("data.columns", data, "columns", ["zeta", "alpha", "mid"])
@@ -248,7 +244,9 @@ def _column_order(ctx: CheckContext) -> None:
 def _empty_result(ctx: CheckContext) -> None:
     store = ctx.create_store("sqlite")
     table = ctx.table(store["id"], "id INTEGER PRIMARY KEY")
-    _query(ctx, store["id"], f"SELECT id FROM {table}", fields={"rows": [], "row_count": 0})
+    sql_answer(
+        ctx, store["id"], "query", f"SELECT id FROM {table}", fields={"rows": [], "row_count": 0}
+    )
 
 
 @check(
@@ -258,12 +256,14 @@ def _empty_result(ctx: CheckContext) -> None:
 )
 def _params(ctx: CheckContext) -> None:
     store = ctx.create_store("sqlite")
-    response, data = _query(ctx, store["id"], "SELECT ? AS a, ? AS b", [10, "x"])
+    response, data = sql_answer(ctx, store["id"], "query", "SELECT ? AS a, ? AS b", [10, "x"])
     rows = _rows(ctx, response, data)
     diffs = ctx.diffs(response)
     diffs.equal("data.rows", [{"a": 10, "b": "x"}], rows)
     diffs.raise_if_any()
-    response, data = _query(ctx, store["id"], "SELECT ?2 AS second, ?1 AS first", ["one", "two"])
+    response, data = sql_answer(
+        ctx, store["id"], "query", "SELECT ?2 AS second, ?1 AS first", ["one", "two"]
+    )
     rows = _rows(ctx, response, data)
     diffs = ctx.diffs(response)
     diffs.equal("data.rows", [{"second": "two", "first": "one"}], rows)
@@ -273,7 +273,7 @@ def _params(ctx: CheckContext) -> None:
 @check("sql.query.params-optional", "params may be omitted (default [])", kinds=_SQLITE)
 def _params_optional(ctx: CheckContext) -> None:
     store = ctx.create_store("sqlite")
-    _query(ctx, store["id"], "SELECT 1 AS one", fields={"rows": [{"one": 1}]})
+    sql_answer(ctx, store["id"], "query", "SELECT 1 AS one", fields={"rows": [{"one": 1}]})
 
 
 @check("sql.query.blank-sql", 'query with blank sql: 400 "sql is required"', kinds=_SQLITE)
@@ -424,7 +424,7 @@ def _to_json_check(suffix: str, expression: str, expected: Any, description: str
         store = ctx.create_store("sqlite")
         table = ctx.table(store["id"], "v")
         ctx.execute(store["id"], f"INSERT INTO {table} (v) VALUES ({expression})")
-        response, data = _query(ctx, store["id"], f"SELECT v FROM {table}")
+        response, data = sql_answer(ctx, store["id"], "query", f"SELECT v FROM {table}")
         rows = _rows(ctx, response, data)
         diffs = ctx.diffs(response)
         diffs.equal("data.rows", [{"v": expected}], rows)
@@ -458,8 +458,8 @@ def _from_json_check(
         values = [param, False] if suffix == "bool" else [param]
         for value in values:
             ctx.execute(store["id"], f"INSERT INTO {table} (v) VALUES (?)", [value])
-        response, data = _query(
-            ctx, store["id"], f"SELECT typeof(v) AS t, v FROM {table} ORDER BY rowid"
+        response, data = sql_answer(
+            ctx, store["id"], "query", f"SELECT typeof(v) AS t, v FROM {table} ORDER BY rowid"
         )
         rows = _rows(ctx, response, data)
         diffs = ctx.diffs(response)
