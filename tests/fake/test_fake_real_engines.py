@@ -20,11 +20,6 @@ from engine_servers import (
 )
 
 from durable_stores_client.fake._engines import EngineError, StoreClosed
-from durable_stores_client.fake._engines._placeholders import (
-    count_qmarks,
-    foreign_placeholder,
-    qmark_to_format,
-)
 from durable_stores_client.fake._engines.mysql import MysqlEngine, MysqlHost, connect_options
 from durable_stores_client.fake._engines.postgres import (
     PostgresEngine,
@@ -300,15 +295,6 @@ def test_mysql_url_parsing() -> None:
     }
     with pytest.raises(ValueError, match="mysql://"):
         connect_options("postgresql://x")
-
-
-def test_mysql_placeholder_translation() -> None:
-    assert qmark_to_format("SELECT ?, '?', `?`, '50%' -- ?\n, ?") == (
-        "SELECT %s, '?', `?`, '50%%' -- ?\n, %s"
-    )
-    assert count_qmarks("SELECT ?, '?', ? /* ? */") == 2
-    assert foreign_placeholder("SELECT x::int, ?, '$1'") is None
-    assert foreign_placeholder("SELECT ? + $2") == "$2"
 
 
 # -- Redis ----------------------------------------------------------------------
