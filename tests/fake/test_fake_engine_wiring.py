@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import secrets
+import urllib.parse
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 from cli_support import durable_stores
@@ -16,27 +20,79 @@ from engine_servers import (
     url_or_skip,
 )
 
-from durable_stores_client import BadRequestError
+from durable_stores_client import BadRequestError, Client
 from durable_stores_client.fake import FakeServer
-from durable_stores_client.fake._engines.mysql import MysqlEngine, MysqlHost
-from durable_stores_client.fake._engines.postgres import PostgresEngine, PostgresHost
 
 pytest_plugins = ["pytester"]
 
 
-def _hosts(fake: FakeServer) -> dict[str, Any]:
-    return fake._state.engines._hosts
-
-
 @pytest.fixture(params=POSTGRES_TARGETS)
-def pg_fake(request: pytest.FixtureRequest) -> Iterator[FakeServer]:
-    fake = FakeServer(postgres_url=postgres_url_for(request.param))
+def pg_url(request: pytest.FixtureRequest) -> str | None:
+    """The PostgreSQL server's URL, or None for the embedded one."""
+    return postgres_url_for(request.param)
+
+
+@pytest.fixture
+def pg_fake(pg_url: str | None) -> Iterator[FakeServer]:
+    fake = FakeServer(postgres_url=pg_url)
     yield fake
     fake.reset()
-    assert all(not host.owned for host in _hosts(fake).values() if hasattr(host, "owned"))
 
 
-def test_a_postgres_store_runs_postgres_and_its_database_goes_with_it(pg_fake: FakeServer) -> None:
+def _database_of(client: Client, store_id: str, kind: str) -> str:
+    """The name of the database a SQL store runs on, as the store itself says."""
+    sql = "SELECT current_database()" if kind == "postgres" else "SELECT DATABASE()"
+    name = client.query_store(store_id, sql=sql).scalar()
+    assert isinstance(name, str)
+    return name
+
+
+@contextlib.contextmanager
+def _server(url: str) -> Iterator[Any]:
+    """A connection of the test's own to the server at ``url`` (autocommit), not the fake's."""
+    if url.startswith("mysql://"):
+        pymysql = pytest.importorskip("pymysql")
+        parts = urllib.parse.urlsplit(url)
+        conn = pymysql.connect(
+            host=parts.hostname, port=parts.port or 3306, user=unquote(parts.username or ""),
+            password=unquote(parts.password or ""), autocommit=True,
+        )  # fmt: skip
+        try:
+            yield conn.cursor()
+        finally:
+            conn.close()
+    else:
+        psycopg = pytest.importorskip("psycopg")
+        with psycopg.connect(url, autocommit=True) as conn:
+            yield conn
+
+
+def _exists(url: str, database: str) -> bool:
+    """Whether ``database`` exists on the server at ``url``, asked of the server."""
+    with _server(url) as server:
+        if url.startswith("mysql://"):
+            server.execute("SHOW DATABASES LIKE %s", [database])
+            return server.fetchone() is not None
+        found = server.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database])
+        return found.fetchone() is not None
+
+
+@contextlib.contextmanager
+def _database_of_the_test(url: str) -> Iterator[str]:
+    """A database the test makes itself on the server (a fake must leave it alone)."""
+    name = f"wiring_{secrets.token_hex(6)}"
+    with _server(url) as server:
+        server.execute(f"CREATE DATABASE {name}")
+    try:
+        yield name
+    finally:
+        with _server(url) as server:
+            server.execute(f"DROP DATABASE {name}")
+
+
+def test_a_postgres_store_runs_postgres_and_its_database_goes_with_it(
+    pg_fake: FakeServer, pg_url: str | None
+) -> None:
     with pg_fake.client() as client:
         store = client.create_store(name="pg", kind="postgres")
         client.execute_store(
@@ -59,31 +115,38 @@ def test_a_postgres_store_runs_postgres_and_its_database_goes_with_it(pg_fake: F
         ]
         with pytest.raises(BadRequestError, match="query endpoint is read-only; use execute"):
             client.query_store(store.id, sql="DELETE FROM notes")
-        (host,) = _hosts(pg_fake).values()
-        assert len(host.owned) == 1
+        database = _database_of(client, store.id, "postgres")
         client.delete_store(store.id)
-        assert host.owned == frozenset()
+    # Asked of the server itself; the embedded cluster drops in the background, and its
+    # drop on close is test_fake_real_engines.py's.
+    if pg_url is not None:
+        assert not _exists(pg_url, database)
 
 
-def test_reset_drops_only_this_fake_s_databases(pg_fake: FakeServer) -> None:
-    other = FakeServer(postgres_url=pg_fake._state.engines.urls["postgres"])
+def test_reset_drops_only_this_fake_s_databases(pg_fake: FakeServer, pg_url: str | None) -> None:
+    other = FakeServer(postgres_url=pg_url)
     try:
         with pg_fake.client() as mine, other.client() as theirs:
             first = mine.create_store(name="a", kind="postgres")
             second = theirs.create_store(name="a", kind="postgres")
             mine.execute_store(first.id, sql="CREATE TABLE t (x INT)")
             theirs.execute_store(second.id, sql="CREATE TABLE t (x INT)")
+            database = _database_of(mine, first.id, "postgres")
             pg_fake.reset()
             assert theirs.query_store(second.id, sql="SELECT count(*) FROM t").scalar() == 0
+        if pg_url is not None:  # the embedded cluster drops in the background
+            assert not _exists(pg_url, database)
     finally:
         other.reset()
 
 
 def test_mysql_and_redis_stores_run_on_the_servers_given() -> None:
-    fake = FakeServer(mysql_url=url_or_skip(MYSQL_URL_VAR), redis_url=url_or_skip(REDIS_URL_VAR))
+    mysql_url = url_or_skip(MYSQL_URL_VAR)
+    fake = FakeServer(mysql_url=mysql_url, redis_url=url_or_skip(REDIS_URL_VAR))
     try:
         with fake.client() as client:
             my = client.create_store(name="my", kind="mysql")
+            database = _database_of(client, my.id, "mysql")
             client.execute_store(
                 my.id, sql="CREATE TABLE t (id INT AUTO_INCREMENT PRIMARY KEY, n DECIMAL(5,2))"
             )
@@ -101,34 +164,31 @@ def test_mysql_and_redis_stores_run_on_the_servers_given() -> None:
                 client.command_store(cache.id, command=["FLUSHALL"])
     finally:
         fake.reset()
-    assert _hosts(fake)["mysql"].owned == frozenset()
+    assert not _exists(mysql_url, database)
 
 
 def test_connect_configs_runs_a_store_on_the_server_its_config_names() -> None:
     url = url_or_skip(POSTGRES_URL_VAR)
     # A database the fake did not create: it must use it and leave it in place.
-    owner = PostgresHost(url)
-    setup = PostgresEngine(owner)
-    try:
-        setup.execute("CREATE TABLE seen (x INT)", [])
-        setup.execute("INSERT INTO seen VALUES (7)", [])
-        (dbname,) = owner.owned
-        fake = FakeServer(connect_configs=True, postgres_url=url)
-        with fake.client() as client:
-            store = client.create_store(
-                name="own",
-                kind="postgres",
-                config={"host": "127.0.0.1", "user": "postgres", "dbname": dbname},
-            )
-            assert client.query_store(store.id, sql="SELECT x FROM seen").scalar() == 7
-            # A config naming no server still gets a database of the fake's own.
-            plain = client.create_store(name="plain", kind="postgres", config={})
-            client.execute_store(plain.id, sql="CREATE TABLE seen (x INT)")
-            client.delete_store(store.id)
-            fake.reset()
-        assert setup.query("SELECT x FROM seen", [])["rows"] == [{"x": 7}]
-    finally:
-        setup.close()
+    with _database_of_the_test(url) as dbname:
+        own = urllib.parse.urlsplit(url)._replace(path=f"/{dbname}").geturl()
+        with _server(own) as setup:
+            setup.execute("CREATE TABLE seen (x INT)")
+            setup.execute("INSERT INTO seen VALUES (7)")
+            fake = FakeServer(connect_configs=True, postgres_url=url)
+            with fake.client() as client:
+                store = client.create_store(
+                    name="own",
+                    kind="postgres",
+                    config={"host": "127.0.0.1", "user": "postgres", "dbname": dbname},
+                )
+                assert client.query_store(store.id, sql="SELECT x FROM seen").scalar() == 7
+                # A config naming no server still gets a database of the fake's own.
+                plain = client.create_store(name="plain", kind="postgres", config={})
+                client.execute_store(plain.id, sql="CREATE TABLE seen (x INT)")
+                client.delete_store(store.id)
+                fake.reset()
+            assert setup.execute("SELECT x FROM seen").fetchall() == [(7,)]
 
 
 def test_connect_configs_with_a_bad_config_is_a_400_naming_it() -> None:
@@ -140,25 +200,21 @@ def test_connect_configs_with_a_bad_config_is_a_400_naming_it() -> None:
 
 def test_connect_configs_mysql_store_uses_the_named_database() -> None:
     url = url_or_skip(MYSQL_URL_VAR)
-    owner = MysqlHost(url)
-    setup = MysqlEngine(owner)
-    try:
-        setup.execute("CREATE TABLE seen (x INT)", [])
-        (dbname,) = owner.owned
-        options = owner.options
+    parts = urllib.parse.urlsplit(url)
+    with _database_of_the_test(url) as dbname, _server(url) as setup:
+        setup.execute(f"CREATE TABLE {dbname}.seen (x INT)")
         fake = FakeServer(connect_configs=True)
         with fake.client() as client:
             store = client.create_store(
                 name="own",
                 kind="mysql",
-                config={"host": options["host"], "port": options["port"],
-                        "user": options["user"], "dbname": dbname},
+                config={"host": parts.hostname, "port": parts.port or 3306,
+                        "user": unquote(parts.username or ""), "dbname": dbname},
             )  # fmt: skip
             client.execute_store(store.id, sql="INSERT INTO seen VALUES (?)", params=[3])
             fake.reset()
-        assert setup.query("SELECT x FROM seen", [])["rows"] == [{"x": 3}]
-    finally:
-        setup.close()
+        setup.execute(f"SELECT x FROM {dbname}.seen")
+        assert setup.fetchall() == ((3,),)
 
 
 @pytest.mark.parametrize("kind", ["postgres", "mysql", "redis"])

