@@ -10,6 +10,7 @@ from __future__ import annotations
 import hmac
 import itertools
 import json
+import time
 import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -21,9 +22,6 @@ import pytest
 from fake_helpers import create, err, ok, open_front_end
 
 from durable_stores_client.fake import FakeServer
-from durable_stores_client.fake import _handler as fake_handler
-from durable_stores_client.fake import _ids as fake_ids
-from durable_stores_client.fake._engines.redis import reply_to_json as redis_to_json
 
 T0 = datetime(2026, 2, 16, 10, 0, tzinfo=timezone.utc)
 LIMIT = 16 * 1024 * 1024
@@ -155,14 +153,24 @@ def _check_uuid7(text: str) -> uuid.UUID:
     return value
 
 
+def _store_ids(count: int) -> list[str]:
+    """The ids of ``count`` stores created one after the other on a fresh fake.
+
+    Its records' timestamps come from a clock of their own, so only the ids read the
+    time (``time.time_ns``, which the tests set).
+    """
+    fake = FakeServer(clock=lambda: datetime(2026, 2, 16, tzinfo=timezone.utc))
+    with fake.client() as client:
+        return [client.create_store(name=f"s{n}", kind="redis").id for n in range(count)]
+
+
 def test_ids_are_uuid7_and_monotonic_within_one_millisecond(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     now_ns = 1_771_236_000_123_456_789
-    monkeypatch.setattr(fake_ids.time, "time_ns", lambda: now_ns)
-    generate = fake_ids.UUID7Generator()
-    # More ids than the 12-bit sequence holds in one millisecond.
-    ids = [generate() for _ in range(5000)]
+    monkeypatch.setattr(time, "time_ns", lambda: now_ns)  # the clock stands still
+    # More stores than the 12-bit sequence holds in one millisecond.
+    ids = _store_ids(5000)
     values = [_check_uuid7(i) for i in ids]
     assert ids == sorted(ids)  # text order is creation order
     assert len(set(ids)) == len(ids)
@@ -173,10 +181,10 @@ def test_ids_are_uuid7_and_monotonic_within_one_millisecond(
 
 
 def test_ids_stay_monotonic_when_the_clock_steps_back(monkeypatch: pytest.MonkeyPatch) -> None:
-    times = iter([2_000_000_000_000_000_000, 1_999_999_999_000_000_000, 2_000_000_000_000_000_000])
-    monkeypatch.setattr(fake_ids.time, "time_ns", lambda: next(times))
-    generate = fake_ids.UUID7Generator()
-    first, second, third = generate(), generate(), generate()
+    steps = [2_000_000_000_000_000_000, 1_999_999_999_000_000_000, 2_000_000_000_000_000_000]
+    times = iter(steps)
+    monkeypatch.setattr(time, "time_ns", lambda: next(times, steps[-1]))
+    first, second, third = _store_ids(3)
     assert first < second < third
     for text in (first, second, third):
         _check_uuid7(text)
@@ -200,7 +208,7 @@ def test_keys_are_compared_with_hmac_compare_digest(monkeypatch: pytest.MonkeyPa
         seen.append((a, b))
         return original(a, b)
 
-    monkeypatch.setattr(fake_handler.hmac, "compare_digest", compare)
+    monkeypatch.setattr(hmac, "compare_digest", compare)
     fake = FakeServer(api_key="right-key-123")
     with httpx.Client(base_url="http://f", transport=fake.transport()) as http:
         err(
@@ -301,27 +309,6 @@ def test_last_insert_rowid_is_0_when_nothing_was_inserted(http: httpx.Client) ->
     }
 
 
-def test_a_failing_rowid_reset_never_fails_the_call(
-    fake: FakeServer, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from durable_stores_client.fake._engines import sqlite as sqlite_engine
-
-    broken_reset = ("SAVEPOINT durable_stores_fake_rowid", "SELECT * FROM no_such_table")
-    monkeypatch.setattr(sqlite_engine, "_RESET_ROWID", broken_reset)
-    with httpx.Client(base_url="http://f", transport=fake.transport()) as http:
-        sid = create(http)
-        path = f"/stores/{sid}/execute"
-        ok(http.post(path, json={"sql": "CREATE TABLE t (k PRIMARY KEY)"}))
-        ok(http.post(path, json={"sql": "INSERT INTO t VALUES ('a')"}))
-        upsert = {"sql": "INSERT INTO t VALUES ('b') ON CONFLICT(k) DO NOTHING"}
-        assert ok(http.post(path, json=upsert)) == {"rows_affected": 1, "last_insert_rowid": 2}
-        err(http.post(path, json={"sql": "INSERT INTO missing VALUES (1)"}), 400)
-        # No transaction was left open by the failed reset: later calls still commit.
-        ok(http.post(path, json={"sql": "INSERT INTO t VALUES ('c')"}))
-        count = {"sql": "SELECT count(*) AS n FROM t"}
-        assert ok(http.post(f"/stores/{sid}/query", json=count))["rows"] == [{"n": 3}]
-
-
 @pytest.mark.parametrize(
     ("body", "message"),
     [
@@ -386,17 +373,6 @@ def test_command_elements_must_be_strings_and_nothing_runs(
         assert ok(http.post(f"/stores/{sid}/command", json={"command": ["DBSIZE"]})) == {
             "result": 0
         }
-
-
-def test_redis_resp3_replies_map_as_the_contract_says() -> None:
-    # map to object, double to number, boolean to bool (RESP3 only: a RESP2 connection
-    # never returns them, so the contract suite cannot reach them over the wire).
-    reply = {b"field": [1.5, True, None, b"\xff", {b"x", b"y"}], 7: b"OK"}
-    mapped = redis_to_json(reply)
-    assert mapped["field"][:4] == [1.5, True, None, "/w=="]
-    assert sorted(mapped["field"][4]) == ["x", "y"]
-    assert mapped["7"] == "OK"
-    assert redis_to_json(float("inf")) is None  # no JSON for it: null, never a crash
 
 
 # -- the 16 MiB limit ---------------------------------------------------------------------------

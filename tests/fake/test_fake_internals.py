@@ -2,12 +2,15 @@
 
 Everything else about the fake is tested through `FakeServer` and the clients. These need
 an internal seam: holding an engine call mid-way (no public event says a statement runs),
-an engine's own time limit and switches (no public knob), units checked across many inputs
-(the SQL placeholder scanner), and the idempotency cache's edge a 64 MiB answer limit hides.
+an engine's own time limit (no public knob), units checked across many inputs
+(the SQL placeholder scanner), the idempotency cache's edge a 64 MiB answer limit hides,
+an engine-level failure (the rowid reset), RESP3 replies no RESP2 connection returns, and
+the Redis reply size count checked against its JSON across many replies.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 
 import httpx
@@ -18,12 +21,14 @@ from durable_stores_client import NotFoundError
 from durable_stores_client.fake import FakeServer
 from durable_stores_client.fake._answers import success
 from durable_stores_client.fake._engines import EngineError
+from durable_stores_client.fake._engines import sqlite as sqlite_engine
 from durable_stores_client.fake._engines._placeholders import (
     count_qmarks,
     foreign_placeholder,
     qmark_to_format,
     translate_placeholders,
 )
+from durable_stores_client.fake._engines.redis import reply_json_size, reply_to_json
 from durable_stores_client.fake._engines.sqlite import SqliteEngine
 from durable_stores_client.fake._idempotency import IdempotencyCache, fingerprint
 
@@ -212,3 +217,71 @@ def test_mysql_placeholder_translation() -> None:
     assert count_qmarks("SELECT ?, '?', ? /* ? */") == 2
     assert foreign_placeholder("SELECT x::int, ?, '$1'") is None
     assert foreign_placeholder("SELECT ? + $2") == "$2"
+
+
+def test_a_failing_rowid_reset_never_fails_the_call(
+    fake: FakeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    broken_reset = ("SAVEPOINT durable_stores_fake_rowid", "SELECT * FROM no_such_table")
+    monkeypatch.setattr(sqlite_engine, "_RESET_ROWID", broken_reset)
+    with httpx.Client(base_url="http://f", transport=fake.transport()) as http:
+        sid = create(http)
+        path = f"/stores/{sid}/execute"
+        ok(http.post(path, json={"sql": "CREATE TABLE t (k PRIMARY KEY)"}))
+        ok(http.post(path, json={"sql": "INSERT INTO t VALUES ('a')"}))
+        upsert = {"sql": "INSERT INTO t VALUES ('b') ON CONFLICT(k) DO NOTHING"}
+        assert ok(http.post(path, json=upsert)) == {"rows_affected": 1, "last_insert_rowid": 2}
+        err(http.post(path, json={"sql": "INSERT INTO missing VALUES (1)"}), 400)
+        # No transaction was left open by the failed reset: later calls still commit.
+        ok(http.post(path, json={"sql": "INSERT INTO t VALUES ('c')"}))
+        count = {"sql": "SELECT count(*) AS n FROM t"}
+        assert ok(http.post(f"/stores/{sid}/query", json=count))["rows"] == [{"n": 3}]
+
+
+def test_redis_resp3_replies_map_as_the_contract_says() -> None:
+    # map to object, double to number, boolean to bool (RESP3 only: a RESP2 connection
+    # never returns them, so the contract suite cannot reach them over the wire).
+    reply = {b"field": [1.5, True, None, b"\xff", {b"x", b"y"}], 7: b"OK"}
+    mapped = reply_to_json(reply)
+    assert mapped["field"][:4] == [1.5, True, None, "/w=="]
+    assert sorted(mapped["field"][4]) == ["x", "y"]
+    assert mapped["7"] == "OK"
+    assert reply_to_json(float("inf")) is None  # no JSON for it: null, never a crash
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        None,
+        0,
+        -12345,
+        3.5,
+        float("nan"),
+        True,
+        b"",
+        b"OK",
+        "t\u00e9xt",
+        "\ud800",
+        'quote" and \\ and \n',
+        "é".encode(),
+        b"\xff\xfe",
+        b"\x00\xff" * 1000,
+        bytes(range(256)),
+        [],
+        [b"a", None, 1, [b"b", [b"\xff", 2.5]], []],
+        {b"k": b"v", 1: [b"\xff"], b"\xfe": {}},
+        {b"x", b"y"},
+    ],
+)
+def test_a_redis_reply_is_never_counted_larger_than_its_json(reply: object) -> None:
+    """The count refuses nothing within the limit, and follows base64's length for binary."""
+    body = json.dumps({"result": reply_to_json(reply)}, separators=(",", ":"), ensure_ascii=False)
+    counted = reply_json_size(reply)
+    assert counted <= len(body.encode("utf-8", "surrogatepass")), (counted, body)
+    if isinstance(reply, bytes) and len(reply) > 100:
+        assert counted >= len(body) - len('{"result":}'), (counted, len(body))
+
+
+def test_counting_a_redis_reply_stops_once_over_the_limit() -> None:
+    reply = [b"x" * 10] * 1000
+    assert 100 < reply_json_size(reply, limit=100) < 200

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import resource
 import tracemalloc
 from pathlib import Path
@@ -20,7 +19,6 @@ from fake_helpers import create, err, ok
 
 from durable_stores_client import BadRequestError
 from durable_stores_client.fake import FakeServer
-from durable_stores_client.fake._engines.redis import reply_json_size, reply_to_json
 
 
 def test_a_query_answer_over_the_fake_limit_is_a_400_naming_it(http: httpx.Client) -> None:
@@ -96,44 +94,6 @@ def test_a_command_answer_just_under_the_fake_limit_passes(target: str) -> None:
             assert value == "é" * length
     finally:
         fake.reset()
-
-
-@pytest.mark.parametrize(
-    "reply",
-    [
-        None,
-        0,
-        -12345,
-        3.5,
-        float("nan"),
-        True,
-        b"",
-        b"OK",
-        "t\u00e9xt",
-        "\ud800",
-        'quote" and \\ and \n',
-        "é".encode(),
-        b"\xff\xfe",
-        b"\x00\xff" * 1000,
-        bytes(range(256)),
-        [],
-        [b"a", None, 1, [b"b", [b"\xff", 2.5]], []],
-        {b"k": b"v", 1: [b"\xff"], b"\xfe": {}},
-        {b"x", b"y"},
-    ],
-)
-def test_a_redis_reply_is_never_counted_larger_than_its_json(reply: object) -> None:
-    """The count refuses nothing within the limit, and follows base64's length for binary."""
-    body = json.dumps({"result": reply_to_json(reply)}, separators=(",", ":"), ensure_ascii=False)
-    counted = reply_json_size(reply)
-    assert counted <= len(body.encode("utf-8", "surrogatepass")), (counted, body)
-    if isinstance(reply, bytes) and len(reply) > 100:
-        assert counted >= len(body) - len('{"result":}'), (counted, len(body))
-
-
-def test_counting_a_redis_reply_stops_once_over_the_limit() -> None:
-    reply = [b"x" * 10] * 1000
-    assert 100 < reply_json_size(reply, limit=100) < 200
 
 
 def test_a_store_cannot_open_another_stores_default_file(tmp_path: Path) -> None:

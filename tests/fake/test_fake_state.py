@@ -13,15 +13,16 @@ from process_support import modules_after
 
 from durable_stores_client import BadRequestError, ConflictError, InternalServerError
 from durable_stores_client.fake import FakeServer, RecordedRequest, StoreRecord
-from durable_stores_client.fake._ids import UUID7Generator, format_timestamp
 
 UUID7 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}\+00:00$")
 
 
 def test_default_ids_are_lowercase_uuid7_in_creation_order() -> None:
-    generate = UUID7Generator()
-    ids = [generate() for _ in range(2000)]
+    fake = FakeServer()
+    with fake.client() as client:  # many stores a millisecond: ordered within one too
+        ids = [client.create_store(name=f"s{i}", kind="redis").id for i in range(2000)]
+    assert [record.id for record in fake.stores] == ids  # oldest first
     assert all(UUID7.match(i) for i in ids)
     assert ids == sorted(ids)
     assert len(set(ids)) == len(ids)
@@ -87,12 +88,18 @@ def test_callable_ids_and_other_time_zones() -> None:
     assert fake.stores[0].created_at == "2026-01-01T00:00:00.000000000+00:00"
 
 
-def test_a_naive_clock_is_refused_loudly() -> None:
-    with pytest.raises(ValueError, match="aware"):
-        format_timestamp(datetime(2026, 1, 1))
+def test_a_naive_clock_is_refused_loudly(caplog: pytest.LogCaptureFixture) -> None:
     fake = FakeServer(clock=lambda: datetime(2026, 1, 1))
-    with fake.client(max_retries=0) as client, pytest.raises(InternalServerError):
+    with fake.client(max_retries=0) as client, pytest.raises(InternalServerError) as caught:
         client.create_store(name="s", kind="sqlite")
+    assert caught.value.message == "internal error in fake server: ValueError"
+    # The traceback, logged for the test's author, says what to do.
+    (logged,) = [r for r in caplog.records if r.name == "durable_stores_client.fake"]
+    assert logged.exc_info is not None
+    assert str(logged.exc_info[1]) == (
+        "the FakeServer clock must return an aware datetime, got the naive "
+        "datetime.datetime(2026, 1, 1, 0, 0); use datetime(..., tzinfo=timezone.utc)"
+    )
     assert fake.stores == []
 
 
