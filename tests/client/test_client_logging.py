@@ -10,17 +10,20 @@ from typing import Any
 import httpx
 import pytest
 import respx
-from client_support import STORE_ID, Either, fail, ok
+from client_support import BASE_URL, STORE_ID, Either, fail, ok, record
 
-from durable_stores_client import APITimeoutError, BadRequestError, Client, RateLimitError
-from durable_stores_client import _logging as client_logging
-from durable_stores_client._redaction import (
-    MASK,
-    is_secret_key,
-    redact_headers,
-    redact_json,
-    redact_text,
+from durable_stores_client import (
+    APIConnectionError,
+    APITimeoutError,
+    BadRequestError,
+    Client,
+    RateLimitError,
 )
+from durable_stores_client import _logging as client_logging
+from durable_stores_client.contract import Target
+
+#: How a masked secret reads.
+MASK = "***"
 
 LOGGER = "durable_stores_client"
 
@@ -131,6 +134,13 @@ def test_env_switch_with_an_unknown_value_warns_and_changes_nothing(
     assert logger.level == level
 
 
+def _shown_store(router: respx.MockRouter, config: dict[str, Any]) -> str:
+    """The repr of the store a client reads whose config is ``config``."""
+    router.get(f"/stores/{STORE_ID}").respond(200, json=ok(record(config=config)))
+    with Client(BASE_URL, max_retries=0) as client:
+        return repr(client.get_store(STORE_ID))
+
+
 @pytest.mark.parametrize(
     ("key", "secret"),
     [
@@ -143,30 +153,51 @@ def test_env_switch_with_an_unknown_value_warns_and_changes_nothing(
         ("host", False),
         ("user", False),
         ("pass", False),
-        (3, False),
     ],
 )
-def test_is_secret_key(key: object, secret: bool) -> None:
-    assert is_secret_key(key) is secret
+def test_secret_keys_are_masked_in_a_store_s_repr(
+    router: respx.MockRouter, key: str, secret: bool
+) -> None:
+    shown = _shown_store(router, {key: "v4lue"})
+    assert f"config={{{key!r}: {MASK if secret else 'v4lue'!r}}}" in shown
 
 
-def test_redact_json_masks_at_any_depth_without_changing_the_input() -> None:
-    data = {"a": [{"password": "x", "b": ({"token": 1},)}], "host": "h"}
-    assert redact_json(data) == {"a": [{"password": MASK, "b": [{"token": MASK}]}], "host": "h"}
-    assert data["a"][0]["password"] == "x"  # type: ignore[index]
+def test_a_key_that_is_not_text_is_not_a_secret() -> None:
+    target = Target("http://x", store_config={"redis": {3: "v4lue", "password": "pw"}})
+    assert target.secret_values() == ("pw",)
 
 
-def test_redact_headers() -> None:
-    headers = httpx.Headers({"Authorization": "Bearer k", "X-Api-Key": "k2", "X-Trace": "t"})
-    assert redact_headers(headers.items()) == {
-        "authorization": MASK,
-        "x-api-key": MASK,
-        "x-trace": "t",
-    }
-    assert redact_headers({"X-Auth-Token": "t", "Accept": "a"}) == {
-        "X-Auth-Token": MASK,
-        "Accept": "a",
-    }
+def test_configs_are_masked_at_any_depth_without_changing_the_store(
+    router: respx.MockRouter,
+) -> None:
+    config = {"a": [{"password": "x", "b": [{"token": 1}]}], "host": "h"}
+    shown = _shown_store(router, config)
+    masked = {"a": [{"password": MASK, "b": [{"token": MASK}]}], "host": "h"}
+    assert f"config={masked!r}" in shown
+    assert config == {"a": [{"password": "x", "b": [{"token": 1}]}], "host": "h"}
+
+
+def test_an_error_keeps_its_request_with_credential_headers_masked(
+    router: respx.MockRouter,
+) -> None:
+    router.get("/stores").mock(side_effect=httpx.ConnectError("refused"))
+    extra = {"X-Api-Key": "k2", "X-Auth-Token": "t", "X-Trace": "t"}
+    client = Client(BASE_URL, api_key="key-123456", headers=extra, max_retries=0)
+    with client, pytest.raises(APIConnectionError) as caught:
+        client.list_stores()
+    request = caught.value.request
+    assert request is not None
+    shown = [request.headers[name] for name in ("authorization", *extra)]
+    assert shown == [MASK, MASK, MASK, "t"]
+
+
+def _error_message(router: respx.MockRouter, text: str, api_key: str | None = None) -> str:
+    """The message of the error a client raises for a 400 whose envelope says ``text``."""
+    router.get("/stores").respond(400, json=fail(text))
+    client = Client(BASE_URL, api_key=api_key, max_retries=0)
+    with client, pytest.raises(BadRequestError) as caught:
+        client.list_stores()
+    return caught.value.message
 
 
 @pytest.mark.parametrize(
@@ -183,13 +214,16 @@ def test_redact_headers() -> None:
         ("no secrets here", "no secrets here"),
     ],
 )
-def test_redact_text(text: str, expected: str) -> None:
-    assert redact_text(text) == expected
+def test_an_error_message_is_masked(router: respx.MockRouter, text: str, expected: str) -> None:
+    assert _error_message(router, text) == expected
 
 
-def test_redact_text_masks_given_literals_but_not_tiny_ones() -> None:
-    assert redact_text("key sk-123456 twice sk-123456", ["sk-123456"]) == "key *** twice ***"
-    assert redact_text("kind k", ["k", None, ""]) == "kind k"
+def test_an_error_message_masks_the_api_key_but_not_a_tiny_one(
+    router: respx.MockRouter,
+) -> None:
+    message = _error_message(router, "key sk-123456 twice sk-123456", api_key="sk-123456")
+    assert message == "key *** twice ***"
+    assert _error_message(router, "kind k", api_key="k") == "kind k"
 
 
 async def test_give_up_on_a_long_retry_after_and_ambiguous_delete_are_logged(

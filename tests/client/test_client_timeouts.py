@@ -20,7 +20,6 @@ from client_support import STORE_ID, STORE_RECORD, Either, ok
 from loopback_server import LoopbackServer, content_length, read_body, read_head
 
 from durable_stores_client import APITimeoutError, AsyncClient, Client
-from durable_stores_client._config import attempt_limit
 
 pytestmark = pytest.mark.slow  # real waits: trickled answers and timeouts
 
@@ -105,13 +104,16 @@ async def test_a_trickled_answer_outlives_the_time_limit_of_an_attempt(
 
 
 @pytest.mark.parametrize("trickle_what", ["body", "head"])
+@pytest.mark.parametrize(
+    "timeout",
+    [httpx.Timeout(LIMIT, read=None), httpx.Timeout(None)],  # an unlimited phase: no overall limit
+)
 async def test_without_an_overall_limit_the_trickled_answer_arrives(
-    make_api: Any, trickle: Any, trickle_what: str
+    make_api: Any, trickle: Any, trickle_what: str, timeout: httpx.Timeout
 ) -> None:
     # What the tests above rely on: the answer is complete and valid when waited for;
     # no single network operation waits longer than LIMIT for its next byte.
     server = trickle(ok([]), trickle_what)
-    timeout = httpx.Timeout(LIMIT, read=None)  # one unlimited phase: no overall limit
     api: Either = make_api(base_url=server.url, timeout=timeout, max_retries=0)
     assert await api.list_stores() == []
 
@@ -139,21 +141,29 @@ async def test_a_write_over_the_time_limit_is_never_retried(
     assert waits == []
 
 
+#: Phase limits shorter than LIMIT, yet far longer than the INTERVAL between two bytes.
+SHORTER = 2 * LIMIT / 3
+
+
 @pytest.mark.parametrize(
-    ("timeout", "limit"),
+    "timeout",
     [
-        (httpx.Timeout(0.5), 0.5),
-        (httpx.Timeout(30.0, connect=5.0), 30.0),
-        (httpx.Timeout(10.0, connect=60.0), 60.0),
-        (httpx.Timeout(connect=1.0, read=20.0, write=3.0, pool=2.0), 20.0),
-        (httpx.Timeout(30.0, read=None), None),
-        (httpx.Timeout(None), None),
+        httpx.Timeout(LIMIT),
+        httpx.Timeout(SHORTER, read=LIMIT),
+        httpx.Timeout(SHORTER, connect=LIMIT),
+        httpx.Timeout(connect=SHORTER, read=SHORTER, write=LIMIT, pool=SHORTER),
     ],
 )
-def test_the_attempt_limit_is_the_largest_phase_limit(
-    timeout: httpx.Timeout, limit: float | None
+async def test_the_attempt_limit_is_the_largest_phase_limit(
+    make_api: Any, trickle: Any, timeout: httpx.Timeout
 ) -> None:
-    assert attempt_limit(timeout) == limit
+    server = trickle(ok([]))
+    api: Either = make_api(base_url=server.url, timeout=timeout, max_retries=0)
+    with pytest.raises(APITimeoutError) as info:
+        await api.list_stores()
+    assert f"no complete answer within {LIMIT:g} s, the time limit of one attempt" in str(
+        info.value
+    )
 
 
 def test_every_client_keeps_its_timeout(

@@ -29,6 +29,7 @@ import sys
 import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -49,6 +50,8 @@ from durable_stores_client import (
     DurableStoresError,
     NotFoundError,
     RetryPolicy,
+    Store,
+    StoreKind,
 )
 from durable_stores_client.fake import FakeServer
 
@@ -521,20 +524,21 @@ def test_key_comparison_is_constant_time(monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 def test_masking_a_value_nested_thousands_deep_neither_crashes_nor_leaks() -> None:
-    """Reprs, the CLI and the fake's request log mask JSON with ``redact_json``: a value nested
-    far deeper than the recursion limit is shown (the deep part elided), secrets masked."""
-    from durable_stores_client._redaction import ELIDED, redact_json
-
+    """Reprs, the CLI and the fake's request log mask JSON one way: a value nested far deeper
+    than the recursion limit is shown (the deep part elided), secrets masked."""
     deep: Any = {"password": SECRET_CONFIG["password"], "note": "bottom"}
     for _ in range(5000):
         deep = {"level": [deep], "api_token": SECRET_VALUES[0]}
-    shown = redact_json(deep)
-    text = repr(shown)
-    assert ELIDED in text
+    moment = datetime(2026, 2, 16, tzinfo=timezone.utc)
+    store = Store("s-1", "deep", StoreKind.SQLITE, None, deep, moment, moment)
+    text = repr(store)
+    assert "..." in text  # elided
     for secret in SECRET_VALUES:
         assert secret not in text
-    shallow = redact_json({"a": [{"password": "x", "b": 1}]})
-    assert shallow == {"a": [{"password": "***", "b": 1}]}, "shallow values are shown in full"
+    shallow = Store("s-2", "flat", StoreKind.SQLITE, None, {"a": [{"password": "x", "b": 1}]},
+                    moment, moment)  # fmt: skip
+    # Shallow values are shown in full.
+    assert "config={'a': [{'password': '***', 'b': 1}]}" in repr(shallow)
 
 
 @pytest.mark.parametrize("levels", [60, 450])
