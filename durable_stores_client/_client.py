@@ -21,7 +21,7 @@ from __future__ import annotations
 import functools
 import logging
 import time
-from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, cast, overload
 
 import anyio
 import httpx
@@ -37,7 +37,14 @@ from ._config import (
     derive_options,
     resolve_options,
 )
-from ._envelope import connection_error, decode, too_large_error, undecodable_body_error
+from ._envelope import (
+    Answer,
+    as_response,
+    connection_error,
+    decode,
+    too_large_error,
+    undecodable_body_error,
+)
 from ._exceptions import ConflictError, DurableStoresError, NotFoundError, StoreKindConflictError
 from ._handles import AsyncStoreHandle, StoreHandle, handle_target
 from ._logging import logger, setup_from_env
@@ -56,6 +63,7 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Iterator, Mapping
     from types import TracebackType
 
+    from ._aiohttp import Wire
     from ._models import (
         CommandArgument,
         CommandResult,
@@ -108,7 +116,7 @@ class _Attempts(Generic[ResultT]):
         self.log = logger.isEnabledFor(_INFO)
         self.started = time.perf_counter() if self.log else 0.0
 
-    def after_answer(self, response: httpx.Response) -> float | None:
+    def after_answer(self, response: Answer) -> float | None:
         """Return the wait before retrying this answer, or None if it is final."""
         status = response.status_code
         if self.log:
@@ -169,7 +177,7 @@ class _Attempts(Generic[ResultT]):
             failure = undecodable_body_error(response, self.call, error, self.api_key)
             raise failure from error
 
-    def finish(self, response: httpx.Response) -> ResultT:
+    def finish(self, response: Answer) -> ResultT:
         """Turn the final answer into the call's result, or raise its error."""
         call = self.call
         if counts_as_deleted(call.kind, response.status_code, self.ambiguous):
@@ -336,7 +344,7 @@ class _Body:
 
     __slots__ = ("_call", "_chunks", "_limit", "_response", "_size")
 
-    def __init__(self, response: httpx.Response, call: PreparedCall[Any], limit: int) -> None:
+    def __init__(self, response: Answer, call: PreparedCall[Any], limit: int) -> None:
         self._response = response
         self._call = call
         self._limit = limit
@@ -348,8 +356,13 @@ class _Body:
         self._size += len(chunk)
         if self._size > self._limit:
             self._chunks.clear()
-            raise too_large_error(self._response, self._call, self._limit)
+            raise too_large_error(as_response(self._response), self._call, self._limit)
         self._chunks.append(chunk)
+
+    def content(self) -> bytes:
+        """The whole body read."""
+        chunks = self._chunks
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
     def finish(self) -> httpx.Response:
         """Make the whole body the response's content (what ``read()`` would do) and return it.
@@ -358,9 +371,8 @@ class _Body:
         response (a reference cycle), which would keep the body in memory after the call
         returns, until the garbage collector runs.
         """
-        chunks = self._chunks
-        response = self._response
-        response._content = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        response = as_response(self._response)
+        response._content = self.content()
         response.stream = _READ_STREAM
         return response
 
@@ -448,6 +460,8 @@ class _RequestBuilder:
         "_pool_headers",
         "_pool_timeout",
         "_raw",
+        "_wire",
+        "_wire_headers",
     )
 
     def __init__(
@@ -458,10 +472,16 @@ class _RequestBuilder:
         owned: bool,
         pool_headers: dict[str, str] | None,
         pool_timeout: httpx.Timeout | None,
+        wire: bool = False,
     ) -> None:
         self._http_headers = pool_defaults
         self._options = options
         self._direct = owned
+        #: Whether the pool is aiohttp's, which sends a :class:`._aiohttp.Wire` directly.
+        self._wire = wire
+        #: The fixed headers as httpx hands them to aiohttp (``Host`` first, names in
+        #: lower case), made on the first call.
+        self._wire_headers: dict[str, str] | None = None
         self._pool_headers = pool_headers
         self._pool_timeout = pool_timeout
         ours = {name.lower() for name in options.base_headers}
@@ -490,22 +510,39 @@ class _RequestBuilder:
             owned=self._direct,
             pool_headers=self._pool_headers,
             pool_timeout=self._pool_timeout,
+            wire=self._wire,
         )
+
+    def _fixed_raw(self, url: httpx.URL) -> list[tuple[bytes, bytes]] | None:
+        """The fixed headers encoded (made once), or None when httpx must build the request."""
+        raw = self._raw
+        if raw is None and not self._own_framing:
+            raw = self._raw = [(b"Host", url.netloc), *httpx.Headers(self._headers).raw]
+        return raw
+
+    @overload
+    def build(self, call: PreparedCall[Any], http: httpx.Client) -> httpx.Request: ...
+
+    @overload
+    def build(self, call: PreparedCall[Any], http: httpx.AsyncClient) -> httpx.Request | Wire: ...
 
     def build(
         self, call: PreparedCall[Any], http: httpx.Client | httpx.AsyncClient
-    ) -> httpx.Request:
-        """The request for ``call`` on ``http`` (built once, re-sent as it is on retries)."""
+    ) -> httpx.Request | Wire:
+        """The request for ``call`` on ``http`` (built once, re-sent as it is on retries).
+
+        On the aiohttp pool of our own, a :class:`._aiohttp.Wire`: sent without an
+        ``httpx.Request``.
+        """
         options = self._options
         url = _url(options.base_url + call.path)
         has_body = call.body is not None
-        if self._direct and not http.cookies:
-            if has_body or call.method not in _BODY_METHODS:
-                raw = self._raw
-                if raw is None and not self._own_framing:
-                    raw = self._raw = [(b"Host", url.netloc), *httpx.Headers(self._headers).raw]
-                if raw is not None:
-                    return _build_raw(call.method, url, raw, call.body, self._extensions)
+        if self._direct and not http.cookies and (has_body or call.method not in _BODY_METHODS):
+            raw = self._fixed_raw(url)
+            if raw is not None:
+                if self._wire and (transport := _direct.route(http)) is not None:
+                    return self._build_wire(transport, call, str(url), raw)
+                return _build_raw(call.method, url, raw, call.body, self._extensions)
             return httpx.Request(
                 call.method,
                 url,
@@ -524,6 +561,35 @@ class _RequestBuilder:
             ),
             timeout=_USE_POOL_TIMEOUT if timeout is self._pool_timeout else timeout,
         )
+
+    def _build_wire(
+        self, transport: Any, call: PreparedCall[Any], url: str, raw: list[tuple[bytes, bytes]]
+    ) -> Wire:
+        """The aiohttp pool's request: the headers :func:`_build_raw` builds, as aiohttp gets them.
+
+        Through httpx, aiohttp reads an ``httpx.Request``'s headers back as text, names
+        in lower case; these are the same, made without it.
+        """
+        headers = self._wire_headers
+        if headers is None:
+            headers = self._wire_headers = dict(httpx.Headers(raw).items())
+        body = call.body
+        if body is not None:
+            headers = {
+                **headers,
+                "content-type": "application/json",
+                "idempotency-key": _requests.idempotency_key(),
+                "content-length": str(len(body)),
+            }
+        wire: Wire = transport.wire(
+            call.method,
+            url,
+            headers,
+            body=body,
+            timeout=self._extensions["timeout"],
+            limit=self._options.attempt_limit,
+        )
+        return wire
 
 
 def _find_store(operation: str, stores: list[Store], name: str, kind: str) -> Store | None:
@@ -655,6 +721,7 @@ class _BaseClient(Generic[HttpxClient, HttpxTransport]):
             owned=owned,
             pool_headers=options.base_headers if owned else None,
             pool_timeout=options.timeout if owned else None,
+            wire=http_backend == "aiohttp",
         )
 
     @property
@@ -1228,9 +1295,11 @@ class AsyncClient(_BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport]):
             pool.current(call)
 
     async def _exchange(
-        self, http: httpx.AsyncClient, request: httpx.Request, attempts: _Attempts[Any]
-    ) -> httpx.Response:
+        self, http: httpx.AsyncClient, request: httpx.Request | Wire, attempts: _Attempts[Any]
+    ) -> Answer:
         """One attempt: send, and read the whole answer, cancelled at the attempt's time limit."""
+        if not isinstance(request, httpx.Request):  # the aiohttp pool's own (._aiohttp.Wire)
+            return await self._exchange_wire(http, request, attempts)
         limit = attempts.limit
         if limit is None:
             return await self._send_and_read(http, request, attempts)
@@ -1242,26 +1311,46 @@ class AsyncClient(_BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport]):
         self, http: httpx.AsyncClient, request: httpx.Request, attempts: _Attempts[Any]
     ) -> httpx.Response:
         transport = _direct.route(http)
-        raw: Any = None  # aiohttp's answer, when its body is read from it directly
         if transport is None:
             response = await http.send(request, stream=True)
-        elif (open_raw := getattr(transport, "open_raw", None)) is not None:  # ._aiohttp's
-            response, raw = await _direct.open_raw(http, open_raw, request)
         else:
             response = await _direct.send_async(http, transport, request)
+        return await self._read(response, attempts)
+
+    async def _exchange_wire(
+        self, http: httpx.AsyncClient, wire: Wire, attempts: _Attempts[Any]
+    ) -> Answer:
+        """One attempt on aiohttp's pool, without httpx's request and response objects.
+
+        aiohttp itself ends the attempt at its time limit (its total timeout, which
+        :mod:`._aiohttp` raises as the same ``httpx.ReadTimeout``), and the body is read
+        straight from its stream, unless it has a ``Content-Encoding``: then it is read
+        through httpx's decoders, like any other answer.
+        """
+        head = await wire.open()
+        _direct.received_head(http, head)
+        if head.encoded:
+            return await self._read(head.streaming(), attempts)
+        from . import _aiohttp  # noqa: PLC0415 - optional extra, imported by now
+
+        body = _Body(head, attempts.call, attempts.options.max_response_bytes)
+        try:
+            await _aiohttp.read_raw(head, body.add)
+        except BaseException:
+            head.close()
+            raise
+        head.content = body.content()
+        return head
+
+    async def _read(self, response: httpx.Response, attempts: _Attempts[Any]) -> httpx.Response:
+        """Read an answer's whole body (decoded, up to ``max_response_bytes``)."""
         if _is_encoded(response):
             stream = cast("httpx.AsyncByteStream", response.stream)  # an async transport's
             response.stream = _PiecesStream(stream)
-            raw = None
         body = _Body(response, attempts.call, attempts.options.max_response_bytes)
         try:
-            if raw is not None:
-                from ._aiohttp import read_raw  # noqa: PLC0415 - optional extra, imported by now
-
-                await read_raw(raw, response, body.add)
-            else:
-                async for chunk in response.aiter_bytes():
-                    body.add(chunk)
+            async for chunk in response.aiter_bytes():
+                body.add(chunk)
         except BaseException as error:
             await response.aclose()
             attempts.check_body_error(error, response)

@@ -29,14 +29,14 @@ from typing import TYPE_CHECKING, Any, cast
 import httpx
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
+    from ._aiohttp import Head
 
 try:  # httpx's own bound streams: they time the answer exactly as send does
     from httpx._client import BoundAsyncStream, BoundSyncStream
 except ImportError:  # pragma: no cover - a future httpx: always go through send
     BoundAsyncStream = BoundSyncStream = None  # type: ignore[assignment,misc]
 
-__all__ = ["open_raw", "route", "send", "send_async"]
+__all__ = ["received_head", "route", "send", "send_async"]
 
 _httpx_logger = logging.getLogger("httpx")
 _INFO = logging.INFO
@@ -93,19 +93,23 @@ async def send_async(
     return response
 
 
-async def open_raw(
-    http: httpx.AsyncClient,
-    open_raw: Callable[[httpx.Request], Awaitable[tuple[httpx.Response, Any]]],
-    request: httpx.Request,
-) -> tuple[httpx.Response, Any]:
-    """:func:`send_async` for a transport whose answer's body is read from its own stream.
+def received_head(http: httpx.AsyncClient, head: Head) -> None:
+    """What :func:`send_async` does with an answer, for one read without an ``httpx.Response``.
 
-    ``open_raw`` (the aiohttp pool's, :mod:`._aiohttp`) sends the request and returns the
-    answer's head and the stream its body is read from; errors carry their request.
+    ``head`` is the aiohttp pool's answer to a :class:`._aiohttp.Wire`: a ``Set-Cookie``
+    goes into the pool's cookie jar, and httpx's log line is written as ``send`` writes it.
     """
-    response, raw = await open_raw(request)
-    _received(http, request, response)
-    return response, raw
+    if "set-cookie" in head.headers:
+        http.cookies.extract_cookies(head.response())
+    if _httpx_logger.isEnabledFor(_INFO):
+        _httpx_logger.info(
+            'HTTP Request: %s %s "%s %d %s"',
+            head.method,
+            head.url,
+            "HTTP/1.1",
+            head.status_code,
+            head.reason,
+        )
 
 
 def _received(

@@ -13,7 +13,7 @@ naming the status, the content type and a short, secret-masked excerpt.
 from __future__ import annotations
 
 import contextlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 
@@ -30,9 +30,14 @@ from ._json import loads
 from ._redaction import redact_body, redact_exception_chain, redact_headers, redact_text
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from ._requests import PreparedCall, ResultT
 
 __all__ = [
+    "Answer",
+    "BareAnswer",
+    "as_response",
     "connection_error",
     "decode",
     "masked_request",
@@ -47,11 +52,44 @@ EXCERPT_CHARS = 200
 DUPLICATE_NAME_MESSAGE = "failed to create durable store metadata"
 
 
-def decode(response: httpx.Response, call: PreparedCall[ResultT], api_key: str | None) -> ResultT:
+class BareAnswer(Protocol):
+    """An answer read without an :class:`httpx.Response` (the aiohttp pool's direct path).
+
+    What decoding a success and the retry decisions read; :meth:`response` makes the
+    :class:`httpx.Response` an error carries, only when one is raised.
+    """
+
+    @property
+    def status_code(self) -> int:
+        """The status."""
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        """The headers, looked up case-insensitively."""
+
+    @property
+    def content(self) -> bytes:
+        """The whole body (empty until it is read)."""
+
+    def response(self) -> httpx.Response:
+        """The same answer as an :class:`httpx.Response` with its request."""
+
+
+#: An answer as the clients' loops pass it on.
+Answer = httpx.Response | BareAnswer
+
+
+def as_response(answer: Answer) -> httpx.Response:
+    """``answer`` as the :class:`httpx.Response` an error keeps."""
+    return answer if isinstance(answer, httpx.Response) else answer.response()
+
+
+def decode(response: Answer, call: PreparedCall[ResultT], api_key: str | None) -> ResultT:
     """Return the structured result of an answer, or raise the matching error.
 
     Args:
-        response: The final answer (its body already read).
+        response: The final answer (its body already read): an :class:`httpx.Response`,
+            or a :class:`BareAnswer` (made one only for an error).
         call: The call it answers.
         api_key: The client's key, masked wherever it would appear in text.
 
@@ -73,7 +111,7 @@ def decode(response: httpx.Response, call: PreparedCall[ResultT], api_key: str |
     except RecursionError:  # nested deeper than the interpreter's recursion limit
         failure = "the body is JSON nested too deeply to decode"
     if failure is not None:
-        raise protocol_error(response, call, failure, api_key)
+        raise protocol_error(as_response(response), call, failure, api_key)
     status = response.status_code
     if type(body) is dict:
         success = body.get("success")
@@ -84,15 +122,19 @@ def decode(response: httpx.Response, call: PreparedCall[ResultT], api_key: str |
                 failure = f"its data does not fit the {call.operation} result: {exc}"
             except RecursionError:  # opaque JSON (a config, a row) nested absurdly deep
                 failure = f"its data is nested too deeply to decode as the {call.operation} result"
-            raise protocol_error(response, call, redact_text(failure, (api_key,)), api_key)
+            raise protocol_error(
+                as_response(response), call, redact_text(failure, (api_key,)), api_key
+            )
         if success is False:
             error = body.get("error")
             if 200 <= status < 300:
                 reason = "the envelope says success: false on a 2xx status"
-                raise protocol_error(response, call, reason, api_key)
+                raise protocol_error(as_response(response), call, reason, api_key)
             if isinstance(error, str):
-                raise api_error(response, call, error, api_key)
-    raise protocol_error(response, call, "the body is not the success/error envelope", api_key)
+                raise api_error(as_response(response), call, error, api_key)
+    raise protocol_error(
+        as_response(response), call, "the body is not the success/error envelope", api_key
+    )
 
 
 def api_error(

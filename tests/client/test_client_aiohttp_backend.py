@@ -11,6 +11,7 @@ import asyncio
 import gzip
 import re
 import socket
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -373,3 +374,52 @@ async def test_a_malformed_answer_is_a_connection_error(paths: Paths, path: str)
     error, server = await _failure(paths, path, _malformed, 0, "query_store")
     assert type(error) is APIConnectionError
     assert (error.operation, len(server.heads)) == ("query_store", 1)
+
+
+def _trickled(what: str) -> Any:
+    """An answer sending ``what`` ("head", "body" or "gzip body") a byte every 10 ms."""
+
+    def answer(connection: socket.socket, head: bytes, read_body: Any) -> None:
+        read_body()
+        body = ENVELOPE.ljust(200)
+        encoding = b""
+        if what == "gzip body":
+            body = gzip.compress(body)
+            encoding = b"content-encoding: gzip\r\n"
+        head_out = (
+            b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n%s"
+            b"content-length: %d\r\n\r\n" % (encoding, len(body))
+        )
+        slow = head_out if what == "head" else body
+        if what != "head":
+            connection.sendall(head_out)
+        for index in range(len(slow)):
+            connection.sendall(slow[index : index + 1])
+            time.sleep(0.01)
+        if what == "head":
+            connection.sendall(body)
+
+    return answer
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("what", ["head", "body", "gzip body"])
+async def test_a_trickled_answer_outlives_the_attempt_time_limit(paths: Paths, what: str) -> None:
+    # No single read waits long, so only the attempt's own limit (aiohttp's total) ends it.
+    server = HostileServer(_trickled(what))
+    try:
+        async with AsyncClient(
+            server.url, http_backend="aiohttp", timeout=0.3, max_retries=1
+        ) as client:
+            with pytest.raises(APITimeoutError) as caught:
+                await client.query_store(STORE_ID, "SELECT 1")
+    finally:
+        server.close()
+    error = caught.value
+    assert "no complete answer within 0.3 s, the time limit of one attempt" in str(error)
+    assert "after 2 attempts" in str(error)
+    assert type(error.__cause__) is httpx.ReadTimeout
+    assert error.request is not None
+    assert error.request.method == "POST"
+    assert len(server.heads) == 2
+    assert paths.raw == (2 if what == "body" else 0)
