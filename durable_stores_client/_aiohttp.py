@@ -31,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime
+import functools
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -131,115 +132,6 @@ def _check_asyncio() -> None:
             "call runs under another async library (trio?); leave out http_backend to "
             "use the default pool, which runs on both"
         ) from None
-
-
-class _AsyncioOnlyTransport(httpx_aiohttp.AiohttpTransport):
-    """httpx-aiohttp's pool (its session and connector), refusing clearly to run outside asyncio.
-
-    ``httpx.AsyncClient.send`` and the client's direct path for an ``httpx.Request``
-    (:func:`._direct.send_async`) call :meth:`handle_async_request`; the client's own
-    requests come as a :class:`Wire` (:meth:`wire`) and skip httpx's objects altogether.
-    Both send with :meth:`_open`, so they send the same request and raise the same errors.
-    """
-
-    _timeouts: tuple[object, float | None, ClientTimeout] | None = None
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        """Send ``request`` on aiohttp's pool (asyncio only)."""
-        started = time.perf_counter()
-        with _mapped_errors(lambda: request):
-            answer = await self._open(
-                request.method,
-                str(request.url),
-                request.headers,
-                data=request.content or None,
-                timeout=request.extensions.get("timeout", {}),
-                server_hostname=request.extensions.get("sni_hostname"),
-            )
-        return _response(answer, request, _Stream(answer, request), started)
-
-    def wire(
-        self,
-        method: str,
-        url: str,
-        headers: dict[str, str],
-        *,
-        body: bytes | None,
-        timeout: dict[str, float | None],
-        limit: float | None,
-    ) -> Wire:
-        """A request sent without an ``httpx.Request`` (see :class:`Wire`)."""
-        return Wire(self, method, url, headers, body=body, timeout=timeout, limit=limit)
-
-    async def _open(
-        self,
-        method: str,
-        url: str,
-        headers: Any,
-        *,
-        data: bytes | None,
-        timeout: dict[str, float | None],
-        limit: float | None = None,
-        server_hostname: str | None = None,
-    ) -> ClientResponse:
-        """Send a request on aiohttp's pool and return its answer's head (asyncio only).
-
-        The arguments to aiohttp are httpx-aiohttp's for a pool without a proxy (ours has
-        none), and the attempt's time ``limit`` as aiohttp's total (it then raises a bare
-        ``TimeoutError``, from here or while the body is read). The caller maps aiohttp's
-        errors (:func:`_mapped_errors`).
-        """
-        _check_asyncio()
-        session = self.client
-        if not isinstance(session, ClientSession):
-            session = self.client = self.get_client()
-        cached = self._timeouts
-        if cached is not None and cached[0] is timeout and cached[1] == limit:
-            client_timeout = cached[2]
-        else:  # the builder passes the same dict on every call: made once
-            read = timeout.get("read")
-            # Kept for speed: aiohttp re-arms a timer on every chunk it receives for a read
-            # limit. When the read limit is the attempt's limit (a plain float timeout, the
-            # default), the total bounds every read as tightly: 6.5% fewer instructions per
-            # query at 50 in flight (639k -> 597k, callgrind, docs/benchmarks.md scenario 8).
-            if limit is not None and read == limit:
-                read = None
-            client_timeout = ClientTimeout(
-                total=limit,
-                sock_connect=timeout.get("connect"),
-                sock_read=read,
-                connect=timeout.get("pool"),
-            )
-            self._timeouts = (timeout, limit, client_timeout)
-        return await session.request(
-            method=method,
-            url=url,
-            headers=headers,
-            data=data,
-            allow_redirects=False,
-            auto_decompress=False,
-            compress=False,
-            timeout=client_timeout,
-            server_hostname=server_hostname,
-        )
-
-
-def _response(
-    answer: ClientResponse, request: httpx.Request, stream: httpx.AsyncByteStream, started: float
-) -> httpx.Response:
-    """aiohttp's answer as an ``httpx.Response`` (as httpx-aiohttp makes it)."""
-    extensions: dict[str, Any] = {"http_version": _HTTP_1_1}
-    if answer.reason:
-        extensions["reason_phrase"] = answer.reason.encode()
-    response = httpx.Response(
-        status_code=answer.status,
-        headers=answer.raw_headers,
-        stream=stream,
-        request=request,
-        extensions=extensions,
-    )
-    response.elapsed = datetime.timedelta(seconds=time.perf_counter() - started)
-    return response
 
 
 # Kept for speed: making an httpx.Request for aiohttp to send (aiohttp reads its headers
@@ -367,6 +259,105 @@ class Head:
     def close(self) -> None:
         """Release the connection (closed unless the body was read to its end)."""
         self._answer.release()
+
+
+class _AsyncioOnlyTransport(httpx_aiohttp.AiohttpTransport):
+    """httpx-aiohttp's pool (its session and connector), refusing clearly to run outside asyncio.
+
+    ``httpx.AsyncClient.send`` and the client's direct path for an ``httpx.Request``
+    (:func:`._direct.send_async`) call :meth:`handle_async_request`; the client's own
+    requests come as a :class:`Wire` (:meth:`wire`) and skip httpx's objects altogether.
+    Both send with :meth:`_open`, so they send the same request and raise the same errors.
+    """
+
+    _timeouts: tuple[object, float | None, ClientTimeout] | None = None
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Send ``request`` on aiohttp's pool (asyncio only)."""
+        started = time.perf_counter()
+        with _mapped_errors(lambda: request):
+            answer = await self._open(
+                request.method,
+                str(request.url),
+                request.headers,
+                data=request.content or None,
+                timeout=request.extensions.get("timeout", {}),
+                server_hostname=request.extensions.get("sni_hostname"),
+            )
+        return _response(answer, request, _Stream(answer, request), started)
+
+    #: ``wire(method, url, headers, body=, timeout=, limit=)``: a :class:`Wire` on this pool.
+    wire = functools.partialmethod(Wire)
+
+    async def _open(
+        self,
+        method: str,
+        url: str,
+        headers: Any,
+        *,
+        data: bytes | None,
+        timeout: dict[str, float | None],
+        limit: float | None = None,
+        server_hostname: str | None = None,
+    ) -> ClientResponse:
+        """Send a request on aiohttp's pool and return its answer's head (asyncio only).
+
+        The arguments to aiohttp are httpx-aiohttp's for a pool without a proxy (ours has
+        none), and the attempt's time ``limit`` as aiohttp's total (it then raises a bare
+        ``TimeoutError``, from here or while the body is read). The caller maps aiohttp's
+        errors (:func:`_mapped_errors`).
+        """
+        _check_asyncio()
+        session = self.client
+        if not isinstance(session, ClientSession):
+            session = self.client = self.get_client()
+        cached = self._timeouts
+        if cached is not None and cached[0] is timeout and cached[1] == limit:
+            client_timeout = cached[2]
+        else:  # the builder passes the same dict on every call: made once
+            read = timeout.get("read")
+            # Kept for speed: aiohttp re-arms a timer on every chunk it receives for a read
+            # limit. When the read limit is the attempt's limit (a plain float timeout, the
+            # default), the total bounds every read as tightly: 6.5% fewer instructions per
+            # query at 50 in flight (639k -> 597k, callgrind, docs/benchmarks.md scenario 8).
+            if limit is not None and read == limit:
+                read = None
+            client_timeout = ClientTimeout(
+                total=limit,
+                sock_connect=timeout.get("connect"),
+                sock_read=read,
+                connect=timeout.get("pool"),
+            )
+            self._timeouts = (timeout, limit, client_timeout)
+        return await session.request(
+            method=method,
+            url=url,
+            headers=headers,
+            data=data,
+            allow_redirects=False,
+            auto_decompress=False,
+            compress=False,
+            timeout=client_timeout,
+            server_hostname=server_hostname,
+        )
+
+
+def _response(
+    answer: ClientResponse, request: httpx.Request, stream: httpx.AsyncByteStream, started: float
+) -> httpx.Response:
+    """aiohttp's answer as an ``httpx.Response`` (as httpx-aiohttp makes it)."""
+    extensions: dict[str, Any] = {"http_version": _HTTP_1_1}
+    if answer.reason:
+        extensions["reason_phrase"] = answer.reason.encode()
+    response = httpx.Response(
+        status_code=answer.status,
+        headers=answer.raw_headers,
+        stream=stream,
+        request=request,
+        extensions=extensions,
+    )
+    response.elapsed = datetime.timedelta(seconds=time.perf_counter() - started)
+    return response
 
 
 async def read_raw(head: Head, add: Callable[[bytes], None]) -> None:
