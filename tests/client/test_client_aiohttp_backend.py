@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import logging
 import re
 import socket
 import time
@@ -27,6 +28,7 @@ from durable_stores_client import (
     APITimeoutError,
     AsyncClient,
     Client,
+    NotFoundError,
     ProtocolError,
     ResponseTooLargeError,
     _direct,
@@ -423,3 +425,49 @@ async def test_a_trickled_answer_outlives_the_attempt_time_limit(paths: Paths, w
     assert error.request.method == "POST"
     assert len(server.heads) == 2
     assert paths.raw == (2 if what == "body" else 0)
+
+
+async def test_cookies_set_by_the_server_are_kept_and_sent_back(paths: Paths) -> None:
+    server = RecordingServer(extra_headers=b"set-cookie: session=abc; Path=/\r\n")
+    try:
+        async with AsyncClient(server.url, http_backend="aiohttp") as client:
+            await client.query_store(STORE_ID, "SELECT 1")
+            assert paths.raw == 1  # the first, as a Wire
+            await client.query_store(STORE_ID, "SELECT 1")
+    finally:
+        server.close()
+    assert paths.raw == 1  # a pool with cookies goes through send, which sends them back
+    assert b"cookie:" not in server.requests[0].lower()
+    assert b"\r\ncookie: session=abc\r\n" in server.requests[1].lower()
+
+
+async def test_an_error_answer_carries_its_request_body_and_elapsed_time(paths: Paths) -> None:
+    server = RecordingServer(status=b"404 Not Found", extra_headers=b"x-request-id: r-1\r\n")
+    try:
+        async with AsyncClient(server.url, api_key="k-1", http_backend="aiohttp") as client:
+            with pytest.raises(NotFoundError) as raised:
+                await client.get_store(STORE_ID)
+    finally:
+        server.close()
+    assert paths.raw == 1
+    error = raised.value
+    assert (error.status_code, error.request_id, error.message) == (404, "r-1", "no")
+    response = error.response
+    assert isinstance(response, httpx.Response)
+    assert response.status_code == 404
+    assert response.content == b'{"success":false,"error":"no"}'
+    assert response.headers["x-request-id"] == "r-1"
+    assert response.request.method == "GET"
+    assert response.request.url == f"{server.url}/stores/{STORE_ID}"
+    assert response.elapsed.total_seconds() > 0
+
+
+async def test_httpx_logs_its_request_line_on_the_wire_path(
+    server: RecordingServer, paths: Paths, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="httpx"):
+        async with AsyncClient(server.url, http_backend="aiohttp") as client:
+            await client.query_store(STORE_ID, "SELECT 1")
+    assert paths.raw == 1
+    lines = [record.getMessage() for record in caplog.records if record.name == "httpx"]
+    assert lines == [f'HTTP Request: POST {server.url}/stores/{STORE_ID}/query "HTTP/1.1 200 OK"']
