@@ -16,6 +16,15 @@ still matter:
   pool with cookies then takes ``send`` again, so they are sent back);
 - httpx's ``HTTP Request: ...`` log line, when the ``httpx`` logger is enabled for INFO.
 
+On httpx's own transport (exactly ``httpx.HTTPTransport`` / ``httpx.AsyncHTTPTransport``,
+as in every pool a client makes without ``transport=``), the transport's own layer is
+skipped too: the client hands the transport's httpcore pool an ``httpcore.Request`` made
+as the transport makes it (:func:`_core_request`), maps httpcore's errors with httpx's own
+``map_httpcore_exceptions`` (on the request and while the body is read) and wraps the
+answer as the transport and ``send`` would (:class:`_CoreStream`: httpx's
+``ResponseStream`` and ``BoundSyncStream`` in one). Without those httpx names (a future
+httpx), the transport is called as before.
+
 Any other pool (yours with hooks or auth, proxies from the environment, ...) goes through
 ``send`` as before. The bytes on the wire are the same either way (tests compare them).
 """
@@ -24,17 +33,25 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING, Any, cast
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 import httpx
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
+
     from ._aiohttp import Head
 
 try:  # httpx's own bound streams: they time the answer exactly as send does
     from httpx._client import BoundAsyncStream, BoundSyncStream
 except ImportError:  # pragma: no cover - a future httpx: always go through send
     BoundAsyncStream = BoundSyncStream = None  # type: ignore[assignment,misc]
+
+try:  # httpx's own mapping of httpcore's errors, for calling httpcore's pool directly
+    from httpx._transports.default import map_httpcore_exceptions
+except ImportError:  # pragma: no cover - a future httpx: call its transport instead
+    map_httpcore_exceptions = None  # type: ignore[assignment]
 
 __all__ = ["received_head", "route", "send", "send_async"]
 
@@ -65,6 +82,8 @@ def send(
     http: httpx.Client, transport: httpx.BaseTransport, request: httpx.Request
 ) -> httpx.Response:
     """What ``http.send(request, stream=True)`` does, for a pool :func:`route` chose."""
+    if type(transport) is _HTTPTransport and map_httpcore_exceptions is not None:
+        return _send_core(http, transport._pool, request)
     started = time.perf_counter()
     try:
         response = transport.handle_request(request)
@@ -81,6 +100,8 @@ async def send_async(
     http: httpx.AsyncClient, transport: httpx.AsyncBaseTransport, request: httpx.Request
 ) -> httpx.Response:
     """What ``await http.send(request, stream=True)`` does, for a pool :func:`route` chose."""
+    if type(transport) is _AsyncHTTPTransport and map_httpcore_exceptions is not None:
+        return await _send_core_async(http, transport._pool, request)
     started = time.perf_counter()
     try:
         response = await transport.handle_async_request(request)
@@ -110,6 +131,175 @@ def received_head(http: httpx.AsyncClient, head: Head) -> None:
             head.status_code,
             head.reason,
         )
+
+
+_HTTPTransport = httpx.HTTPTransport
+_AsyncHTTPTransport = httpx.AsyncHTTPTransport
+
+
+#: The attributes ``httpcore.Request.__init__`` sets: what :func:`_core_request` sets itself.
+_CORE_REQUEST_FIELDS = frozenset({"method", "url", "headers", "stream", "extensions"})
+
+
+class _Core:
+    """httpcore's classes, looked up when the first request goes to a pool (which imported it)."""
+
+    __slots__ = ("request", "unchecked", "url")
+
+    def __init__(self) -> None:
+        import httpcore  # noqa: PLC0415 - imported by the pool already
+
+        self.request = httpcore.Request
+        self.url = httpcore.URL
+        #: Whether a request may skip ``httpcore.Request``'s argument checks: only while its
+        #: ``__init__`` sets exactly :data:`_CORE_REQUEST_FIELDS` (a newer httpcore may not).
+        probe = httpcore.Request("GET", "http://localhost/")
+        self.unchecked = set(vars(probe)) == _CORE_REQUEST_FIELDS
+
+
+_core: _Core | None = None
+
+
+# Kept for speed: httpcore.Request's checks go over every header of a request httpx has
+# already checked (an abstract-class isinstance and two type checks each). Made without
+# them, a small query against the benchmarks' minimal server took 1,188,000 instructions
+# of client CPU instead of 1,232,000 (3.5% fewer; valgrind --tool=callgrind, sync; async at
+# concurrency 1: 2,157,000 instead of 2,208,000).
+def _core_request(request: httpx.Request) -> Any:
+    """The ``httpcore.Request`` httpx's transports make of ``request``."""
+    global _core  # noqa: PLW0603 - looked up once
+    core = _core
+    if core is None:
+        core = _core = _Core()
+    url = request.url
+    core_url = core.url(
+        scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=url.raw_path
+    )
+    extensions = request.extensions
+    if not core.unchecked or "target" in extensions:
+        return core.request(
+            method=request.method,
+            url=core_url,
+            headers=request.headers.raw,
+            content=request.stream,
+            extensions=extensions,
+        )
+    made = object.__new__(core.request)
+    made.method = request.method.encode("ascii")
+    made.url = core_url
+    made.headers = request.headers.raw
+    made.stream = request.stream
+    made.extensions = extensions
+    return made
+
+
+def _raise_mapped(error: Exception, request: httpx.Request | None) -> NoReturn:
+    """Raise ``error`` as httpx's transports raise it: httpcore's errors as httpx's own."""
+    try:
+        with map_httpcore_exceptions():
+            raise error
+    except httpx.RequestError as mapped:
+        if request is not None:
+            mapped.request = request
+        raise
+
+
+class _CoreStream(httpx.SyncByteStream):
+    """An answer's body from httpcore: httpx's ``ResponseStream`` and ``BoundSyncStream`` in one.
+
+    Errors are mapped as httpx maps them; closing sets the response's ``elapsed``.
+    """
+
+    __slots__ = ("_response", "_start", "_stream")
+
+    def __init__(self, stream: Iterable[bytes], start: float) -> None:
+        self._stream = stream
+        self._start = start
+        self._response: httpx.Response | None = None
+
+    def __iter__(self) -> Iterator[bytes]:
+        """Yield the body's chunks, httpcore's errors mapped."""
+        try:
+            for chunk in self._stream:  # noqa: UP028 - as httpx's ResponseStream
+                yield chunk
+        except Exception as error:
+            _raise_mapped(error, None)
+
+    def close(self) -> None:
+        """Set the response's elapsed time and close httpcore's stream (unmapped, as httpx)."""
+        if self._response is not None:
+            self._response.elapsed = timedelta(seconds=time.perf_counter() - self._start)
+        close = getattr(self._stream, "close", None)
+        if close is not None:
+            close()
+
+
+class _AsyncCoreStream(httpx.AsyncByteStream):
+    """:class:`_CoreStream` for ``AsyncClient``."""
+
+    __slots__ = ("_response", "_start", "_stream")
+
+    def __init__(self, stream: AsyncIterable[bytes], start: float) -> None:
+        self._stream = stream
+        self._start = start
+        self._response: httpx.Response | None = None
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        """Yield the body's chunks, httpcore's errors mapped."""
+        try:
+            async for chunk in self._stream:
+                yield chunk
+        except Exception as error:
+            _raise_mapped(error, None)
+
+    async def aclose(self) -> None:
+        """Set the response's elapsed time and close httpcore's stream (unmapped, as httpx)."""
+        if self._response is not None:
+            self._response.elapsed = timedelta(seconds=time.perf_counter() - self._start)
+        aclose = getattr(self._stream, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+
+# Kept for speed: httpx's transport layer (its httpcore.Request, the error-mapping context
+# manager, ResponseStream under BoundSyncStream) skipped for httpcore's pool itself. A
+# small query against the benchmarks' minimal server took 1,232,000 instructions of
+# client CPU instead of 1,265,000 (2.6% fewer; valgrind --tool=callgrind, sync; async at
+# concurrency 1: 2,208,000 instead of 2,247,000). docs/benchmarks.md has both steps.
+def _send_core(http: httpx.Client, pool: Any, request: httpx.Request) -> httpx.Response:
+    """:func:`send` on httpx's own transport: its httpcore pool called directly."""
+    started = time.perf_counter()
+    core = _core_request(request)
+    try:
+        answer = pool.handle_request(core)
+    except Exception as error:
+        _raise_mapped(error, request)
+    stream = _CoreStream(answer.stream, started)
+    response = httpx.Response(
+        answer.status, headers=answer.headers, stream=stream, extensions=answer.extensions
+    )
+    stream._response = response
+    _received(http, request, response)
+    return response
+
+
+async def _send_core_async(
+    http: httpx.AsyncClient, pool: Any, request: httpx.Request
+) -> httpx.Response:
+    """:func:`send_async` on httpx's own transport: its httpcore pool called directly."""
+    started = time.perf_counter()
+    core = _core_request(request)
+    try:
+        answer = await pool.handle_async_request(core)
+    except Exception as error:
+        _raise_mapped(error, request)
+    stream = _AsyncCoreStream(answer.stream, started)
+    response = httpx.Response(
+        answer.status, headers=answer.headers, stream=stream, extensions=answer.extensions
+    )
+    stream._response = response
+    _received(http, request, response)
+    return response
 
 
 def _received(
