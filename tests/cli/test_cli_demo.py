@@ -24,19 +24,24 @@ def test_demo_on_the_embedded_fake(capsys: pytest.CaptureFixture[str]) -> None:
     assert durable_stores(["demo"]) == 0
     out = capsys.readouterr().out
     assert "running against the embedded fake server" in out
-    steps = _steps(out)
-    assert len(steps) >= 15
-    titles = "\n".join(steps)
-    for expected in [
-        "create a SQLite store",
-        "apply the schema",
-        "bound parameters",
-        "create a Redis store",
-        "bump a counter",
-        "a wrong endpoint fails cleanly",
-        "clean up",
-    ]:
-        assert expected in titles
+    titles = [re.sub(r"\s+\d+\.\d ms$", "", step) for step in _steps(out)]
+    assert titles == [
+        "[ 1] create a SQLite store for the agent's memory",
+        "[ 2] apply the schema (2 tables, 1 index)",
+        "[ 3] write a conversation (bound parameters)",
+        "[ 4] remember facts (upsert)",
+        "[ 5] read the conversation back",
+        "[ 6] recall confident facts (WHERE confidence >= ?)",
+        "[ 7] bound parameters keep hostile input as data",
+        "[ 8] a wrong endpoint fails cleanly (Redis command on SQLite)",
+        "[ 9] get or create a Redis store for a cache (by name)",
+        "[10] cache a tool result with a TTL (SET ... EX 300)",
+        "[11] bump a counter (INCR agent:tool_calls, 3 times)",
+        "[12] a wrong endpoint fails cleanly (SQL on Redis)",
+        "[13] list stores",
+        "[14] clean up: delete 'demo-agent-cache'",
+        "[15] clean up: delete 'demo-agent-memory'",
+    ]
     assert "counter went 1 -> 2 -> 3" in out
     assert "BadRequestError 400: redis stores do not support SQL queries" in out
     assert "BadRequestError 400: store kind 'sqlite' does not support the command endpoint" in out

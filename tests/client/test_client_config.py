@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 import respx
+from assertions import exactly
 from client_support import BASE_URL, Either, ok
 from process_support import modules_after
 
@@ -164,8 +165,12 @@ def test_bad_options_raise_clear_errors(
 
 
 def test_http_client_and_transport_together_is_a_type_error() -> None:
-    with httpx.Client() as http, pytest.raises(TypeError, match="not both"):
+    with httpx.Client() as http, pytest.raises(TypeError) as caught:
         Client(http_client=http, transport=httpx.MockTransport(lambda request: httpx.Response(200)))
+    assert str(caught.value) == (
+        "pass either http_client= or transport=, not both "
+        "(give the transport to your httpx client instead)"
+    )
 
 
 async def test_sync_and_async_pieces_do_not_mix() -> None:
@@ -370,11 +375,18 @@ async def test_with_options_shares_the_pool_and_leaves_the_parent_alone(
 
 
 async def test_with_options_validates_like_the_constructor(api: Either) -> None:
-    with pytest.raises(ValueError, match="0 or more"):
+    with pytest.raises(ValueError, match=exactly("max_retries must be 0 or more, got -2")):
         api.client.with_options(max_retries=-2)
-    with pytest.raises(TypeError, match="timeout must be"):
+    with pytest.raises(
+        TypeError,
+        match=exactly(
+            "timeout must be a number of seconds, an httpx.Timeout or None (no timeout); got str"
+        ),
+    ):
         api.client.with_options(timeout="slow")
-    with pytest.raises(TypeError, match="RetryPolicy"):
+    with pytest.raises(
+        TypeError, match=exactly("retry_policy must be a durable_stores_client.RetryPolicy")
+    ):
         api.client.with_options(retry_policy=object())
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from assertions import exactly
 from cli_support import durable_stores
 from contract_support import API_KEY, BASE_URL, fake_server_process
 
@@ -190,11 +191,16 @@ def test_a_retried_write_is_applied_twice_on_the_agentkernel_face(profile: str, 
 
 
 def test_the_profile_and_sandboxes_are_checked() -> None:
-    with pytest.raises(ValueError, match="unknown fake profile 'agentkernal'"):
+    unknown = "unknown fake profile 'agentkernal'; use one of: contract, agentkernel"
+    with pytest.raises(ValueError, match=exactly(unknown)):
         FakeServer(profile="agentkernal")
-    with pytest.raises(TypeError, match="list of sandbox names"):
+    with pytest.raises(
+        TypeError, match=exactly("sandboxes must be a list of sandbox names, got 'build-runner'")
+    ):
         FakeServer(sandboxes="build-runner")
-    with pytest.raises(ValueError, match="non-blank"):
+    with pytest.raises(
+        ValueError, match=exactly("a sandbox name must be a non-blank string, got ' '")
+    ):
         FakeServer(sandboxes=[" "])
     assert FakeServer(profile="agentkernel").profile == "agentkernel"
     assert "profile=agentkernel" in repr(FakeServer(profile="agentkernel"))

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 from itertools import count
 
 import pytest
+from assertions import exactly
 from fake_helpers import ok
 from process_support import modules_after
 
@@ -103,16 +104,27 @@ def test_a_naive_clock_is_refused_loudly(caplog: pytest.LogCaptureFixture) -> No
     assert fake.stores == []
 
 
-@pytest.mark.parametrize("ids", ["abc", 5])
-def test_bad_ids_arguments_are_refused(ids: object) -> None:
-    with pytest.raises(TypeError):
+@pytest.mark.parametrize(
+    ("ids", "message"),
+    [
+        ("abc", "ids must be a callable or an iterable of id strings, not a single string"),
+        (5, "ids must be a zero-argument callable or an iterable of strings, got 5"),
+    ],
+)
+def test_bad_ids_arguments_are_refused(ids: object, message: str) -> None:
+    with pytest.raises(TypeError, match=exactly(message)):
         FakeServer(ids=ids)  # type: ignore[arg-type]
 
 
 def test_bad_constructor_arguments_are_refused() -> None:
-    with pytest.raises(ValueError, match="api_key"):
+    with pytest.raises(ValueError, match=exactly("api_key must be a non-empty string or None")):
         FakeServer(api_key="")
-    with pytest.raises(TypeError, match="clock"):
+    with pytest.raises(
+        TypeError,
+        match=exactly(
+            "clock must be a zero-argument callable returning an aware datetime, got 'now'"
+        ),
+    ):
         FakeServer(clock="now")  # type: ignore[arg-type]
 
 
@@ -166,9 +178,11 @@ def test_recorded_requests_describe_each_call(fake: FakeServer) -> None:
 
 
 def test_client_options_refuse_a_second_transport(fake: FakeServer) -> None:
-    with pytest.raises(TypeError, match="transport"):
+    advice = "cannot be combined with the fake's in-process transport; use fake.transport() "
+    advice += "with your own httpx client instead"
+    with pytest.raises(TypeError, match=exactly(f"transport= {advice}")):
         fake.client(transport=fake.transport())
-    with pytest.raises(TypeError, match="http_client"):
+    with pytest.raises(TypeError, match=exactly(f"http_client= {advice}")):
         fake.async_client(http_client=object())
 
 
@@ -218,7 +232,9 @@ def test_stores_are_copies(fake: FakeServer) -> None:
 
 
 def test_retry_after_must_be_a_header_value(fake: FakeServer) -> None:
-    with pytest.raises(ValueError, match="ASCII"):
+    with pytest.raises(
+        ValueError, match=exactly("retry_after must be printable ASCII, got 'soon ✓'")
+    ):
         fake.inject("list", status=503, retry_after="soon ✓")
 
 
