@@ -44,6 +44,12 @@ class HostileServer(LoopbackServer):
             with contextlib.suppress(OSError):  # the client gave up and hung up
                 self.answer(connection, head, read_rest)
 
+    @property
+    def requests(self) -> list[tuple[str, str]]:
+        """Each request's method and path, in the order they came."""
+        lines = [head.decode("latin-1").split("\r\n", 1)[0] for head in self.heads]
+        return [(line.split(" ")[0], line.split(" ")[1]) for line in lines]
+
     def close(self) -> None:
         """Stop accepting, tell running answers to stop, end the accepting thread."""
         self.closed.set()

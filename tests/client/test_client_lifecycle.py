@@ -19,11 +19,13 @@ from collections.abc import Callable
 from typing import Any
 
 import anyio
+import attrs
 import httpx
 import pytest
 import respx
 import trio
 from client_support import BASE_URL, STORE_ID, Either, fail, ok, record
+from concurrency import in_threads
 from hostile_server import HostileServer
 from loopback_server import read_head
 
@@ -127,22 +129,11 @@ def test_an_async_client_in_two_live_loops_answers_in_each(
 ) -> None:
     server = PortServer(hostile)
     client = AsyncClient(server.url)
-    results: list[object] = []
 
-    def in_own_loop() -> None:
-        async def calls() -> list[str]:
-            return [(await client.get_store(STORE_ID)).name for _ in range(5)]
+    async def calls() -> list[str]:
+        return [(await client.get_store(STORE_ID)).name for _ in range(5)]
 
-        try:
-            results.append(asyncio.run(calls()))
-        except Exception as error:  # reported below
-            results.append(error)
-
-    threads = [threading.Thread(target=in_own_loop) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = in_threads(lambda _: asyncio.run(calls()), 2)
     for result in results:
         assert isinstance(result, list), result
         assert all(name.startswith("port ") for name in result)
@@ -161,12 +152,24 @@ def test_an_async_client_with_a_given_pool_refuses_another_loop_before_sending(
     assert server.requests == 1, "nothing was sent"
 
 
-async def test_every_call_after_close_raises_client_closed(
-    make_api: Callable[..., Either], hostile: Callable[..., HostileServer]
-) -> None:
+@attrs.frozen
+class Family:
+    """A client on a PortServer and a child made from it with ``with_options``."""
+
+    server: PortServer
+    parent: Either
+    child: Either
+
+
+@pytest.fixture
+def family(make_api: Callable[..., Either], hostile: Callable[..., HostileServer]) -> Family:
     server = PortServer(hostile)
     api = make_api(base_url=server.url)
-    child = Either(api.client.with_options(max_retries=0))
+    return Family(server, api, Either(api.client.with_options(max_retries=0)))
+
+
+async def test_every_call_after_close_raises_client_closed(family: Family) -> None:
+    server, api, child = family.server, family.parent, family.child
     await api.get_store(STORE_ID)
     await api.close()
     await api.close()  # idempotent
@@ -176,12 +179,8 @@ async def test_every_call_after_close_raises_client_closed(
     assert server.requests == 1
 
 
-async def test_closing_a_derived_client_leaves_the_parent_working(
-    make_api: Callable[..., Either], hostile: Callable[..., HostileServer]
-) -> None:
-    server = PortServer(hostile)
-    api = make_api(base_url=server.url)
-    child = Either(api.client.with_options(max_retries=0))
+async def test_closing_a_derived_client_leaves_the_parent_working(family: Family) -> None:
+    api, child = family.parent, family.child
     await child.close()
     assert (await api.get_store(STORE_ID)).name.startswith("port ")
     assert (await child.get_store(STORE_ID)).name.startswith("port ")

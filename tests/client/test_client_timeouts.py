@@ -11,13 +11,13 @@ from __future__ import annotations
 import json
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 from client_support import STORE_ID, STORE_RECORD, Either, ok
-from loopback_server import LoopbackServer, content_length, read_body, read_head
+from hostile_server import Answer, HostileServer
 
 from durable_stores_client import APITimeoutError, AsyncClient, Client
 
@@ -32,60 +32,37 @@ BODY_BYTES = 100
 LIMIT = 0.3
 
 
-class TrickleServer(LoopbackServer):
-    """An HTTP/1.1 server that sends each answer one byte at a time, INTERVAL apart.
+def trickled(body: Any, trickle: str = "body") -> Answer:
+    """An answer sent one byte at a time, INTERVAL apart, after reading the request.
 
-    ``trickle`` is ``"body"`` (status line and headers at once, then the body
-    byte by byte) or ``"head"`` (the status line and headers byte by byte, then
-    the body at once). Every request's method and path is recorded in
-    ``requests``; each connection serves one request.
+    ``trickle`` is ``"body"`` (status line and headers at once, then the body byte
+    by byte) or ``"head"`` (the status line and headers byte by byte, then the body
+    at once).
     """
+    payload = json.dumps(body).encode().ljust(BODY_BYTES)
+    head_out = (
+        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
+        b"connection: close\r\ncontent-length: %d\r\n\r\n" % len(payload)
+    )
+    slow, fast = (payload, head_out) if trickle == "body" else (head_out, payload)
 
-    def __init__(self, body: Any, trickle: str = "body") -> None:
-        self.body = json.dumps(body).encode().ljust(BODY_BYTES)
-        self.trickle = trickle
-        self.requests: list[tuple[str, str]] = []
-        super().__init__()
+    def answer(connection: socket.socket, head: bytes, read_body: Callable[[], bytes]) -> None:
+        read_body()
+        if trickle == "body":
+            connection.sendall(fast)
+        for index in range(len(slow)):
+            connection.sendall(slow[index : index + 1])
+            time.sleep(INTERVAL)
+        if trickle != "body":
+            connection.sendall(fast)
 
-    def _serve(self, connection: socket.socket) -> None:
-        with connection:
-            read = read_head(connection)
-            if read is None:
-                return
-            head, start = read
-            method, path, _ = head.decode("latin-1").split("\r\n")[0].split(" ")
-            read_body(connection, start, content_length(head))
-            self.requests.append((method, path))
-            head_out = (
-                b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
-                b"connection: close\r\ncontent-length: %d\r\n\r\n" % len(self.body)
-            )
-            slow, fast = (self.body, head_out) if self.trickle == "body" else (head_out, self.body)
-            try:
-                if self.trickle == "body":
-                    connection.sendall(fast)
-                for index in range(len(slow)):
-                    connection.sendall(slow[index : index + 1])
-                    time.sleep(INTERVAL)
-                if self.trickle != "body":
-                    connection.sendall(fast)
-            except OSError:  # the client gave up and hung up
-                return
+    return answer
 
 
 @pytest.fixture
-def trickle() -> Iterator[Any]:
-    """Make trickling servers (closed after the test)."""
-    servers: list[TrickleServer] = []
-
-    def make(body: Any, trickle: str = "body") -> TrickleServer:
-        server = TrickleServer(body, trickle)
-        servers.append(server)
-        return server
-
-    yield make
-    for server in servers:
-        server.close()
+def trickle(hostile: Callable[[Answer], HostileServer]) -> Callable[..., HostileServer]:
+    """Make servers that trickle ``body`` (closed after the test)."""
+    return lambda body, trickle="body": hostile(trickled(body, trickle))
 
 
 @pytest.mark.parametrize("trickle_what", ["body", "head"])

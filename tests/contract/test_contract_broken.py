@@ -60,13 +60,24 @@ _NOT_FOUND_ANSWERS = {
 
 Hooks = Callable[[FakeServer], dict[str, Any]]
 
+
+def _answers(hook: Any) -> Hooks:
+    """A variant whose answers ``hook`` rewrites."""
+    return lambda fake: {"response": hook}
+
+
+def _handles(hook: Any) -> Hooks:
+    """A variant whose requests ``hook`` handles instead of the fake."""
+    return lambda fake: {"request": hook}
+
+
 VARIANTS: dict[str, tuple[Hooks, set[str]]] = {
     "200 instead of 201 on create": (
-        lambda fake: {"response": broken.create_answers_200},
+        _answers(broken.create_answers_200),
         {"stores.create.status-201"},
     ),
     "a store record without the envelope": (
-        lambda fake: {"response": broken.get_without_envelope},
+        _answers(broken.get_without_envelope),
         {
             "stores.get.status-200",
             "stores.record.fields",
@@ -78,36 +89,36 @@ VARIANTS: dict[str, tuple[Hooks, set[str]]] = {
         },
     ),
     "data: null instead of omitted on 404": (
-        lambda fake: {"response": broken.null_data_on_404},
+        _answers(broken.null_data_on_404),
         _NOT_FOUND_ANSWERS,
     ),
     "500 on a duplicate name (agentkernel today)": (
-        lambda fake: {"response": broken.duplicate_name_500},
+        _answers(broken.duplicate_name_500),
         {"stores.create.duplicate-name-409"},
     ),
     "a write accepted by query": (
-        lambda fake: {"request": broken.query_runs_writes},
+        _handles(broken.query_runs_writes),
         {"sql.query.read-only"},
     ),
-    "rows as arrays": (lambda fake: {"response": broken.rows_as_arrays}, _ROW_READERS),
+    "rows as arrays": (_answers(broken.rows_as_arrays), _ROW_READERS),
     "another 401 message": (
-        lambda fake: {"response": broken.unauthorized_message},
+        _answers(broken.unauthorized_message),
         {"auth.missing-header", "auth.rejects-before-routing"},
     ),
     "/health behind auth": (
-        lambda fake: {"request": broken.health_needs_auth},
+        _handles(broken.health_needs_auth),
         {"auth.health-open"},
     ),
     "list oldest first": (
-        lambda fake: {"response": broken.oldest_first},
+        _answers(broken.oldest_first),
         {"stores.list.newest-first"},
     ),
     "405 for a wrong method": (
-        lambda fake: {"response": broken.wrong_method_405},
+        _answers(broken.wrong_method_405),
         {"routes.unknown-method"},
     ),
     "Idempotency-Key ignored (agentkernel today)": (
-        lambda fake: {"request": broken.ignore_idempotency_keys},
+        _handles(broken.ignore_idempotency_keys),
         {
             "idempotency.create-replay",
             "idempotency.key-reuse-conflict",
@@ -126,27 +137,27 @@ VARIANTS: dict[str, tuple[Hooks, set[str]]] = {
         },
     ),
     "a 500 for a body that is not UTF-8": (
-        lambda fake: {"request": broken.crash_on_invalid_utf8},
+        _handles(broken.crash_on_invalid_utf8),
         {"routes.malformed-bodies"},
     ),
     "sqlite config merged with the default path, not replaced": (
-        lambda fake: {"response": broken.sqlite_config_merged},
+        _answers(broken.sqlite_config_merged),
         {"stores.create.sqlite-config-replaced"},
     ),
     "a stale last_insert_rowid after UPDATE and DELETE": (
-        lambda fake: {"response": broken.stale_last_insert_rowid},
+        _answers(broken.stale_last_insert_rowid),
         {"sql.execute.rows-affected"},
     ),
     "non-string command elements coerced": (
-        lambda fake: {"request": broken.command_elements_coerced},
+        _handles(broken.command_elements_coerced),
         {"redis.command.strings-only"},
     ),
     "a number accepted as sql": (
-        lambda fake: {"request": broken.sql_numbers_coerced},
+        _handles(broken.sql_numbers_coerced),
         {"sql.query.invalid-body", "sql.execute.invalid-body"},
     ),
     "params given as an object accepted": (
-        lambda fake: {"request": broken.params_object_as_values},
+        _handles(broken.params_object_as_values),
         {"sql.query.invalid-body", "sql.execute.invalid-body"},
     ),
     "Idempotency-Key forgotten once the store is deleted": (
@@ -154,27 +165,27 @@ VARIANTS: dict[str, tuple[Hooks, set[str]]] = {
         {"idempotency.replay-after-delete"},
     ),
     "password_secret dropped from config (agentkernel today)": (
-        lambda fake: {"response": broken.secret_config_dropped},
+        _answers(broken.secret_config_dropped),
         {"stores.create.secret-config-kept"},
     ),
     "/stores/ is not /stores": (
-        lambda fake: {"request": broken.trailing_slash_404},
+        _handles(broken.trailing_slash_404),
         {"routes.trailing-slash"},
     ),
     "Content-Length not checked against the body": (
-        lambda fake: {"request": broken.framing_trusted},
+        _handles(broken.framing_trusted),
         {"routes.malformed-content-length", "routes.short-body"},
     ),
     "engine errors without the engine's detail (agentkernel today)": (
-        lambda fake: {"response": broken.engine_detail_dropped},
+        _answers(broken.engine_detail_dropped),
         {"sql.engine-error-detail"},
     ),
     "an unknown sandbox refused with another message": (
-        lambda fake: {"request": broken.sandbox_refused_vaguely},
+        _handles(broken.sandbox_refused_vaguely),
         {"stores.create.sandbox-unknown"},
     ),
     'a sandbox of "" omitted': (
-        lambda fake: {"response": broken.empty_sandbox_dropped},
+        _answers(broken.empty_sandbox_dropped),
         {"stores.create.sandbox-empty-kept"},
     ),
     "mysql values as strings (agentkernel today)": (
@@ -227,7 +238,7 @@ def _oldest_200(records: list[Any]) -> list[Any]:
 
 HEAVY_VARIANTS: dict[str, tuple[Hooks, set[str]]] = {
     "413 for a body of exactly 16 MiB": (
-        lambda fake: {"request": broken.limit_inclusive},
+        _handles(broken.limit_inclusive),
         {"routes.body-at-limit"},
     ),
     "the list not capped at 200": (

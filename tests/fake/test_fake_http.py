@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 from functools import partial
 from urllib.parse import urlsplit
 
 import anyio
 import httpx
 import pytest
+from concurrency import in_threads
 from fake_helpers import create, ok
 from waiting import wait_for
 
@@ -86,24 +86,15 @@ def test_eight_threads_writing_to_one_store_lose_no_rows(fake: FakeServer) -> No
     with fake.serve() as url, Client(base_url=url) as client:
         store = client.create_store(name="shared", kind="sqlite")
         client.execute_store(store.id, sql="CREATE TABLE t (worker INTEGER, n INTEGER)")
-        errors: list[BaseException] = []
 
         def work(worker: int) -> None:
-            try:
-                with Client(base_url=url) as own:
-                    for n in range(per_thread):
-                        own.execute_store(
-                            store.id, sql="INSERT INTO t VALUES (?, ?)", params=[worker, n]
-                        )
-            except BaseException as exc:  # reported below
-                errors.append(exc)
+            with Client(base_url=url) as own:
+                for n in range(per_thread):
+                    own.execute_store(
+                        store.id, sql="INSERT INTO t VALUES (?, ?)", params=[worker, n]
+                    )
 
-        threads = [threading.Thread(target=work, args=(w,)) for w in range(8)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        assert errors == []
+        assert in_threads(work, 8) == [None] * 8
         result = client.query_store(
             store.id, sql="SELECT count(*) AS n, count(DISTINCT worker || ':' || n) AS d FROM t"
         )
@@ -303,22 +294,13 @@ def test_http_1_0_closes_unless_keep_alive_is_asked_for(fake: FakeServer) -> Non
 def test_concurrent_redis_commands_lose_no_increment(fake: FakeServer) -> None:
     with fake.serve() as url, httpx.Client(base_url=url) as http:
         sid = create(http, "counter", "redis")
-        errors: list[BaseException] = []
 
-        def work() -> None:
-            try:
-                with httpx.Client(base_url=url) as own:
-                    for _ in range(50):
-                        ok(own.post(f"/stores/{sid}/command", json={"command": ["INCR", "n"]}))
-            except BaseException as exc:  # reported below
-                errors.append(exc)
+        def work(_: int) -> None:
+            with httpx.Client(base_url=url) as own:
+                for _ in range(50):
+                    ok(own.post(f"/stores/{sid}/command", json={"command": ["INCR", "n"]}))
 
-        threads = [threading.Thread(target=work) for _ in range(8)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        assert errors == []
+        assert in_threads(work, 8) == [None] * 8
         assert ok(http.post(f"/stores/{sid}/command", json={"command": ["GET", "n"]})) == {
             "result": "400"
         }

@@ -16,7 +16,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 import pytest
@@ -95,18 +95,30 @@ def my_store() -> Iterator[SqlStore]:
 # -- PostgreSQL -------------------------------------------------------------
 
 
-@pytest.fixture(params=POSTGRES_TARGETS)
-def pg_host(request: pytest.FixtureRequest) -> Iterator[PostgresHost]:
-    host = PostgresHost(postgres_url_for(request.param))
+HostT = TypeVar("HostT", PostgresHost, MysqlHost)
+EngineT = TypeVar("EngineT", PostgresEngine, MysqlEngine)
+
+
+def _leaving_nothing(host: HostT) -> Iterator[HostT]:
+    """A fixture's host, checked afterwards to hold no database of the test's."""
     yield host
     assert host.owned == frozenset(), "a test left a database behind"
 
 
-@pytest.fixture
-def pg(pg_host: PostgresHost) -> Iterator[PostgresEngine]:
-    engine = PostgresEngine(pg_host)
+def _closed_after(engine: EngineT) -> Iterator[EngineT]:
+    """A fixture's engine, closed afterwards."""
     yield engine
     engine.close()
+
+
+@pytest.fixture(params=POSTGRES_TARGETS)
+def pg_host(request: pytest.FixtureRequest) -> Iterator[PostgresHost]:
+    yield from _leaving_nothing(PostgresHost(postgres_url_for(request.param)))
+
+
+@pytest.fixture
+def pg(pg_host: PostgresHost) -> Iterator[PostgresEngine]:
+    yield from _closed_after(PostgresEngine(pg_host))
 
 
 def test_postgres_values_map_as_the_contract_face_says(pg_store: SqlStore) -> None:
@@ -264,16 +276,12 @@ def test_postgres_databases_carry_the_fake_s_own_prefix(pg_host: PostgresHost) -
 
 @pytest.fixture
 def my_host() -> Iterator[MysqlHost]:
-    host = MysqlHost(url_or_skip(MYSQL_URL_VAR))
-    yield host
-    assert host.owned == frozenset(), "a test left a database behind"
+    yield from _leaving_nothing(MysqlHost(url_or_skip(MYSQL_URL_VAR)))
 
 
 @pytest.fixture
 def my(my_host: MysqlHost) -> Iterator[MysqlEngine]:
-    engine = MysqlEngine(my_host)
-    yield engine
-    engine.close()
+    yield from _closed_after(MysqlEngine(my_host))
 
 
 def test_mysql_counts_found_rows_and_last_insert_id(my_store: SqlStore) -> None:
