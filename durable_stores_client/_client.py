@@ -428,11 +428,7 @@ def _build_raw(
             (b"Idempotency-Key", _requests.idempotency_key().encode("ascii")),
             (b"Content-Length", str(len(body)).encode("ascii")),
         ]
-    request = httpx.Request(
-        method, url, headers=headers, stream=httpx.ByteStream(body), extensions=extensions
-    )
-    request.read()  # what content= does: the body is known, request.content works
-    return request
+    return _direct.raw_request(method, url, headers, body, extensions)
 
 
 class _RequestBuilder:

@@ -210,6 +210,42 @@ async def test_async_failures_raise_what_httpx_raises(
     _same_error(direct, through_send)
 
 
+def _header_lines(head: bytes) -> list[tuple[bytes, bytes]]:
+    lines = head.split(b"\r\n")[1:]
+    return [(name.lower(), value) for name, _, value in (line.partition(b": ") for line in lines)]
+
+
+def test_an_errors_request_is_the_request_sent(transport_calls: TransportCalls) -> None:
+    server = HostileServer(_no_answer)
+    try:
+        direct = _sync_failure(server.url, None)
+    finally:
+        server.close()
+    assert transport_calls.count == 0
+    assert isinstance(direct, httpx.RequestError)
+    sent = direct.request
+    assert [(name.lower(), value) for name, value in sent.headers.raw] == _header_lines(
+        server.heads[0]
+    )
+    assert sent.headers["content-length"] == str(len(sent.content))
+    assert sent.content.startswith(b'{"sql":')
+
+
+async def test_async_an_errors_request_is_the_request_sent(
+    transport_calls: TransportCalls,
+) -> None:
+    server = HostileServer(_no_answer)
+    try:
+        direct = await _async_failure(server.url, None)
+    finally:
+        server.close()
+    assert transport_calls.count == 0
+    assert isinstance(direct, httpx.RequestError)
+    assert [(name.lower(), value) for name, value in direct.request.headers.raw] == (
+        _header_lines(server.heads[0])
+    )
+
+
 def _refused_url() -> str:
     listener = socket.create_server(("127.0.0.1", 0))
     port = listener.getsockname()[1]
