@@ -8,7 +8,9 @@ interpreter and run interleaved with raw httpx, against the same fake (this tree
 
 - in-process: the small query through ``fake.transport()`` (scenario 1);
 - loopback: the same over HTTP against ``FakeServer().serve()`` in a child process (scenario 2);
-- async fan-out: 1,000 queries at concurrency 50 over loopback (scenario 4).
+- async fan-out: 1,000 queries at concurrency 50 over loopback (scenario 4);
+- the same loopback query and fan-out against the benchmarks' minimal server
+  (``_fastserve``, scenarios 7 and 8), where the clients' own costs are what differs.
 
 Only the client is compared (``Client``/``AsyncClient`` and what they import, all by
 relative imports), so the figures show what a client change did, on the same machine, at
@@ -30,7 +32,9 @@ from typing import TYPE_CHECKING, Any
 from benchmarks._fixtures import (
     SMALL_PARAMS,
     SMALL_SQL,
+    STORE_ID,
     create_store,
+    fast_server,
     http_fake,
     raw_query,
     raw_query_async,
@@ -92,9 +96,10 @@ def _row(label: str, result: ContenderResult) -> str:
 
 
 def _ratios(label: str, results: list[ContenderResult], op: str) -> list[str]:
-    base = results[0]
+    """Each client over raw httpx, then the client now over the client at the revision."""
+    raw, before, now = results
     lines = []
-    for result in results[1:]:
+    for result, base in ((before, raw), (now, raw), (now, before)):
         comparison = compare(
             label, result, base, target=1.0, op="<=" if op == "<=" else ">=", unit="time"
         )
@@ -149,6 +154,18 @@ def main(argv: list[str] | None = None) -> int:
                     client.close()
             fanout = _fan_out_round(url, store_id, [old, current], sha, max(3, rounds // 2))
             sections.append(("async fan-out", fanout, ">="))
+
+        # The limits view: the benchmarks' minimal server, whose few µs per request leave
+        # the clients' own costs to compare (issue 13's "times today's throughput").
+        with fast_server() as url:
+            with httpx.Client(base_url=url) as raw:
+                clients = [old.Client(base_url=url), current.Client(base_url=url)]
+                results = _sync_round(raw, clients, STORE_ID, sha, rounds=rounds, sample=sample)
+                sections.append(("loopback, minimal server", results, "<="))
+                for client in clients:
+                    client.close()
+            fanout = _fan_out_round(url, STORE_ID, [old, current], sha, max(3, rounds // 2))
+            sections.append(("async fan-out, minimal server", fanout, ">="))
 
     print(f"## Client at {sha} (before) vs this tree (after), interleaved in one run\n")
     print("| scenario | contender | median | IQR | min |")
