@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
+from assertions import exactly
 from client_support import STORE_ID
 from hostile_server import HostileServer
 from process_support import check_python
@@ -165,7 +166,13 @@ def test_arguments_it_does_not_combine_with(
 
 
 def test_the_sync_client_refuses_it() -> None:
-    with pytest.raises(ValueError, match="is for AsyncClient"):
+    with pytest.raises(
+        ValueError,
+        match=exactly(
+            'http_backend="aiohttp" is for AsyncClient (aiohttp is asyncio-only); Client uses'
+            " httpcore"
+        ),
+    ):
         Client("http://127.0.0.1:9", http_backend="aiohttp")
 
 

@@ -175,14 +175,33 @@ def test_http_client_and_transport_together_is_a_type_error() -> None:
 
 async def test_sync_and_async_pieces_do_not_mix() -> None:
     async with httpx.AsyncClient() as async_http:
-        with pytest.raises(TypeError, match=r"httpx\.Client"):
+        with pytest.raises(
+            TypeError, match=exactly("http_client must be an httpx.Client, got AsyncClient")
+        ):
             Client(http_client=async_http)  # type: ignore[arg-type]
-    with httpx.Client() as sync_http, pytest.raises(TypeError, match=r"httpx\.AsyncClient"):
+    with (
+        httpx.Client() as sync_http,
+        pytest.raises(
+            TypeError, match=exactly("http_client must be an httpx.AsyncClient, got Client")
+        ),
+    ):
         AsyncClient(http_client=sync_http)  # type: ignore[arg-type]
     sync_transport = httpx.MockTransport(lambda request: httpx.Response(200))
-    with pytest.raises(TypeError, match="AsyncBaseTransport"):
+    with pytest.raises(
+        TypeError,
+        match=exactly(
+            "transport must be an httpx.AsyncBaseTransport for AsyncClient (use "
+            "Client with an httpx.BaseTransport)"
+        ),
+    ):
         AsyncClient(transport=httpx.HTTPTransport())  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match="BaseTransport for Client"):
+    with pytest.raises(
+        TypeError,
+        match=exactly(
+            "transport must be an httpx.BaseTransport for Client (use AsyncClient "
+            "with an httpx.AsyncBaseTransport)"
+        ),
+    ):
         Client(transport=httpx.AsyncHTTPTransport())  # type: ignore[arg-type]
     # MockTransport is both, so it fits either client.
     Client(transport=sync_transport).close()

@@ -7,6 +7,7 @@ import json
 import httpx
 import pytest
 import respx
+from assertions import exactly
 from client_support import Either, fail, ok, record
 
 from durable_stores_client import ConflictError, StoreKind, StoreKindConflictError
@@ -137,14 +138,28 @@ async def test_conflict_without_a_visible_store_is_raised(
 ) -> None:
     router.get("/stores").respond(200, json=ok([]))
     router.post("/stores").respond(409, json=fail("Store name already exists"))
-    with pytest.raises(ConflictError, match="Store name already exists"):
+    with pytest.raises(
+        ConflictError,
+        match=exactly("create_store failed: POST /stores -> HTTP 409: Store name already exists"),
+    ):
         await api.ensure_store(name="notes", kind="sqlite")
 
 
 async def test_bad_arguments_fail_before_listing(api: Either, router: respx.MockRouter) -> None:
     route = router.route().respond(500)
-    with pytest.raises(ValueError, match="kind must be one of"):
+    with pytest.raises(
+        ValueError,
+        match=exactly(
+            "ensure_store() store kind must be one of mysql, postgres, redis, sqlite; got 'excel'"
+        ),
+    ):
         await api.ensure_store(name="notes", kind="excel")
-    with pytest.raises(TypeError, match="not both"):
+    with pytest.raises(
+        TypeError,
+        match=exactly(
+            "ensure_store() takes either a payload mapping or keyword fields, not both (got a"
+            " payload and kind)"
+        ),
+    ):
         await api.ensure_store({"name": "notes", "kind": "sqlite"}, kind="sqlite")
     assert route.call_count == 0

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
 import pytest
 import respx
+from assertions import exactly
 from client_support import STORE_ID, STORE_RECORD, Either, fail, ok
 
 from durable_stores_client import (
@@ -120,7 +122,10 @@ async def test_the_same_500_on_another_operation_stays_a_server_error(
 
 async def test_fake_style_409_is_a_conflict(api: Either, router: respx.MockRouter) -> None:
     router.post("/stores").respond(409, json=fail("Store name already exists"))
-    with pytest.raises(ConflictError, match="Store name already exists"):
+    with pytest.raises(
+        ConflictError,
+        match=exactly("create_store failed: POST /stores -> HTTP 409: Store name already exists"),
+    ):
         await api.create_store(name="dup", kind="sqlite")
 
 
@@ -181,7 +186,15 @@ async def test_store_with_an_unknown_kind_is_a_protocol_error(
     api: Either, router: respx.MockRouter
 ) -> None:
     router.get(f"/stores/{STORE_ID}").respond(200, json=ok(dict(STORE_RECORD, kind="oracle")))
-    with pytest.raises(ProtocolError, match="unknown kind 'oracle'"):
+    with pytest.raises(
+        ProtocolError,
+        match="^"
+        + re.escape(
+            f"get_store failed: GET /stores/{STORE_ID} -> HTTP 200 (content-type "
+            "application/json): its data does not fit the get_store result: store record has "
+            "unknown kind 'oracle'; body starts "
+        ),
+    ):
         await api.get_store(STORE_ID)
 
 

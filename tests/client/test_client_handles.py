@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from assertions import exactly
 
 from durable_stores_client import (
     AsyncClient,
@@ -133,7 +134,13 @@ async def test_a_name_taken_by_another_kind_is_a_conflict_naming_store(
 
 async def test_a_store_and_an_id_together_are_refused(client: Client | AsyncClient) -> None:
     store = await _(client.create_store(name="one", kind="redis"))
-    with pytest.raises(TypeError, match="got a Store and id="):
+    with pytest.raises(
+        TypeError,
+        match=exactly(
+            "store() takes one of: a Store, id='<store id>', or name='notes', kind='sqlite' "
+            "(get or create by name); got a Store and id="
+        ),
+    ):
         await _(client.store(store, id=store.id))
 
 

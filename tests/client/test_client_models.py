@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from assertions import exactly
 
 from durable_stores_client import (
     CommandResult,
@@ -101,7 +102,7 @@ def test_bad_timestamps_raise_value_error(text: str) -> None:
 
 
 def test_non_string_timestamp_raises_type_error() -> None:
-    with pytest.raises(TypeError, match="must be a string"):
+    with pytest.raises(TypeError, match=exactly("timestamp must be a string, got int")):
         _created_at(1700000000)
 
 
@@ -230,7 +231,7 @@ def test_bad_store_records_are_rejected(changes: dict[str, Any], error: type[Exc
 
 
 def test_store_record_missing_fields_names_them() -> None:
-    with pytest.raises(ValueError, match="lacks id, created_at"):
+    with pytest.raises(ValueError, match=exactly("store record lacks id, created_at")):
         Store.from_dict({"name": "x", "kind": "redis", "updated_at": RECORD["updated_at"]})
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 import respx
+from assertions import exactly
 from client_support import BASE_URL, STORE_ID, STORE_RECORD, Either, ok, record
 
 from durable_stores_client import (
@@ -169,7 +170,13 @@ async def test_delete_store_missing_ok(api: Either, router: respx.MockRouter) ->
         404, json={"success": False, "error": "Store not found"}
     )
     assert await api.delete_store(STORE_ID, missing_ok=True) is None
-    with pytest.raises(NotFoundError, match="Store not found"):
+    with pytest.raises(
+        NotFoundError,
+        match=exactly(
+            "delete_store failed: DELETE /stores/019abc12-1234-7def-89ab-0123456789ab -> HTTP"
+            " 404: Store not found"
+        ),
+    ):
         await api.delete_store(STORE_ID)
 
 
@@ -452,7 +459,9 @@ async def test_passing_a_store_instead_of_its_id_says_so(
     api: Either, router: respx.MockRouter
 ) -> None:
     store = Store.from_dict(STORE_RECORD)
-    with pytest.raises(TypeError, match=r"pass store\.id"):
+    with pytest.raises(
+        TypeError, match=exactly("get_store() store_id must be a str, got Store (pass store.id)")
+    ):
         await api.get_store(store)
 
 

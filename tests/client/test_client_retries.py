@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 import respx
+from assertions import exactly
 from client_support import STORE_ID, STORE_RECORD, Either, fail, ok
 
 from durable_stores_client import (
@@ -152,7 +153,13 @@ async def test_connection_errors_give_up_with_api_connection_error(
     api: Either, router: respx.MockRouter, waits: list[float]
 ) -> None:
     route = router.get("/stores").mock(side_effect=httpx.ConnectError("refused"))
-    with pytest.raises(APIConnectionError, match="after 3 attempts"):
+    with pytest.raises(
+        APIConnectionError,
+        match=exactly(
+            "list_stores failed: GET http://stores.localhost:18888/stores got no answer after"
+            " 3 attempts (ConnectError: refused)"
+        ),
+    ):
         await api.list_stores()
     assert route.call_count == 3
     assert waits == [0.5, 1.0]

@@ -12,6 +12,7 @@ import attrs
 import cattrs
 import httpx
 import pytest
+from assertions import exactly
 
 from durable_stores_client import (
     AsyncClient,
@@ -105,7 +106,7 @@ def test_hooks_registered_on_the_public_converter_apply() -> None:
 
 
 def test_rows_as_needs_a_class() -> None:
-    with pytest.raises(TypeError, match="needs a class"):
+    with pytest.raises(TypeError, match=exactly("rows_as() needs a class, got 'Note'")):
         _result(["id"], []).rows_as("Note")  # type: ignore[arg-type]
 
 

@@ -6,6 +6,7 @@ import re
 import xml.etree.ElementTree as ET
 
 import pytest
+from assertions import exactly
 
 from durable_stores_client.contract import (
     CHECKS,
@@ -135,7 +136,9 @@ def test_target_validates_and_hides_secrets() -> None:
         Target("http://x", kinds=["sqlite", "oracle"])
     with pytest.raises(ValueError, match="store config given for unknown kind 'oracle'"):
         Target("http://x", store_config={"oracle": {}})
-    with pytest.raises(TypeError, match="must be a JSON object"):
+    with pytest.raises(
+        TypeError, match=exactly("the store config for redis must be a JSON object")
+    ):
         Target("http://x", store_config={"redis": ["a"]})  # type: ignore[dict-item]
     with pytest.raises(ValueError, match="must be an http:// or https:// URL"):
         Target("server.example:18888")
@@ -144,7 +147,10 @@ def test_target_validates_and_hides_secrets() -> None:
 def test_parse_kinds_and_store_config() -> None:
     assert parse_kinds(" SQLite , redis,") == {"sqlite", "redis"}
     assert parse_store_config('redis={"port": 6379}') == ("redis", {"port": 6379})
-    with pytest.raises(ValueError, match="expected KIND=JSON"):
+    with pytest.raises(
+        ValueError,
+        match=exactly('expected KIND=JSON, e.g. redis=\'{"host": "127.0.0.1", "port": 6379}\''),
+    ):
         parse_store_config('{"port": 6379}')
 
 

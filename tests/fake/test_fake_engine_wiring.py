@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import unquote
 
 import pytest
+from assertions import exactly
 from cli_support import durable_stores
 from engine_servers import (
     MYSQL_URL_VAR,
@@ -160,7 +161,12 @@ def test_mysql_and_redis_stores_run_on_the_servers_given() -> None:
             ]
             cache = client.create_store(name="cache", kind="redis")
             assert client.command_store(cache.id, command=["INCR", "hits"]).result == 1
-            with pytest.raises(BadRequestError, match="FLUSHALL reaches past"):
+            refusal = (
+                f"command_store failed: POST /stores/{cache.id}/command -> HTTP 400: failed "
+                "executing store command: FLUSHALL reaches past the store's own database and "
+                "is not available through the command endpoint"
+            )
+            with pytest.raises(BadRequestError, match=exactly(refusal)):
                 client.command_store(cache.id, command=["FLUSHALL"])
     finally:
         fake.reset()
@@ -193,7 +199,16 @@ def test_connect_configs_runs_a_store_on_the_server_its_config_names() -> None:
 
 def test_connect_configs_with_a_bad_config_is_a_400_naming_it() -> None:
     fake = FakeServer(connect_configs=True)
-    with fake.client() as client, pytest.raises(BadRequestError, match="config does not name"):
+    with (
+        fake.client() as client,
+        pytest.raises(
+            BadRequestError,
+            match=exactly(
+                "create_store failed: POST /stores -> HTTP 400: config does not name a usable "
+                "redis server: invalid literal for int() with base 10: 'not-a-port'"
+            ),
+        ),
+    ):
         client.create_store(name="x", kind="redis", config={"host": "h", "port": "not-a-port"})
     assert fake.stores == []
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+from assertions import exactly
 from fake_helpers import err, ok, open_front_end
 from waiting import wait_for
 
@@ -225,28 +226,67 @@ def test_faults_match_in_order_and_only_their_operation(fake: FakeServer) -> Non
         err(http.get("/stores/x"), 404, "Store not found")
 
 
+_STATUS_ONLY = "retry_after= and message= only apply to a status fault"
+
+
 @pytest.mark.parametrize(
-    "kwargs",
+    ("kwargs", "message"),
     [
-        {"operation": "drop"},
-        {"operation": "list"},
-        {"operation": "list", "status": 200},
-        {"operation": "list", "status": 600},
-        {"operation": "list", "status": True},
-        {"operation": "list", "status": 500, "times": 0},
-        {"operation": "list", "status": 500, "times": 1.5},
-        {"operation": "list", "delay": -1},
-        {"operation": "list", "delay": float("nan")},
-        {"operation": "list", "status": 500, "disconnect": True},
-        {"operation": "list", "disconnect": True, "retry_after": 1},
-        {"operation": "list", "delay": 1, "message": "x"},
-        {"operation": "list", "status": 503, "retry_after": -1},
-        {"operation": "list", "status": 503, "retry_after": [1]},
+        (
+            {"operation": "drop"},
+            "unknown operation 'drop': use one of list, create, get, delete, query, execute, "
+            "command or '*'",
+        ),
+        ({"operation": "list"}, "inject needs at least one of status=, delay= or disconnect=True"),
+        (
+            {"operation": "list", "status": 200},
+            "status must be an HTTP error status (400-599), got 200",
+        ),
+        (
+            {"operation": "list", "status": 600},
+            "status must be an HTTP error status (400-599), got 600",
+        ),
+        (
+            {"operation": "list", "status": True},
+            "status must be an HTTP error status (400-599), got True",
+        ),
+        (
+            {"operation": "list", "status": 500, "times": 0},
+            "times must be a positive integer, got 0",
+        ),
+        (
+            {"operation": "list", "status": 500, "times": 1.5},
+            "times must be a positive integer, got 1.5",
+        ),
+        (
+            {"operation": "list", "delay": -1},
+            "delay must be a finite number of seconds >= 0, got -1",
+        ),
+        (
+            {"operation": "list", "delay": float("nan")},
+            "delay must be a finite number of seconds >= 0, got nan",
+        ),
+        (
+            {"operation": "list", "status": 500, "disconnect": True},
+            "a fault either answers a status or disconnects, not both",
+        ),
+        ({"operation": "list", "disconnect": True, "retry_after": 1}, _STATUS_ONLY),
+        ({"operation": "list", "delay": 1, "message": "x"}, _STATUS_ONLY),
+        (
+            {"operation": "list", "status": 503, "retry_after": -1},
+            "retry_after must be a finite number >= 0, got -1",
+        ),
+        (
+            {"operation": "list", "status": 503, "retry_after": [1]},
+            "retry_after must be seconds (a number) or an HTTP date string, got [1]",
+        ),
     ],
 )
-def test_inject_refuses_inconsistent_arguments(fake: FakeServer, kwargs: dict[str, Any]) -> None:
+def test_inject_refuses_inconsistent_arguments(
+    fake: FakeServer, kwargs: dict[str, Any], message: str
+) -> None:
     operation = kwargs.pop("operation")
-    with pytest.raises(ValueError, match=r"\S"):
+    with pytest.raises(ValueError, match=exactly(message)):
         fake.inject(operation, **kwargs)
 
 

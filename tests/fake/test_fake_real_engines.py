@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 import attrs
 import pytest
+from assertions import exactly
 from engine_servers import (
     MYSQL_URL_VAR,
     POSTGRES_TARGETS,
@@ -377,7 +378,10 @@ def test_mysql_url_parsing() -> None:
         "password": "p@ss",
         "database": "app",
     }
-    with pytest.raises(ValueError, match="mysql://"):
+    with pytest.raises(
+        ValueError,
+        match=exactly("mysql_url must start with mysql:// (mysql://user:password@host:port/db)"),
+    ):
         connect_options("postgresql://x")
 
 

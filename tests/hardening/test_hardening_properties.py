@@ -24,6 +24,7 @@ from urllib.parse import unquote
 import httpx
 import pytest
 import respx
+from assertions import exactly
 from hardening_report import ReliabilityFigures
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -257,7 +258,12 @@ def test_odd_ids_reach_their_own_operation_and_nothing_else(
         seen = len(fake.requests)
         if not store_id.strip():
             # A blank id is refused before anything is sent: a clear error, no request.
-            with pytest.raises(ValueError, match="store_id"):
+            with pytest.raises(
+                ValueError,
+                match=exactly(
+                    f"{operation}_store() store_id must be a non-empty string, such as store.id"
+                ),
+            ):
                 call(client, operation, store_id)
             assert len(fake.requests) == seen
             continue
@@ -286,7 +292,12 @@ def test_on_the_wire_an_id_is_exactly_one_encoded_path_segment(
         )
         with Client(base, max_retries=0) as client:
             if not store_id.strip():
-                with pytest.raises(ValueError, match="store_id"):
+                with pytest.raises(
+                    ValueError,
+                    match=exactly(
+                        "get_store() store_id must be a non-empty string, such as store.id"
+                    ),
+                ):
                     call(client, operation, store_id)
                 assert not route.called
                 return
