@@ -912,8 +912,11 @@ class Client(_BaseClient[httpx.Client, httpx.BaseTransport]):
             response.stream = _GuardedStream(stream, deadline, limit or 0.0, request, encoded)
         body = _Body(response, attempts.call, attempts.options.max_response_bytes)
         try:
-            for chunk in response.iter_bytes():
-                body.add(chunk)
+            if encoded:
+                for chunk in response.iter_bytes():
+                    body.add(chunk)
+            else:
+                _direct.read_plain(response, body.add)
         except BaseException as error:
             response.close()
             attempts.check_body_error(error, response)
@@ -1340,13 +1343,17 @@ class AsyncClient(_BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport]):
 
     async def _read(self, response: httpx.Response, attempts: _Attempts[Any]) -> httpx.Response:
         """Read an answer's whole body (decoded, up to ``max_response_bytes``)."""
-        if _is_encoded(response):
+        encoded = _is_encoded(response)
+        if encoded:
             stream = cast("httpx.AsyncByteStream", response.stream)  # an async transport's
             response.stream = _PiecesStream(stream)
         body = _Body(response, attempts.call, attempts.options.max_response_bytes)
         try:
-            async for chunk in response.aiter_bytes():
-                body.add(chunk)
+            if encoded:
+                async for chunk in response.aiter_bytes():
+                    body.add(chunk)
+            else:
+                await _direct.read_plain_async(response, body.add)
         except BaseException as error:
             await response.aclose()
             attempts.check_body_error(error, response)

@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, cast
 import httpx
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
+    from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
 
     from ._aiohttp import Head
 
@@ -53,7 +53,15 @@ try:  # httpx's own mapping of httpcore's errors, for calling httpcore's pool di
 except ImportError:  # pragma: no cover - a future httpx: call its transport instead
     map_httpcore_exceptions = None  # type: ignore[assignment]
 
-__all__ = ["raw_request", "received_head", "route", "send", "send_async"]
+__all__ = [
+    "raw_request",
+    "read_plain",
+    "read_plain_async",
+    "received_head",
+    "route",
+    "send",
+    "send_async",
+]
 
 _httpx_logger = logging.getLogger("httpx")
 _INFO = logging.INFO
@@ -210,6 +218,80 @@ def _raw_headers(request: httpx.Request) -> list[tuple[bytes, bytes]]:
         raw: list[tuple[bytes, bytes]] = request._raw
         return raw
     return request.headers.raw
+
+
+#: The attributes of an ``httpx.Response`` :func:`read_plain` keeps as ``iter_bytes`` would.
+_RESPONSE_FIELDS = frozenset(
+    {"is_closed", "is_stream_consumed", "_num_bytes_downloaded", "_request"}
+)
+#: Whether :func:`read_plain` may read a body itself (a newer httpx may keep other fields).
+_PLAIN_READS = _RESPONSE_FIELDS.issubset(vars(httpx.Response(200, stream=httpx.ByteStream(b""))))
+
+
+# Kept for speed: for an answer without a Content-Encoding, httpx's iter_bytes stacks five
+# generators (iter_bytes, iter_raw, two pass-through chunkers and the identity decoder)
+# and two request_context managers over the stream. Read here, a small query against the
+# benchmarks' minimal server took 1,086,000 instructions of client CPU instead of
+# 1,153,000 (5.8% fewer; valgrind --tool=callgrind, sync; AsyncClient at concurrency 1:
+# 2,060,000 instead of 2,125,000).
+def read_plain(response: httpx.Response, add: Callable[[bytes], None]) -> None:
+    """``for chunk in response.iter_bytes(): add(chunk)``, for an answer without an encoding.
+
+    The same chunks (empty ones skipped, as httpx's chunker does), then the response closed;
+    the same flags and byte count on the response, and a transport error raised while
+    reading or closing carries the response's request. An encoded answer goes through
+    ``iter_bytes``: only it decodes.
+    """
+    stream = response.stream
+    if (
+        not _PLAIN_READS
+        or response.is_stream_consumed
+        or response.is_closed
+        or not isinstance(stream, httpx.SyncByteStream)
+    ):  # pragma: no cover - a future httpx, or what iter_raw refuses, with its error
+        for chunk in response.iter_bytes():
+            add(chunk)
+        return
+    response.is_stream_consumed = True
+    try:
+        for chunk in stream:
+            if chunk:
+                response._num_bytes_downloaded += len(chunk)
+                add(chunk)
+        response.is_closed = True
+        stream.close()
+    except httpx.RequestError as error:
+        request = response._request
+        if request is not None:
+            error.request = request
+        raise
+
+
+async def read_plain_async(response: httpx.Response, add: Callable[[bytes], None]) -> None:
+    """:func:`read_plain` for ``AsyncClient``: ``aiter_bytes``, for an unencoded answer."""
+    stream = response.stream
+    if (
+        not _PLAIN_READS
+        or response.is_stream_consumed
+        or response.is_closed
+        or not isinstance(stream, httpx.AsyncByteStream)
+    ):  # pragma: no cover - a future httpx, or what aiter_raw refuses, with its error
+        async for chunk in response.aiter_bytes():
+            add(chunk)
+        return
+    response.is_stream_consumed = True
+    try:
+        async for chunk in stream:
+            if chunk:
+                response._num_bytes_downloaded += len(chunk)
+                add(chunk)
+        response.is_closed = True
+        await stream.aclose()
+    except httpx.RequestError as error:
+        request = response._request
+        if request is not None:
+            error.request = request
+        raise
 
 
 _HTTPTransport = httpx.HTTPTransport

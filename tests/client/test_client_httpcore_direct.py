@@ -303,3 +303,52 @@ async def test_async_answers_know_their_request_elapsed_time_and_cookies(
     assert response is not None
     assert response.request.url.path == f"/stores/{STORE_ID}"
     assert response.elapsed.total_seconds() >= 0
+    assert response.is_closed
+    assert response.is_stream_consumed
+    assert response.num_bytes_downloaded == len(response.content) > 0
+
+
+def test_a_read_answer_is_closed_timed_and_counted() -> None:
+    server = RecordingServer(status=b"404 Not Found")
+    try:
+        with Client(server.url) as client, pytest.raises(NotFoundError) as raised:
+            client.get_store(STORE_ID)
+    finally:
+        server.close()
+    response = raised.value.response
+    assert response is not None
+    assert response.elapsed.total_seconds() >= 0
+    assert response.is_closed
+    assert response.is_stream_consumed
+    assert response.num_bytes_downloaded == len(response.content) > 0
+
+
+#: Failures whose message the client keeps as httpx wrote it (it masks bytes it received).
+UNMASKED = ["no answer", "body cut short"]
+
+
+@pytest.mark.parametrize("failure", UNMASKED)
+def test_failures_raise_what_raw_httpx_raises(failure: str) -> None:
+    server = HostileServer(FAILURES[failure])
+    try:
+        ours = _sync_failure(server.url, None)
+        with httpx.Client() as http, pytest.raises(httpx.TransportError) as raised:
+            http.post(f"{server.url}/stores/{STORE_ID}/query", content=b"{}")
+    finally:
+        server.close()
+    assert type(ours) is type(raised.value)
+    assert str(ours) == str(raised.value)
+
+
+@pytest.mark.parametrize("failure", UNMASKED)
+async def test_async_failures_raise_what_raw_httpx_raises(failure: str) -> None:
+    server = HostileServer(FAILURES[failure])
+    try:
+        ours = await _async_failure(server.url, None)
+        async with httpx.AsyncClient() as http:
+            with pytest.raises(httpx.TransportError) as raised:
+                await http.post(f"{server.url}/stores/{STORE_ID}/query", content=b"{}")
+    finally:
+        server.close()
+    assert type(ours) is type(raised.value)
+    assert str(ours) == str(raised.value)
