@@ -152,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
                 sections.append(("loopback", results, "<="))
                 for client in clients:
                     client.close()
-            fanout = _fan_out_round(url, store_id, [old, current], sha, max(3, rounds // 2))
+            fanout = _fan_out_round(url, store_id, [old, current], sha, rounds)
             sections.append(("async fan-out", fanout, ">="))
 
         # The limits view: the benchmarks' minimal server, whose few µs per request leave
@@ -164,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
                 sections.append(("loopback, minimal server", results, "<="))
                 for client in clients:
                     client.close()
-            fanout = _fan_out_round(url, STORE_ID, [old, current], sha, max(3, rounds // 2))
+            fanout = _fan_out_round(url, STORE_ID, [old, current], sha, rounds)
             sections.append(("async fan-out, minimal server", fanout, ">="))
 
     print(f"## Client at {sha} (before) vs this tree (after), interleaved in one run\n")
