@@ -1330,11 +1330,9 @@ class AsyncClient(_BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport]):
         _direct.received_head(http, head)
         if head.encoded:
             return await self._read(head.streaming(), attempts)
-        from . import _aiohttp  # noqa: PLC0415 - optional extra, imported by now
-
         body = _Body(head, attempts.call, attempts.options.max_response_bytes)
         try:
-            await _aiohttp.read_raw(head, body.add)
+            await head.read(body.add)
         except BaseException:
             head.close()
             raise
