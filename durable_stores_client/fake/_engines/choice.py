@@ -17,6 +17,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from . import EngineError
+from .emulation import MysqlEmulation, postgres_emulation
+from .mysql import MysqlEngine, MysqlHost
+from .mysql import engine_from_config as mysql_from_config
+from .postgres import PostgresEngine, PostgresHost, embedded_available
+from .postgres import engine_from_config as postgres_from_config
+from .redis import RedisEngine
+from .redis_server import RedisHost, RedisServerEngine
+from .redis_server import engine_from_config as redis_from_config
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -76,8 +84,6 @@ class EngineChoice:
         if kind == "redis":
             return "fakeredis"
         if kind == "postgres":
-            from .postgres import embedded_available  # noqa: PLC0415 - on first use
-
             return "embedded" if embedded_available() else "emulated"
         return "emulated"
 
@@ -86,16 +92,10 @@ class EngineChoice:
         if host is None:
             url = self.urls.get(kind)
             if kind == "postgres":
-                from .postgres import PostgresHost  # noqa: PLC0415 - on first use
-
                 host = PostgresHost(url)
             elif kind == "mysql":
-                from .mysql import MysqlHost  # noqa: PLC0415 - on first use
-
                 host = MysqlHost(url or "")
             else:
-                from .redis_server import RedisHost  # noqa: PLC0415 - on first use
-
                 host = RedisHost(url or "")
             self._hosts[kind] = host
         return host
@@ -110,25 +110,16 @@ class EngineChoice:
         how = self.describe(kind)
         if kind == "redis":
             if how == "url":
-                from .redis_server import RedisServerEngine  # noqa: PLC0415
-
                 return RedisServerEngine(self._host("redis"))
-            from .redis import RedisEngine  # noqa: PLC0415
 
             return RedisEngine()
         if kind == "postgres":
             if how == "emulated":
-                from .emulation import postgres_emulation  # noqa: PLC0415
-
                 return postgres_emulation()
-            from .postgres import PostgresEngine  # noqa: PLC0415
 
             return PostgresEngine(self._host("postgres"))
         if how == "url":
-            from .mysql import MysqlEngine  # noqa: PLC0415
-
             return MysqlEngine(self._host("mysql"))
-        from .emulation import MysqlEmulation  # noqa: PLC0415
 
         return MysqlEmulation()
 
@@ -136,15 +127,10 @@ class EngineChoice:
 def _from_config(kind: str, config: Mapping[str, Any]) -> SqlEngine | CommandEngine:
     try:
         if kind == "postgres":
-            from .postgres import engine_from_config as postgres  # noqa: PLC0415
-
-            return postgres(config)
+            return postgres_from_config(config)
         if kind == "mysql":
-            from .mysql import engine_from_config as mysql  # noqa: PLC0415
+            return mysql_from_config(config)
 
-            return mysql(config)
-        from .redis_server import engine_from_config as redis  # noqa: PLC0415
-
-        return redis(config)
+        return redis_from_config(config)
     except (TypeError, ValueError) as exc:
         raise EngineError(f"config does not name a usable {kind} server: {exc}") from None
