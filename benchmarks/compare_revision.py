@@ -146,26 +146,22 @@ def main(argv: list[str] | None = None) -> int:
         with http_fake("process") as url:
             with httpx.Client(base_url=url) as setup:
                 store_id = create_store(setup)
-            with httpx.Client(base_url=url) as raw:
-                clients = [old.Client(base_url=url), current.Client(base_url=url)]
-                results = _sync_round(raw, clients, store_id, sha, rounds=rounds, sample=sample)
-                sections.append(("loopback", results, "<="))
-                for client in clients:
-                    client.close()
-            fanout = _fan_out_round(url, store_id, [old, current], sha, rounds)
-            sections.append(("async fan-out", fanout, ">="))
+            sections += _over_http(
+                url, store_id, [old, current], sha, where="", rounds=rounds, sample=sample
+            )
 
         # The limits view: the benchmarks' minimal server, whose few µs per request leave
         # the clients' own costs to compare (issue 13's "times today's throughput").
         with fast_server() as url:
-            with httpx.Client(base_url=url) as raw:
-                clients = [old.Client(base_url=url), current.Client(base_url=url)]
-                results = _sync_round(raw, clients, STORE_ID, sha, rounds=rounds, sample=sample)
-                sections.append(("loopback, minimal server", results, "<="))
-                for client in clients:
-                    client.close()
-            fanout = _fan_out_round(url, STORE_ID, [old, current], sha, rounds)
-            sections.append(("async fan-out, minimal server", fanout, ">="))
+            sections += _over_http(
+                url,
+                STORE_ID,
+                [old, current],
+                sha,
+                where=", minimal server",
+                rounds=rounds,
+                sample=sample,
+            )
 
     print(f"## Client at {sha} (before) vs this tree (after), interleaved in one run\n")
     print("| scenario | contender | median | IQR | min |")
@@ -178,6 +174,28 @@ def main(argv: list[str] | None = None) -> int:
     for label, results, op in sections:
         print("\n".join(_ratios(label, results, op)))
     return 0
+
+
+def _over_http(
+    url: str,
+    store_id: str,
+    packages: list[ModuleType],
+    sha: str,
+    *,
+    where: str,
+    rounds: int,
+    sample: float,
+) -> list[tuple[str, list[ContenderResult], str]]:
+    """The loopback query and the async fan-out of both clients against the server at ``url``."""
+    import httpx
+
+    with httpx.Client(base_url=url) as raw:
+        clients = [package.Client(base_url=url) for package in packages]
+        results = _sync_round(raw, clients, store_id, sha, rounds=rounds, sample=sample)
+        for client in clients:
+            client.close()
+    fanout = _fan_out_round(url, store_id, packages, sha, rounds)
+    return [("loopback" + where, results, "<="), ("async fan-out" + where, fanout, ">=")]
 
 
 def _sync_round(
