@@ -77,3 +77,78 @@ def _comment_above(obj: griffe.Object) -> str:
         words.insert(0, lines[index].strip()[2:].strip())
         index -= 1
     return " ".join(words)
+
+
+class SpecializeGenericBases(griffe.Extension):
+    """Show a generic base's methods with the type arguments the subclass gives it.
+
+    ``Client(_BaseClient[httpx.Client, httpx.BaseTransport])`` inherits ``__init__`` from
+    ``_BaseClient(Generic[HttpxClient, HttpxTransport])``: its signature would read
+    ``http_client: HttpxClient | None``. Each inherited method whose annotations name the
+    base's type variables gets a copy on the subclass with them replaced
+    (``http_client: httpx.Client | None``), so the reference shows what mypy checks.
+    """
+
+    def on_package(self, *, pkg: griffe.Module, **kwargs: Any) -> None:
+        """Specialise the inherited methods of every class in the package."""
+        for cls in _classes(pkg, set()):
+            for base in cls.bases:
+                if isinstance(base, griffe.ExprSubscript):
+                    _specialize(cls, base)
+
+
+def _classes(obj: griffe.Object, seen: set[str]) -> list[griffe.Class]:
+    if obj.path in seen:
+        return []
+    seen.add(obj.path)
+    found = [obj] if isinstance(obj, griffe.Class) else []
+    for member in obj.members.values():
+        if not member.is_alias and (member.is_module or member.is_class):
+            found += _classes(member, seen)  # type: ignore[arg-type]
+    return found
+
+
+def _specialize(cls: griffe.Class, base: griffe.ExprSubscript) -> None:
+    try:
+        generic = cls.modules_collection[base.left.canonical_path]  # type: ignore[union-attr]
+    except (KeyError, AttributeError):
+        return
+    params = [
+        str(arg)
+        for parent in generic.bases
+        if isinstance(parent, griffe.ExprSubscript) and str(parent.left).endswith("Generic")
+        for arg in getattr(parent.slice, "elements", [parent.slice])
+    ]
+    args = [str(arg) for arg in getattr(base.slice, "elements", [base.slice])]
+    if not params or len(params) != len(args):
+        return
+    names = dict(zip(params, args, strict=True))
+    pattern = re.compile(r"\b(" + "|".join(map(re.escape, names)) + r")\b")
+    for name, member in generic.members.items():
+        if name in cls.members or not isinstance(member, griffe.Function):
+            continue
+        texts = [str(p.annotation) for p in member.parameters if p.annotation is not None]
+        if not any(pattern.search(text) for text in texts):
+            continue
+        copy = griffe.Function(
+            name,
+            lineno=member.lineno,
+            endlineno=member.endlineno,
+            parameters=griffe.Parameters(
+                *(
+                    griffe.Parameter(
+                        p.name,
+                        annotation=None
+                        if p.annotation is None
+                        else pattern.sub(lambda m: names[m.group(1)], str(p.annotation)),
+                        kind=p.kind,
+                        default=p.default,
+                    )
+                    for p in member.parameters
+                )
+            ),
+            returns=member.returns,
+        )
+        if member.docstring is not None:
+            copy.docstring = griffe.Docstring(member.docstring.value, parent=copy)
+        cls.set_member(name, copy)

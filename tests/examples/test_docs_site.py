@@ -157,3 +157,8 @@ def test_http_client_is_shown_as_an_httpx_client(site: Path) -> None:
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", _article(site, "clients")))
     assert text.count("http_client httpx.Client | None") == 1
     assert text.count("http_client httpx.AsyncClient | None") == 1
+    # the signatures too, not the generic base's type variables
+    assert "http_client: httpx.Client | None = None" in text
+    assert "transport: httpx.AsyncBaseTransport | None = None" in text
+    assert "HttpxClient" not in text
+    assert "HttpxTransport" not in text
