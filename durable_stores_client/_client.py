@@ -400,10 +400,11 @@ _JSON = b"application/json"
 
 # Kept for speed: building the request from headers encoded once saves httpx's
 # normalising them again on every call (three header lists per request: the call's,
-# then with Content-Length, then with Host). Against the benchmarks' minimal server at
-# 50 calls in flight on aiohttp, building the httpx.Request took 23% of a call's time
-# through httpx.Request(content=, headers=); built here, client CPU per query went from
-# 164 to 148 us (docs/benchmarks.md, scenario 8).
+# then with Content-Length, then with Host). Measured when the aiohttp pool still sent
+# httpx.Requests (it sends a Wire now): at 50 calls in flight client CPU per query went
+# from 164 to 148 us; on httpcore's pool, with the request's headers then made only when
+# read (_direct.raw_request), building both requests takes 50,000 instructions instead of
+# 92,000 (callgrind, sync; docs/benchmarks.md, scenario 8 and "What changed").
 def _build_raw(
     method: str,
     url: httpx.URL,
@@ -432,7 +433,8 @@ def _build_raw(
 
 
 class _RequestBuilder:
-    """Builds each call's :class:`httpx.Request`, the same way for both clients.
+    """Builds each call's :class:`httpx.Request` (or, on the aiohttp pool of our own, the
+    :class:`._aiohttp.Wire` it sends), the same way for both clients.
 
     With a pool of our own (no ``http_client=``), which has no base URL, auth,
     params or event hooks, the request is built directly, from headers merged
@@ -1327,11 +1329,11 @@ class AsyncClient(_BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport]):
         through httpx's decoders, like any other answer.
         """
         head = await wire.open()
-        _direct.received_head(http, head)
-        if head.encoded:
-            return await self._read(head.streaming(), attempts)
         body = _Body(head, attempts.call, attempts.options.max_response_bytes)
         try:
+            _direct.received_head(http, head)
+            if head.encoded:
+                return await self._read(head.streaming(), attempts)
             await head.read(body.add)
         except BaseException:
             head.close()

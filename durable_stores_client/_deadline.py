@@ -77,6 +77,8 @@ def install(http: httpx.Client | httpx.AsyncClient) -> None:
     """
     if not isinstance(http, httpx.Client):
         return
-    from ._deadline_backend import install_backend  # noqa: PLC0415  (keeps import fast)
+    # Kept for speed: the backend imports httpcore, about 50 ms of import time (-X importtime,
+    # 2026-11-30; docs/benchmarks.md, scenario 6), needed only once a Client makes its pool.
+    from ._deadline_backend import install_backend  # noqa: PLC0415 - import time, above
 
     install_backend(http)

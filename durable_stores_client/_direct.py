@@ -165,14 +165,33 @@ class _RawRequest(httpx.Request):
         self.extensions = dict(extensions)
         self.stream = httpx.ByteStream(body)
         self._content = body
-        self._raw = raw
+        self._raw = _EncodedHeaders(raw)
 
     def __getattr__(self, name: str) -> Any:
         """Make ``headers`` on first use; any other missing attribute is missing."""
-        if name == "headers":
-            headers = self.headers = httpx.Headers(self.__dict__["_raw"])
+        raw = self.__dict__.get("_raw")
+        if name == "headers" and raw is not None:
+            headers = self.headers = httpx.Headers(raw)
             return headers
         raise AttributeError(name)
+
+    def __repr__(self) -> str:
+        """As ``httpx.Request`` shows itself."""
+        return f"<Request({self.method!r}, {str(self.url)!r})>"
+
+
+class _EncodedHeaders(list[tuple[bytes, bytes]]):
+    """A request's encoded header list that shows itself as ``httpx.Headers`` does.
+
+    That is, with credentials masked: the list holds the ``Authorization`` header, and a
+    request's attributes can end up shown (``vars(error.response.request)``).
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        """``httpx.Headers``' repr of the same headers (credentials masked)."""
+        return repr(httpx.Headers(list(self)))
 
 
 #: The attributes ``httpx.Request.__init__`` sets for a request with a known body.
@@ -308,7 +327,9 @@ class _Core:
     __slots__ = ("request", "unchecked", "url")
 
     def __init__(self) -> None:
-        import httpcore  # noqa: PLC0415 - imported by the pool already
+        # Kept for speed: httpcore (with h11) adds about 50 ms to `import durable_stores_client`
+        # (-X importtime, 2026-11-30); the pool that calls here has imported it already.
+        import httpcore  # noqa: PLC0415 - import time, measured above
 
         self.request = httpcore.Request
         self.url = httpcore.URL

@@ -352,3 +352,23 @@ async def test_async_failures_raise_what_raw_httpx_raises(failure: str) -> None:
         server.close()
     assert type(ours) is type(raised.value)
     assert str(ours) == str(raised.value)
+
+
+def test_an_error_answers_request_never_shows_the_api_key() -> None:
+    # The request built from the encoded headers keeps them until read: shown, they are masked.
+    server = RecordingServer(status=b"404 Not Found")
+    try:
+        with (
+            Client(server.url, api_key="k-secret-123") as client,
+            pytest.raises(NotFoundError) as raised,
+        ):
+            client.get_store(STORE_ID)
+    finally:
+        server.close()
+    response = raised.value.response
+    assert response is not None
+    request = response.request
+    assert repr(request) == f"<Request('GET', '{server.url}/stores/{STORE_ID}')>"
+    assert "k-secret-123" not in repr(vars(request))
+    assert "k-secret-123" not in repr(request.headers)
+    assert request.headers["authorization"] == "Bearer k-secret-123"  # still sent, and readable

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from client_support import BASE_URL, STORE_ID
+from recording_server import RecordingServer
 
 from durable_stores_client import AsyncClient, Client
 
@@ -97,3 +98,22 @@ async def test_async_call_leaves_no_part_of_the_body_behind() -> None:
         del result
         assert recorder.responses[-1]() is None, "the response outlived the call"
         assert _large_blocks_since(snapshot) == []
+
+
+@pytest.mark.usefixtures("collector_off")
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])  # aiohttp runs on asyncio only
+async def test_a_call_on_the_aiohttp_pool_leaves_no_part_of_the_body_behind(
+    anyio_backend: str,
+) -> None:
+    pytest.importorskip("httpx_aiohttp")
+    server = RecordingServer(body=TEMPLATE)
+    try:
+        async with AsyncClient(server.url, http_backend="aiohttp", max_retries=0) as client:
+            await client.query_store(STORE_ID, sql="SELECT 1")
+            snapshot = tracemalloc.take_snapshot()
+            result = await client.query_store(STORE_ID, sql="SELECT 1")
+            assert result.row_count == ROWS
+            del result
+            assert _large_blocks_since(snapshot) == []
+    finally:
+        server.close()
