@@ -15,6 +15,7 @@ import pytest
 import respx
 from client_support import BASE_URL, ENV_NAMES, Either
 from hostile_server import Answer, HostileServer
+from recording_server import RecordingServer
 
 from durable_stores_client import AsyncClient, Client, RetryPolicy
 
@@ -101,3 +102,11 @@ def anyio_backend(request: pytest.FixtureRequest) -> str:
     """Every async test here runs under asyncio and under trio."""
     backend: str = request.param
     return backend
+
+
+@pytest.fixture
+def server() -> Iterator[RecordingServer]:
+    """A keep-alive loopback server recording each request's bytes (closed after the test)."""
+    recording = RecordingServer()
+    yield recording
+    recording.close()

@@ -13,7 +13,6 @@ import logging
 import re
 import socket
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -68,13 +67,6 @@ def paths(monkeypatch: pytest.MonkeyPatch) -> Paths:
 def anyio_backend() -> str:
     """aiohttp runs on asyncio only (the client and fake tests around run on trio too)."""
     return "asyncio"
-
-
-@pytest.fixture
-def server() -> Iterator[RecordingServer]:
-    recording = RecordingServer()
-    yield recording
-    recording.close()
 
 
 def _normalized(wire: bytes) -> bytes:

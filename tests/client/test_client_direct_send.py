@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import re
 import socket
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -21,13 +20,6 @@ from client_support import STORE_ID
 from recording_server import RecordingServer
 
 from durable_stores_client import APIConnectionError, AsyncClient, Client, NotFoundError, _direct
-
-
-@pytest.fixture
-def server() -> Iterator[RecordingServer]:
-    recording = RecordingServer()
-    yield recording
-    recording.close()
 
 
 class Paths:

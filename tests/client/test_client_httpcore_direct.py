@@ -12,7 +12,7 @@ from __future__ import annotations
 import gzip
 import re
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -28,13 +28,6 @@ from durable_stores_client import (
     NotFoundError,
     ProtocolError,
 )
-
-
-@pytest.fixture
-def server() -> Iterator[RecordingServer]:
-    recording = RecordingServer()
-    yield recording
-    recording.close()
 
 
 class TransportCalls:

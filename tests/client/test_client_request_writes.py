@@ -10,7 +10,6 @@ time limit still bounding a send to a server that does not read.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import httpcore
@@ -28,13 +27,6 @@ from durable_stores_client import (
 )
 
 sync_backend = pytest.importorskip("httpcore._backends.sync")
-
-
-@pytest.fixture
-def server() -> Iterator[RecordingServer]:
-    recording = RecordingServer()
-    yield recording
-    recording.close()
 
 
 @pytest.fixture
