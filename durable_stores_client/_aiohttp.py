@@ -225,12 +225,6 @@ class Head:
         self.content = b""
 
     @property
-    def encoded(self) -> bool:
-        """Whether the body has a ``Content-Encoding`` (read through httpx's decoders)."""
-        encoding = self.headers.get("content-encoding")
-        return encoding is not None and encoding.strip().lower() not in ("", "identity")
-
-    @property
     def reason(self) -> str:
         """The reason phrase."""
         return self._answer.reason or ""

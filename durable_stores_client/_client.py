@@ -261,7 +261,8 @@ def _pieces(chunk: bytes) -> Iterator[bytes]:
         yield bytes(view[start : start + _ENCODED_PIECE])
 
 
-def _is_encoded(response: httpx.Response) -> bool:
+def _is_encoded(response: Answer) -> bool:
+    """Whether an answer's body has a ``Content-Encoding`` (read through httpx's decoders)."""
     encoding = response.headers.get("content-encoding")
     return encoding is not None and encoding.strip().lower() not in ("", "identity")
 
@@ -1332,7 +1333,7 @@ class AsyncClient(_BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport]):
         body = _Body(head, attempts.call, attempts.options.max_response_bytes)
         try:
             _direct.received_head(http, head)
-            if head.encoded:
+            if _is_encoded(head):
                 return await self._read(head.streaming(), attempts)
             await head.read(body.add)
         except BaseException:

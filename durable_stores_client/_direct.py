@@ -131,14 +131,7 @@ def received_head(http: httpx.AsyncClient, head: Head) -> None:
     if "set-cookie" in head.headers:
         http.cookies.extract_cookies(head.response())
     if _httpx_logger.isEnabledFor(_INFO):
-        _httpx_logger.info(
-            'HTTP Request: %s %s "%s %d %s"',
-            head.method,
-            head.url,
-            "HTTP/1.1",
-            head.status_code,
-            head.reason,
-        )
+        _log_answer(head.method, head.url, "HTTP/1.1", head.status_code, head.reason)
 
 
 class _RawRequest(httpx.Request):
@@ -456,13 +449,7 @@ def _send_core(http: httpx.Client, pool: Any, request: httpx.Request) -> httpx.R
         answer = pool.handle_request(core)
     except Exception as error:
         _raise_mapped(error, request)
-    stream = _CoreStream(answer.stream, started)
-    response = httpx.Response(
-        answer.status, headers=answer.headers, stream=stream, extensions=answer.extensions
-    )
-    stream._response = response
-    _received(http, request, response)
-    return response
+    return _core_response(http, request, answer, _CoreStream(answer.stream, started))
 
 
 async def _send_core_async(
@@ -475,7 +462,16 @@ async def _send_core_async(
         answer = await pool.handle_async_request(core)
     except Exception as error:
         _raise_mapped(error, request)
-    stream = _AsyncCoreStream(answer.stream, started)
+    return _core_response(http, request, answer, _AsyncCoreStream(answer.stream, started))
+
+
+def _core_response(
+    http: httpx.Client | httpx.AsyncClient,
+    request: httpx.Request,
+    answer: Any,
+    stream: _CoreStream | _AsyncCoreStream,
+) -> httpx.Response:
+    """httpcore's ``answer`` as the ``httpx.Response`` httpx's transport and ``send`` make."""
     response = httpx.Response(
         answer.status, headers=answer.headers, stream=stream, extensions=answer.extensions
     )
@@ -492,11 +488,15 @@ def _received(
         http.cookies.extract_cookies(response)
     response.default_encoding = getattr(http, "_default_encoding", "utf-8")
     if _httpx_logger.isEnabledFor(_INFO):
-        _httpx_logger.info(
-            'HTTP Request: %s %s "%s %d %s"',
+        _log_answer(
             request.method,
             request.url,
             response.http_version,
             response.status_code,
             response.reason_phrase,
         )
+
+
+def _log_answer(method: str, url: object, version: str, status: int, reason: str) -> None:
+    """httpx's own INFO line for an answer, as ``httpx.Client.send`` writes it."""
+    _httpx_logger.info('HTTP Request: %s %s "%s %d %s"', method, url, version, status, reason)
