@@ -707,6 +707,10 @@ class _BaseClient(Generic[HttpxClient, HttpxTransport]):
                 )
                 if transport is None:
                     _deadline.install(made)
+                    # Imports httpcore: only once a pool is made (import time, scenario 6).
+                    from ._core_pool import install as install_core_pool  # noqa: PLC0415
+
+                    install_core_pool(made)
                 return made
 
             make = make_pool

@@ -13,9 +13,16 @@ import threading
 
 
 class LoopbackServer:
-    """Accepts connections on a free loopback port until closed; ``url`` reaches it."""
+    """Accepts connections on a free loopback port until closed; ``url`` reaches it.
+
+    ``accepted`` counts the connections accepted so far, ``ended`` those whose serving
+    has returned (the client hung up, for a keep-alive server).
+    """
 
     def __init__(self) -> None:
+        self.accepted = 0
+        self.ended = 0
+        self._count_lock = threading.Lock()
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
         self._thread = threading.Thread(target=self._accept, daemon=True)
@@ -27,7 +34,15 @@ class LoopbackServer:
                 connection, _ = self._listener.accept()
             except OSError:  # closed: the test is over
                 return
-            threading.Thread(target=self._serve, args=(connection,), daemon=True).start()
+            self.accepted += 1
+            threading.Thread(target=self._serve_counted, args=(connection,), daemon=True).start()
+
+    def _serve_counted(self, connection: socket.socket) -> None:
+        try:
+            self._serve(connection)
+        finally:
+            with self._count_lock:
+                self.ended += 1
 
     def _serve(self, connection: socket.socket) -> None:
         raise NotImplementedError
