@@ -58,7 +58,10 @@ def assign(pool: Any) -> list[Any]:
     The pool's pass, in one walk over its connections and one over its requests (httpcore
     calls it under the pool's lock, and closes what it returns outside it):
 
-    1. closed connections leave the pool; expired ones leave it and are closed;
+    1. closed connections leave the pool; expired ones (keep-alive expired, or the server
+       hung up: a socket poll each) leave it and are closed, checked when a request waits
+       for a connection (httpcore checks on every pass, also right after an answer ended,
+       when the connection has just been used);
     2. a connection a request holds (queued for it or running on it) is never closed here
        and never given to a second request;
     3. idle connections beyond ``max_keepalive_connections`` are closed, the oldest first;
@@ -70,6 +73,7 @@ def assign(pool: Any) -> list[Any]:
     """
     requests: Sequence[Any] = pool._requests
     held = {id(request.connection) for request in requests if request.connection is not None}
+    queued = any(request.connection is None for request in requests)
     closing: list[Any] = []
     kept: list[Any] = []
     idle: list[Any] = []
@@ -80,7 +84,7 @@ def assign(pool: Any) -> list[Any]:
             # Checked when it was handed out; closing it now, outside the lock, could
             # close it under a request that has started on it (encode/httpcore#1110).
             kept.append(connection)
-        elif connection.has_expired():
+        elif queued and connection.has_expired():
             closing.append(connection)
         else:
             kept.append(connection)

@@ -205,11 +205,23 @@ def test_many_busy_connections_do_not_close_idle_ones_within_the_limit() -> None
     assert pool._connections == [*busy, *idle]
 
 
-def test_closed_and_expired_connections_leave_the_pool() -> None:
+def test_closed_and_expired_connections_leave_the_pool_when_a_request_waits() -> None:
     closed, expired, kept = Connection("closed"), Connection("expired"), Connection()
     pool = Pool([closed, expired, kept])
+    waiting = request(pool)
     assert assign(pool) == [expired]  # a closed one needs no closing
     assert pool._connections == [kept]
+    assert waiting.connection is kept
+
+
+def test_expiry_is_not_polled_when_no_request_waits() -> None:
+    """Right after an answer ends nothing waits: the next request's pass checks expiry."""
+    closed, expired = Connection("closed"), Connection("expired")
+    pool = Pool([closed, expired])
+    assert assign(pool) == []
+    assert pool._connections == [expired]
+    request(pool)
+    assert assign(pool) == [expired]
 
 
 def test_a_full_pool_makes_room_by_closing_an_idle_connection_to_another_origin() -> None:
