@@ -389,6 +389,12 @@ def _url(text: str) -> httpx.URL:
     return httpx.URL(text)
 
 
+@functools.lru_cache(maxsize=1024)
+def _url_text(text: str) -> str:
+    """A request URL as httpx writes it (:func:`_url`'s), made once: the aiohttp pool's."""
+    return str(_url(text))
+
+
 #: Headers a request's framing or each call sets: fixed headers naming one of them take
 #: httpx's own way of building the request (:func:`_build_raw` would not merge them).
 _FRAMING_HEADERS = frozenset(
@@ -534,13 +540,14 @@ class _RequestBuilder:
         ``httpx.Request``.
         """
         options = self._options
-        url = _url(options.base_url + call.path)
+        text = options.base_url + call.path
+        url = _url(text)
         has_body = call.body is not None
         if self._direct and not http.cookies and (has_body or call.method not in _BODY_METHODS):
             raw = self._fixed_raw(url)
             if raw is not None:
                 if self._wire and (transport := _direct.route(http)) is not None:
-                    return self._build_wire(transport, call, str(url), raw)
+                    return self._build_wire(transport, call, _url_text(text), raw)
                 return _build_raw(call.method, url, raw, call.body, self._extensions)
             return httpx.Request(
                 call.method,

@@ -91,6 +91,10 @@ def no_result(data: object) -> None:
     """The ``decode_data`` of an operation that returns nothing (its ``data`` is ignored)."""
 
 
+#: The request bodies' encoder, made once: ``json.dumps`` with options makes one per call.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
 def encode_json(value: Any, what: str) -> bytes:
     """Encode a request body as compact UTF-8 JSON.
 
@@ -103,7 +107,7 @@ def encode_json(value: Any, what: str) -> bytes:
         ValueError: ``value`` holds NaN or infinity, or a circular reference.
     """
     try:
-        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        text = _ENCODER.encode(value)
     except TypeError as exc:
         raise TypeError(f"{what} must be JSON-serializable: {exc}") from None
     except ValueError as exc:
