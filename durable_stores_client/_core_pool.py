@@ -3,13 +3,13 @@
 Every request a pool sends, and every answer it finishes, runs httpcore's
 ``_assign_requests_to_connections``: close what is closed, expired or surplus, then hand
 each queued request a connection. In httpcore 1.0.9 that pass costs the square of the
-pool's size, and gets two things wrong (all three known upstream, unfixed in a release):
+pool's size and gets two things wrong (all three known upstream, unfixed in a release):
 
 - it counts *all* connections where it means the idle ones
   (``len([c.is_idle() for c in connections])``), so once a pool holds more connections than
   ``max_keepalive_connections`` (httpx's default: 20), every connection that goes idle is
-  closed on the next pass: at 50 calls in flight, nearly every request opens a new one
-  (encode/httpcore#1035, #1000);
+  closed on the next pass: 30 tasks making 4 calls each on one pool opened 102
+  connections for the 120 calls (encode/httpcore#1035, #1000);
 - it recounts those connections for every connection, and rebuilds the list of available
   and idle connections for every queued request: at concurrency 50, about 1,040 ``is_idle``
   calls per request and 59% of the calls' time (cProfile, ``docs/benchmarks.md``);
@@ -19,12 +19,13 @@ pool's size, and gets two things wrong (all three known upstream, unfixed in a r
 
 :func:`install` gives the pools a client makes for itself (never a pool you bring) the pass
 below, which walks the connections and the requests once each, counts idle connections,
-and never closes or re-assigns a connection a request holds. Everything else (connecting,
-keep-alive expiry, waiting for a connection, the pool's locks) stays httpcore's.
+never closes or re-assigns a connection a request holds, and polls connections for
+expiry only when a request waits for one. Everything else (connecting, keep-alive,
+waiting for a connection, the pool's locks) stays httpcore's.
 
 It is installed only where httpcore's pool is the one this was written against (the
 attributes it reads exist, HTTP/1.1 only) and otherwise left alone; the tests in
-``tests/client/test_core_pool.py`` fail if a new httpcore changes them.
+``tests/client/test_client_core_pool.py`` fail if a new httpcore changes them.
 """
 
 from __future__ import annotations
