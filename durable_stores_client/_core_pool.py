@@ -3,7 +3,7 @@
 Every request a pool sends, and every answer it finishes, runs httpcore's
 ``_assign_requests_to_connections``: close what is closed, expired or surplus, then hand
 each queued request a connection. In httpcore 1.0.9 that pass costs the square of the
-pool's size and gets two things wrong (all three known upstream, unfixed in a release):
+pool's size and gets three things wrong (all four known upstream, unfixed in a release):
 
 - it counts *all* connections where it means the idle ones
   (``len([c.is_idle() for c in connections])``), so once a pool holds more connections than
@@ -15,13 +15,19 @@ pool's size and gets two things wrong (all three known upstream, unfixed in a re
   calls per request and 59% of the calls' time (cProfile, ``docs/benchmarks.md``);
 - it may close a connection it has already handed to a queued request (as surplus, or to
   make room), which, once that request has started on it, leaves it waiting for its read
-  timeout (encode/httpcore#1110).
+  timeout (encode/httpcore#1110);
+- it keeps, for good, a connection made for a request that was cancelled before it
+  started connecting (a timeout while waiting for the pool): it is neither idle, closed
+  nor expired, so each such cancellation takes one of ``max_connections`` away until the
+  pool waits forever (12 runs of 120 calls with random cancellations on a pool of 4
+  left 6 such connections; encode/httpcore#1093, fixed the same way in #1094, and in
+  pydantic's fork, pydantic/httpx2#983).
 
 :func:`install` gives the pools a client makes for itself (never a pool you bring) the pass
 below, which walks the connections and the requests once each, counts idle connections,
-never closes or re-assigns a connection a request holds, and polls connections for
-expiry only when a request waits for one. Everything else (connecting, keep-alive,
-waiting for a connection, the pool's locks) stays httpcore's.
+never closes or re-assigns a connection a request holds, closes one no request will use,
+and polls connections for expiry only when a request waits for one. Everything else
+(connecting, keep-alive, waiting for a connection, the pool's locks) stays httpcore's.
 
 It is installed only where httpcore's pool is the one this was written against (the
 attributes it reads exist, HTTP/1.1 only) and otherwise left alone; the tests in
@@ -64,7 +70,8 @@ def assign(pool: Any) -> list[Any]:
        for a connection (httpcore checks on every pass, also right after an answer ended,
        when the connection has just been used);
     2. a connection a request holds (queued for it or running on it) is never closed here
-       and never given to a second request;
+       and never given to a second request; one that no request holds and that is not
+       idle was made for a request that gave up before connecting, and is closed;
     3. idle connections beyond ``max_keepalive_connections`` are closed, the oldest first;
     4. each queued request, in the order they came, takes the first idle connection for
        its origin, else a new connection while the pool is under ``max_connections``, else
@@ -85,12 +92,16 @@ def assign(pool: Any) -> list[Any]:
             # Checked when it was handed out; closing it now, outside the lock, could
             # close it under a request that has started on it (encode/httpcore#1110).
             kept.append(connection)
+        elif not connection.is_idle():
+            # Held by no request, yet neither idle nor closed: made for a request that gave
+            # up (cancelled, timed out) before it started connecting. No one will use it,
+            # and httpcore 1.0.9 keeps it for good, one of max_connections lost each time.
+            closing.append(connection)
         elif queued and connection.has_expired():
             closing.append(connection)
         else:
             kept.append(connection)
-            if connection.is_idle():
-                idle.append(connection)
+            idle.append(connection)
     surplus = len(idle) - pool._max_keepalive_connections
     if surplus > 0:
         closing.extend(idle[:surplus])

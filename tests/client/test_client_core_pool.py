@@ -10,6 +10,7 @@ through the public API, and the pass's decisions on stand-in connections.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -134,10 +135,10 @@ class Connection:
         return self.state == "expired"
 
     def is_idle(self) -> bool:
-        return self.state == "idle"
+        return self.state in ("idle", "expired")  # expiry is an idle connection's
 
     def is_available(self) -> bool:
-        return self.state == "idle"
+        return self.state in ("idle", "expired")
 
     def can_handle_request(self, origin: httpcore.Origin) -> bool:
         return origin.host == self.host
@@ -190,6 +191,8 @@ def test_surplus_idle_connections_are_closed_oldest_first() -> None:
     idle = [Connection() for _ in range(4)]
     busy = [Connection("active") for _ in range(3)]
     pool = Pool([*idle, *busy], _max_keepalive_connections=2, _max_connections=10)
+    for connection in busy:
+        request(pool, holding=connection)
     assert assign(pool) == idle[:2]
     assert pool._connections == [*idle[2:], *busy]
 
@@ -259,3 +262,80 @@ def test_install_leaves_a_pool_in_use_alone(make: Callable[[], Any]) -> None:
     assert type(pool) in (LinearConnectionPool, AsyncLinearConnectionPool)
     if isinstance(http, httpx.Client):
         http.close()  # an AsyncClient that never connected holds nothing
+
+
+# Many calls through a small pool, some cancelled while queued, connecting or reading.
+
+
+def _small_pool(make: Callable[..., Any]) -> Any:
+    http = make(limits=httpx.Limits(max_connections=4, max_keepalive_connections=2))
+    install(http)
+    return http
+
+
+@pytest.mark.parametrize("seed", range(6))
+async def test_a_small_pool_under_cancellations_serves_every_call_and_keeps_its_limits(
+    slow_server: RecordingServer, seed: int
+) -> None:
+    chance = random.Random(seed)
+    slow_server.delay = 0.005
+    served: list[int] = []
+    cancelled: list[int] = []
+    async with _small_pool(httpx.AsyncClient) as http:
+        pool = http._transport._pool
+        assert type(pool) is AsyncLinearConnectionPool
+
+        async def call(index: int) -> None:
+            with anyio.move_on_after(chance.choice([0.001, 0.01, 0.03, 10])) as scope:
+                answer = await http.post(
+                    f"{slow_server.url}/stores/{STORE_ID}/query", content=b"{}"
+                )
+                served.append(answer.json()["data"]["row_count"])
+                assert len(pool._connections) <= 4
+            if scope.cancelled_caught:
+                cancelled.append(index)
+
+        with anyio.fail_after(60):
+            async with anyio.create_task_group() as group:
+                for index in range(120):
+                    group.start_soon(call, index)
+        assert len(served) + len(cancelled) == 120
+        assert served  # both kinds happened
+        assert cancelled
+        assert served == [1] * len(served)
+        assert pool._requests == []  # nothing left waiting or holding a connection
+        assert len(pool._connections) <= 2  # idle ones beyond the keep-alive limit closed
+        # None left half-made by a cancelled call, holding a place for good (httpcore's own
+        # pass keeps those: encode/httpcore#1093).
+        assert all(connection.is_idle() for connection in pool._connections)
+        # The pool still works after all that.
+        assert (await http.get(slow_server.url)).status_code == 200
+
+
+def test_a_small_sync_pool_shared_by_threads_keeps_its_limits(slow_server: RecordingServer) -> None:
+    slow_server.delay = 0.002
+    with _small_pool(httpx.Client) as http:
+        pool = http._transport._pool
+        assert type(pool) is LinearConnectionPool
+
+        def work(_: int) -> list[int]:
+            statuses = []
+            for _ in range(10):
+                statuses.append(http.get(slow_server.url).status_code)
+                assert len(pool._connections) <= 4
+            return statuses
+
+        assert in_threads(work, 16) == [[200] * 10] * 16
+        assert pool._requests == []
+        assert len(pool._connections) <= 2
+
+
+def test_a_connection_no_request_will_use_is_closed() -> None:
+    """Made for a request cancelled before it connected: httpcore 1.0.9 keeps it for good."""
+    orphan, busy = Connection("new"), Connection("active")
+    pool = Pool([orphan, busy], _max_connections=2)
+    request(pool, holding=busy)
+    waiting = request(pool)
+    assert assign(pool) == [orphan]
+    assert waiting.connection is pool.created[0]  # its place went to the waiting request
+    assert pool._connections == [busy, pool.created[0]]
