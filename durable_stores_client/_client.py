@@ -893,7 +893,7 @@ class Client(_BaseClient[httpx.Client, httpx.BaseTransport]):
 
     def _exchange(
         self, http: httpx.Client, request: httpx.Request, attempts: _Attempts[Any]
-    ) -> httpx.Response:
+    ) -> Answer:
         """One attempt: send, and read the whole answer within the attempt's time limit.
 
         The pool the client makes for itself honours the deadline on every
@@ -913,12 +913,65 @@ class Client(_BaseClient[httpx.Client, httpx.BaseTransport]):
         attempts: _Attempts[Any],
         started: float,
         limit: float | None,
-    ) -> httpx.Response:
+    ) -> Answer:
         transport = _direct.route(http)
         if transport is None:
             response = http.send(request, stream=True)
         else:
-            response = _direct.send(http, transport, request)
+            pool = _direct.core_pool(transport)
+            if pool is not None:  # httpx's own transport: its httpcore pool, no httpx.Response
+                head = _direct.send_head(http, pool, request)
+                if head.encoded:
+                    response = head.streaming()
+                else:
+                    return self._read_head(head, attempts, started, limit)
+            else:
+                response = _direct.send(http, transport, request)
+        return self._read(response, attempts, started, limit)
+
+    def _read_head(
+        self,
+        head: _direct.CoreHead,
+        attempts: _Attempts[Any],
+        started: float,
+        limit: float | None,
+    ) -> _direct.CoreHead:
+        """Read an unencoded answer's whole body from httpcore's stream (up to the size limit).
+
+        A pool the client made bounds every socket operation by the attempt's deadline; a
+        pool you brought is checked as the body arrives, as :class:`_GuardedStream` does.
+        """
+        body = _Body(head, attempts.call, attempts.options.max_response_bytes)
+        add = body.add
+        if limit is not None:
+            deadline = started + limit
+            request = head._request
+            if time.monotonic() > deadline:
+                head.close()
+                raise _over_time_limit(limit, request)
+
+            def add(chunk: bytes) -> None:
+                if time.monotonic() > deadline:
+                    raise _over_time_limit(limit, request)
+                body.add(chunk)
+
+        try:
+            head.read(add)
+        except BaseException:
+            head.close()
+            raise
+        head.content = body.content()
+        return head
+
+    def _read(
+        self,
+        response: httpx.Response,
+        attempts: _Attempts[Any],
+        started: float,
+        limit: float | None,
+    ) -> httpx.Response:
+        """Read an answer's whole body (decoded, up to ``max_response_bytes``, time-limited)."""
+        request = response.request
         encoded = _is_encoded(response)
         if limit is not None or encoded:
             stream = cast("httpx.SyncByteStream", response.stream)  # a sync transport's

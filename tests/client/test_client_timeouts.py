@@ -168,3 +168,26 @@ async def test_with_options_sets_the_time_limit_of_an_attempt(make_api: Any, tri
         await limited.list_stores()
     assert f"no complete answer within {LIMIT:g} s" in str(info.value)
     assert await api.list_stores() == []  # the client it came from still waits it out
+
+
+@pytest.mark.parametrize(
+    "hooks",
+    [{}, {"response": [lambda response: None]}],
+    ids=["httpcore pool called directly", "through send"],
+)
+def test_a_brought_pool_cuts_a_trickled_body_off_at_the_time_limit(
+    trickle: Any, hooks: dict[str, Any]
+) -> None:
+    # A pool you bring keeps its own network backend: the limit is checked as the body
+    # arrives, on both of the client's ways of calling it.
+    server = trickle(ok([]))
+    with (
+        httpx.Client(event_hooks=hooks) as http,
+        Client(server.url, http_client=http, timeout=LIMIT, max_retries=0) as client,
+        pytest.raises(APITimeoutError) as info,
+    ):
+        client.list_stores()
+    assert f"no complete answer within {LIMIT:g} s, the time limit of one attempt" in str(
+        info.value
+    )
+    assert isinstance(info.value.__cause__, httpx.ReadTimeout)
