@@ -945,7 +945,7 @@ class Client(_BaseClient[httpx.Client, httpx.BaseTransport]):
         add = body.add
         if limit is not None:
             deadline = started + limit
-            request = head._request
+            request = head.request
             if time.monotonic() > deadline:
                 head.close()
                 raise _over_time_limit(limit, request)
@@ -1375,13 +1375,33 @@ class AsyncClient(_BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport]):
 
     async def _send_and_read(
         self, http: httpx.AsyncClient, request: httpx.Request, attempts: _Attempts[Any]
-    ) -> httpx.Response:
+    ) -> Answer:
         transport = _direct.route(http)
         if transport is None:
             response = await http.send(request, stream=True)
         else:
-            response = await _direct.send_async(http, transport, request)
+            pool = _direct.core_pool(transport)
+            if pool is not None:  # httpx's own transport: its httpcore pool, no httpx.Response
+                head = await _direct.send_head_async(http, pool, request)
+                if not head.encoded:
+                    return await self._read_head(head, attempts)
+                response = head.streaming()
+            else:
+                response = await _direct.send_async(http, transport, request)
         return await self._read(response, attempts)
+
+    async def _read_head(
+        self, head: _direct.AsyncCoreHead, attempts: _Attempts[Any]
+    ) -> _direct.AsyncCoreHead:
+        """Read an unencoded answer's whole body from httpcore's stream (up to the size limit)."""
+        body = _Body(head, attempts.call, attempts.options.max_response_bytes)
+        try:
+            await head.read(body.add)
+        except BaseException:
+            await head.aclose()
+            raise
+        head.content = body.content()
+        return head
 
     async def _exchange_wire(
         self, http: httpx.AsyncClient, wire: Wire, attempts: _Attempts[Any]

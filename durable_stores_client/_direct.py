@@ -17,13 +17,17 @@ still matter:
 - httpx's ``HTTP Request: ...`` log line, when the ``httpx`` logger is enabled for INFO.
 
 On httpx's own transport (exactly ``httpx.HTTPTransport`` / ``httpx.AsyncHTTPTransport``,
-as in every pool a client makes without ``transport=``), the transport's own layer is
-skipped too: the client hands the transport's httpcore pool an ``httpcore.Request`` made
-as the transport makes it (:func:`_core_request`), maps httpcore's errors with httpx's own
-``map_httpcore_exceptions`` (on the request and while the body is read) and wraps the
-answer as the transport and ``send`` would (:class:`_CoreStream`: httpx's
-``ResponseStream`` and ``BoundSyncStream`` in one). Without those httpx names (a future
-httpx), the transport is called as before.
+as in every pool a client makes without ``transport=``; :func:`core_pool`), the
+transport's own layer is skipped too: :func:`send_head` / :func:`send_head_async` hand the
+transport's httpcore pool an ``httpcore.Request`` made as the transport makes it
+(:func:`_core_request`), map httpcore's errors with httpx's own
+``map_httpcore_exceptions`` (on the request and while the body is read), and return the
+answer as a :class:`CoreHead` / :class:`AsyncCoreHead`: its status, ``Set-Cookie`` and
+``Content-Encoding`` read from httpcore's header list, its body from httpcore's stream,
+an ``httpx.Response`` made only when needed (an error that carries one, a cookie for the
+jar, httpx's log line, an encoded answer: :meth:`CoreHead.streaming`, with
+:class:`_CoreStream`, httpx's ``ResponseStream`` and ``BoundSyncStream`` in one).
+Without those httpx names (a future httpx), the transport is called as before.
 
 Any other pool (yours with hooks or auth, proxies from the environment, ...) goes through
 ``send`` as before. The bytes on the wire are the same either way (tests compare them).
@@ -54,6 +58,7 @@ except ImportError:  # pragma: no cover - a future httpx: call its transport ins
     map_httpcore_exceptions = None  # type: ignore[assignment]
 
 __all__ = [
+    "AsyncCoreHead",
     "CoreHead",
     "core_pool",
     "raw_request",
@@ -64,6 +69,7 @@ __all__ = [
     "send",
     "send_async",
     "send_head",
+    "send_head_async",
 ]
 
 _httpx_logger = logging.getLogger("httpx")
@@ -89,20 +95,23 @@ def route(http: httpx.Client | httpx.AsyncClient) -> Any:
     return getattr(http, "_transport", None)
 
 
-def core_pool(transport: httpx.BaseTransport) -> Any:
-    """The httpcore pool of httpx's own sync transport, to call directly, or None."""
-    if type(transport) is _HTTPTransport and map_httpcore_exceptions is not None:
-        return transport._pool
+def core_pool(transport: httpx.BaseTransport | httpx.AsyncBaseTransport) -> Any:
+    """The httpcore pool of httpx's own transport (sync or async), to call directly, or None."""
+    kind = type(transport)
+    if (kind is _HTTPTransport or kind is _AsyncHTTPTransport) and (
+        map_httpcore_exceptions is not None
+    ):
+        return transport._pool  # type: ignore[union-attr]
     return None
 
 
 def send(
     http: httpx.Client, transport: httpx.BaseTransport, request: httpx.Request
 ) -> httpx.Response:
-    """What ``http.send(request, stream=True)`` does, for a pool :func:`route` chose."""
-    pool = core_pool(transport)
-    if pool is not None:
-        return _send_core(http, pool, request)
+    """What ``http.send(request, stream=True)`` does, for a pool :func:`route` chose.
+
+    For httpx's own transport the client calls :func:`send_head` instead.
+    """
     started = time.perf_counter()
     try:
         response = transport.handle_request(request)
@@ -118,9 +127,10 @@ def send(
 async def send_async(
     http: httpx.AsyncClient, transport: httpx.AsyncBaseTransport, request: httpx.Request
 ) -> httpx.Response:
-    """What ``await http.send(request, stream=True)`` does, for a pool :func:`route` chose."""
-    if type(transport) is _AsyncHTTPTransport and map_httpcore_exceptions is not None:
-        return await _send_core_async(http, transport._pool, request)
+    """What ``await http.send(request, stream=True)`` does, for a pool :func:`route` chose.
+
+    For httpx's own transport the client calls :func:`send_head_async` instead.
+    """
     started = time.perf_counter()
     try:
         response = await transport.handle_async_request(request)
@@ -447,50 +457,6 @@ class _AsyncCoreStream(httpx.AsyncByteStream):
             await aclose()
 
 
-# Kept for speed: httpx's transport layer (its httpcore.Request, the error-mapping context
-# manager, ResponseStream under BoundSyncStream) skipped for httpcore's pool itself. A
-# small query against the benchmarks' minimal server took 1,232,000 instructions of
-# client CPU instead of 1,265,000 (2.6% fewer; valgrind --tool=callgrind, sync; async at
-# concurrency 1: 2,208,000 instead of 2,247,000). docs/benchmarks.md has both steps.
-def _send_core(http: httpx.Client, pool: Any, request: httpx.Request) -> httpx.Response:
-    """:func:`send` on httpx's own transport: its httpcore pool called directly."""
-    started = time.perf_counter()
-    core = _core_request(request)
-    try:
-        answer = pool.handle_request(core)
-    except Exception as error:
-        _raise_mapped(error, request)
-    return _core_response(http, request, answer, _CoreStream(answer.stream, started))
-
-
-async def _send_core_async(
-    http: httpx.AsyncClient, pool: Any, request: httpx.Request
-) -> httpx.Response:
-    """:func:`send_async` on httpx's own transport: its httpcore pool called directly."""
-    started = time.perf_counter()
-    core = _core_request(request)
-    try:
-        answer = await pool.handle_async_request(core)
-    except Exception as error:
-        _raise_mapped(error, request)
-    return _core_response(http, request, answer, _AsyncCoreStream(answer.stream, started))
-
-
-def _core_response(
-    http: httpx.Client | httpx.AsyncClient,
-    request: httpx.Request,
-    answer: Any,
-    stream: _CoreStream | _AsyncCoreStream,
-) -> httpx.Response:
-    """httpcore's ``answer`` as the ``httpx.Response`` httpx's transport and ``send`` make."""
-    response = httpx.Response(
-        answer.status, headers=answer.headers, stream=stream, extensions=answer.extensions
-    )
-    stream._response = response
-    _received(http, request, response)
-    return response
-
-
 def _received(
     http: httpx.Client | httpx.AsyncClient, request: httpx.Request, response: httpx.Response
 ) -> None:
@@ -508,11 +474,14 @@ def _received(
         )
 
 
-# Kept for speed: an httpx.Response (its Headers parsed), the stream wrappers, the
-# Set-Cookie lookup and read_plain's bookkeeping, for every answer, where a successful
-# call reads only the status and the body. A small sync query against the benchmarks'
-# minimal server took 1,038k instructions of client CPU instead of 1,089k (4.7% fewer;
-# valgrind --tool=callgrind; docs/benchmarks.md).
+# Kept for speed, two steps (valgrind --tool=callgrind, client CPU per small query against
+# the benchmarks' minimal server; docs/benchmarks.md): httpx's transport layer (its
+# httpcore.Request, the error-mapping context manager, ResponseStream under
+# BoundSyncStream) skipped, 1,265k -> 1,232k instructions sync, 2,247k -> 2,208k async at
+# concurrency 1; then no httpx.Response (its Headers parsed), stream wrappers, Set-Cookie
+# lookup or read_plain bookkeeping for an answer that needs none, where a successful call
+# reads only the status and the body: sync 1,089k -> 1,038k, async 2,002k -> 1,949k at
+# concurrency 1.
 def send_head(http: httpx.Client, pool: Any, request: httpx.Request) -> CoreHead:
     """Send ``request`` on httpx's own pool, httpcore's, and return the answer's head.
 
@@ -527,6 +496,29 @@ def send_head(http: httpx.Client, pool: Any, request: httpx.Request) -> CoreHead
     except Exception as error:
         _raise_mapped(error, request)
     head = CoreHead(http, request, answer, started)
+    _received_core_head(http, request, head)
+    return head
+
+
+async def send_head_async(
+    http: httpx.AsyncClient, pool: Any, request: httpx.Request
+) -> AsyncCoreHead:
+    """:func:`send_head` for ``AsyncClient``: the body is read by :meth:`AsyncCoreHead.read`."""
+    started = time.perf_counter()
+    core = _core_request(request)
+    try:
+        answer = await pool.handle_async_request(core)
+    except Exception as error:
+        _raise_mapped(error, request)
+    head = AsyncCoreHead(http, request, answer, started)
+    _received_core_head(http, request, head)
+    return head
+
+
+def _received_core_head(
+    http: httpx.Client | httpx.AsyncClient, request: httpx.Request, head: _CoreHead
+) -> None:
+    """What :func:`_received` does, for an answer read without an ``httpx.Response``."""
     if head.sets_cookie:
         http.cookies.extract_cookies(head.response())
     if _httpx_logger.isEnabledFor(_INFO):
@@ -538,15 +530,14 @@ def send_head(http: httpx.Client, pool: Any, request: httpx.Request) -> CoreHead
             head.status_code,
             response.reason_phrase,
         )
-    return head
 
 
-class CoreHead:
+class _CoreHead:
     """An answer from httpcore's pool, read without an ``httpx.Response`` (a ``BareAnswer``).
 
-    ``content`` is empty until :meth:`read` has read the body; :meth:`response` makes the
+    ``content`` is empty until the body has been read; :meth:`response` makes the
     ``httpx.Response`` an error keeps (with its request, the body read so far and its
-    ``elapsed``), :meth:`streaming` the one an encoded answer is read through.
+    ``elapsed``). :class:`CoreHead` and :class:`AsyncCoreHead` read the body.
     """
 
     __slots__ = (
@@ -563,7 +554,11 @@ class CoreHead:
     )
 
     def __init__(
-        self, http: httpx.Client, request: httpx.Request, answer: Any, started: float
+        self,
+        http: httpx.Client | httpx.AsyncClient,
+        request: httpx.Request,
+        answer: Any,
+        started: float,
     ) -> None:
         self._http = http
         self._request = request
@@ -590,6 +585,11 @@ class CoreHead:
         )
 
     @property
+    def request(self) -> httpx.Request:
+        """The request this answers."""
+        return self._request
+
+    @property
     def headers(self) -> httpx.Headers:
         """The answer's headers (made on first use)."""
         headers = self._headers
@@ -597,27 +597,12 @@ class CoreHead:
             headers = self._headers = httpx.Headers(self._answer.headers)
         return headers
 
-    def read(self, add: Callable[[bytes], None]) -> None:
-        """Hand each chunk of the body to ``add`` (which may raise), then release the connection.
-
-        httpcore's errors are raised as httpx's, carrying the request.
-        """
-        stream = self._answer.stream
-        try:
-            for chunk in stream:
-                if chunk:
-                    add(chunk)
-        except Exception as error:
-            _raise_mapped(error, self._request)
-        self.close()
-
-    def close(self) -> None:
-        """Release the connection (closed unless the body was read to its end)."""
+    def _ended(self) -> None:
+        """Note when the body ended (the ``elapsed`` of a response made afterwards)."""
         if self._elapsed is None:
             self._elapsed = time.perf_counter() - self._started
-        self._answer.stream.close()
 
-    def _response(self, stream: httpx.SyncByteStream) -> httpx.Response:
+    def _response(self, stream: httpx.SyncByteStream | httpx.AsyncByteStream) -> httpx.Response:
         answer = self._answer
         response = httpx.Response(
             answer.status, headers=answer.headers, stream=stream, extensions=answer.extensions
@@ -643,9 +628,60 @@ class CoreHead:
         response.elapsed = timedelta(seconds=elapsed)
         return response
 
+
+class CoreHead(_CoreHead):
+    """``Client``'s answer from httpcore's pool: the body read by :meth:`read`."""
+
+    __slots__ = ()
+
+    def read(self, add: Callable[[bytes], None]) -> None:
+        """Hand each chunk of the body to ``add`` (which may raise), then release the connection.
+
+        httpcore's errors are raised as httpx's, carrying the request.
+        """
+        try:
+            for chunk in self._answer.stream:
+                if chunk:
+                    add(chunk)
+        except Exception as error:
+            _raise_mapped(error, self._request)
+        self.close()
+
+    def close(self) -> None:
+        """Release the connection (closed unless the body was read to its end)."""
+        self._ended()
+        self._answer.stream.close()
+
     def streaming(self) -> httpx.Response:
         """This answer as an ``httpx.Response`` whose body is still to be read."""
         stream = _CoreStream(self._answer.stream, self._started)
+        response = stream._response = self._response(stream)
+        return response
+
+
+class AsyncCoreHead(_CoreHead):
+    """``AsyncClient``'s answer from httpcore's pool: the body read by :meth:`read`."""
+
+    __slots__ = ()
+
+    async def read(self, add: Callable[[bytes], None]) -> None:
+        """:meth:`CoreHead.read`, awaited."""
+        try:
+            async for chunk in self._answer.stream:
+                if chunk:
+                    add(chunk)
+        except Exception as error:
+            _raise_mapped(error, self._request)
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Release the connection (closed unless the body was read to its end)."""
+        self._ended()
+        await self._answer.stream.aclose()
+
+    def streaming(self) -> httpx.Response:
+        """This answer as an ``httpx.Response`` whose body is still to be read."""
+        stream = _AsyncCoreStream(self._answer.stream, self._started)
         response = stream._response = self._response(stream)
         return response
 

@@ -126,6 +126,17 @@ def test_httpx_logs_its_request_line_on_the_direct_path(
     assert lines == [f'HTTP Request: POST {server.url}/stores/{STORE_ID}/query "HTTP/1.1 200 OK"']
 
 
+async def test_async_httpx_logs_its_request_line_on_the_direct_path(
+    server: RecordingServer, paths: Paths, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="httpx"):
+        async with AsyncClient(base_url=server.url) as client:
+            await client.query_store(STORE_ID, "SELECT 1")
+    assert paths.direct == 1
+    lines = [r.getMessage() for r in caplog.records if r.name == "httpx"]
+    assert lines == [f'HTTP Request: POST {server.url}/stores/{STORE_ID}/query "HTTP/1.1 200 OK"']
+
+
 def test_connection_errors_carry_their_request(paths: Paths) -> None:
     listener = socket.create_server(("127.0.0.1", 0))
     port = listener.getsockname()[1]
