@@ -309,18 +309,12 @@ class _AsyncioOnlyTransport(httpx_aiohttp.AiohttpTransport):
             )
         return _response(answer, request, _Stream(answer, request), started)
 
-    def wire(
-        self,
-        method: str,
-        url: str,
-        headers: dict[str, str],
-        *,
-        body: bytes | None,
-        timeout: dict[str, float | None],
-        limit: float | None,
-    ) -> Wire:
-        """A :class:`Wire` on this pool."""
-        return Wire(self, method, url, headers, body=body, timeout=timeout, limit=limit)
+    def wire(self, *arguments: Any, **options: Any) -> Wire:
+        """``Wire(self, *arguments, **options)``: a :class:`Wire` on this pool.
+
+        A method rather than a ``functools.partialmethod``, which makes a partial per call.
+        """
+        return Wire(self, *arguments, **options)
 
     def _open(
         self,
