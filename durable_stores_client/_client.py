@@ -927,7 +927,7 @@ class Client(_BaseClient[httpx.Client, httpx.BaseTransport]):
                     return self._read_head(head, attempts, started, limit)
             else:
                 response = _direct.send(http, transport, request)
-        return self._read(response, attempts, started, limit)
+        return self._read(request, response, attempts, started, limit)
 
     def _read_head(
         self,
@@ -965,13 +965,14 @@ class Client(_BaseClient[httpx.Client, httpx.BaseTransport]):
 
     def _read(
         self,
+        request: httpx.Request,
         response: httpx.Response,
         attempts: _Attempts[Any],
         started: float,
         limit: float | None,
     ) -> httpx.Response:
-        """Read an answer's whole body (decoded, up to ``max_response_bytes``, time-limited)."""
-        request = response.request
+        """Read the whole body of the answer to ``request`` (decoded, up to
+        ``max_response_bytes``, time-limited)."""
         encoded = _is_encoded(response)
         if limit is not None or encoded:
             stream = cast("httpx.SyncByteStream", response.stream)  # a sync transport's

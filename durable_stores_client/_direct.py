@@ -496,7 +496,11 @@ def send_head(http: httpx.Client, pool: Any, request: httpx.Request) -> CoreHead
     except Exception as error:
         _raise_mapped(error, request)
     head = CoreHead(http, request, answer, started)
-    _received_core_head(http, request, head)
+    try:
+        _received_core_head(http, request, head)
+    except BaseException:
+        head.close()
+        raise
     return head
 
 
@@ -511,7 +515,11 @@ async def send_head_async(
     except Exception as error:
         _raise_mapped(error, request)
     head = AsyncCoreHead(http, request, answer, started)
-    _received_core_head(http, request, head)
+    try:
+        _received_core_head(http, request, head)
+    except BaseException:
+        await head.aclose()
+        raise
     return head
 
 
@@ -612,18 +620,21 @@ class _CoreHead:
         return response
 
     def response(self) -> httpx.Response:
-        """This answer as an ``httpx.Response`` with its request and the body read so far.
+        """This answer as an ``httpx.Response`` with its request.
 
-        Once the body has been read, as httpx leaves a read response: closed, consumed,
-        its bytes counted, its ``elapsed`` set when the body ended.
+        Once the body has been read, as httpx leaves a read response: its content, closed,
+        consumed, its bytes counted, its ``elapsed`` set when the body ended. Before (an
+        answer over ``max_response_bytes``, whose reading stops), closed with its body
+        dropped, as the client leaves an ``httpx.Response`` it stops reading.
         """
         response = self._response(httpx.ByteStream(b""))
-        content = response._content = self.content
+        response.is_closed = True
         elapsed = self._elapsed
         if elapsed is None:
             elapsed = time.perf_counter() - self._started
         else:
-            response.is_closed = response.is_stream_consumed = True
+            content = response._content = self.content
+            response.is_stream_consumed = True
             response._num_bytes_downloaded = len(content)
         response.elapsed = timedelta(seconds=elapsed)
         return response

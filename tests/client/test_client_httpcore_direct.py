@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
-from client_support import STORE_ID
+from client_support import STORE_ID, Either
 from hostile_server import HostileServer
 from recording_server import ENVELOPE, RecordingServer
 
@@ -27,6 +27,7 @@ from durable_stores_client import (
     Client,
     NotFoundError,
     ProtocolError,
+    ResponseTooLargeError,
 )
 
 
@@ -314,6 +315,26 @@ def test_a_read_answer_is_closed_timed_and_counted() -> None:
     assert response.is_closed
     assert response.is_stream_consumed
     assert response.num_bytes_downloaded == len(response.content) > 0
+
+
+@pytest.mark.parametrize("client_class", [Client, AsyncClient])
+async def test_an_answer_over_the_size_limit_is_closed_with_its_body_dropped(
+    client_class: type[Client] | type[AsyncClient],
+) -> None:
+    server = RecordingServer(body=b'{"success":true,"data":"' + b"x" * 5000 + b'"}')
+    api = Either(client_class(server.url, max_response_bytes=1000))
+    try:
+        with pytest.raises(ResponseTooLargeError) as raised:
+            await api.get_store(STORE_ID)
+    finally:
+        await api.close()
+        server.close()
+    response = raised.value.response
+    assert response is not None
+    assert response.is_closed
+    assert response.request.url.path == f"/stores/{STORE_ID}"
+    with pytest.raises(httpx.ResponseNotRead):
+        response.content  # noqa: B018 - dropped, as on httpx's own path
 
 
 #: Failures whose message the client keeps as httpx wrote it (it masks bytes it received).
