@@ -33,7 +33,7 @@ import contextlib
 import datetime
 import math
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import httpx
 
@@ -76,34 +76,34 @@ _ERRORS: tuple[tuple[type[BaseException], type[httpx.TransportError]], ...] = (
 )
 
 
-#: What :func:`_mapped` turns into httpx's errors.
+#: What :func:`_raise_mapped` turns into httpx's errors.
 _MAPPED = (aiohttp.ClientError, asyncio.TimeoutError)
 
 
-def _mapped(
+def _raise_mapped(
     error: BaseException, request: Callable[[], httpx.Request], limit: float | None
-) -> BaseException:
-    """httpx's error for aiohttp's ``error`` (:data:`_ERRORS`), carrying ``request()``.
+) -> NoReturn:
+    """Raise aiohttp's ``error`` as httpx's (:data:`_ERRORS`), carrying ``request()``.
 
     With the attempt's time ``limit`` (aiohttp's ``ClientTimeout.total``), the bare
     ``TimeoutError`` aiohttp raises when it passes becomes the ``httpx.ReadTimeout`` the
-    client raises for an attempt over its limit on the default pool. ``error`` itself when
-    neither applies.
+    client raises for an attempt over its limit on the default pool. Otherwise ``error``
+    itself is raised again.
     """
     if isinstance(error, aiohttp.ClientError):
         for theirs, ours in _ERRORS:  # pragma: no branch - ClientError is last
             if isinstance(error, theirs):
-                return ours(str(error) or type(error).__name__, request=request())
+                raise ours(str(error) or type(error).__name__, request=request()) from error
     if limit is None or not isinstance(error, asyncio.TimeoutError):
-        return error
-    return httpx.ReadTimeout(over_time_limit_text(limit), request=request())
+        raise error
+    raise httpx.ReadTimeout(over_time_limit_text(limit), request=request()) from error
 
 
 @contextlib.contextmanager
 def _mapped_errors(
     request: Callable[[], httpx.Request], limit: float | None = None
 ) -> Iterator[None]:
-    """Raise aiohttp's errors as httpx's (:func:`_mapped`), carrying ``request()``.
+    """Raise aiohttp's errors as httpx's (:func:`_raise_mapped`), carrying ``request()``.
 
     The request paths of a :class:`Wire` catch :data:`_MAPPED` themselves instead: a
     generator context manager costs about 1 µs per use.
@@ -111,10 +111,7 @@ def _mapped_errors(
     try:
         yield
     except _MAPPED as error:
-        mapped = _mapped(error, request, limit)
-        if mapped is error:
-            raise
-        raise mapped from error
+        _raise_mapped(error, request, limit)
 
 
 class _Stream(httpx.AsyncByteStream):
@@ -222,10 +219,7 @@ class Wire:
                 limit=self.limit,
             )
         except _MAPPED as error:
-            mapped = _mapped(error, self.request, self.limit)
-            if mapped is error:
-                raise
-            raise mapped from error
+            _raise_mapped(error, self.request, self.limit)
         return Head(answer, self, started)
 
 
@@ -405,10 +399,7 @@ async def read_raw(head: Head, add: Callable[[bytes], None]) -> None:
         while chunk := await content.readany():
             add(chunk)
     except _MAPPED as error:
-        mapped = _mapped(error, wire.request, wire.limit)
-        if mapped is error:
-            raise
-        raise mapped from error
+        _raise_mapped(error, wire.request, wire.limit)
 
 
 def make_pool(timeout: httpx.Timeout, headers: dict[str, str]) -> httpx.AsyncClient:
