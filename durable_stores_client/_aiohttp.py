@@ -240,6 +240,14 @@ class Head:
         self.headers = answer.headers
         self.content = b""
 
+    #: The answer's HTTP version (aiohttp's pool speaks HTTP/1.1).
+    http_version = "HTTP/1.1"
+
+    @property
+    def sets_cookie(self) -> bool:
+        """Whether a ``Set-Cookie`` came (the pool's cookie jar takes it)."""
+        return "set-cookie" in self.headers
+
     @property
     def reason(self) -> str:
         """The reason phrase."""

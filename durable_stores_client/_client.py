@@ -263,8 +263,7 @@ def _pieces(chunk: bytes) -> Iterator[bytes]:
 
 def _is_encoded(response: Answer) -> bool:
     """Whether an answer's body has a ``Content-Encoding`` (read through httpx's decoders)."""
-    encoding = response.headers.get("content-encoding")
-    return encoding is not None and encoding.strip().lower() not in ("", "identity")
+    return _direct.has_encoding(response.headers.get("content-encoding"))
 
 
 class _GuardedStream(httpx.SyncByteStream):
@@ -921,10 +920,9 @@ class Client(_BaseClient[httpx.Client, httpx.BaseTransport]):
             pool = _direct.core_pool(transport)
             if pool is not None:  # httpx's own transport: its httpcore pool, no httpx.Response
                 head = _direct.send_head(http, pool, request)
-                if head.encoded:
-                    response = head.streaming()
-                else:
+                if not head.encoded:
                     return self._read_head(head, attempts, started, limit)
+                response = head.streaming()
             else:
                 response = _direct.send(http, transport, request)
         return self._read(request, response, attempts, started, limit)

@@ -61,6 +61,7 @@ __all__ = [
     "AsyncCoreHead",
     "CoreHead",
     "core_pool",
+    "has_encoding",
     "raw_request",
     "read_plain",
     "read_plain_async",
@@ -143,16 +144,25 @@ async def send_async(
     return response
 
 
-def received_head(http: httpx.AsyncClient, head: Head) -> None:
-    """What :func:`send_async` does with an answer, for one read without an ``httpx.Response``.
+def received_head(http: httpx.Client | httpx.AsyncClient, head: Head | _CoreHead) -> None:
+    """What :func:`send` does with an answer, for one read without an ``httpx.Response``.
 
-    ``head`` is the aiohttp pool's answer to a :class:`._aiohttp.Wire`: a ``Set-Cookie``
-    goes into the pool's cookie jar, and httpx's log line is written as ``send`` writes it.
+    ``head`` is httpcore's answer (:class:`CoreHead`, :class:`AsyncCoreHead`) or the
+    aiohttp pool's (:class:`._aiohttp.Head`): a ``Set-Cookie`` goes into the pool's cookie
+    jar, and httpx's log line is written as ``send`` writes it.
     """
-    if "set-cookie" in head.headers:
+    if head.sets_cookie:
         http.cookies.extract_cookies(head.response())
     if _httpx_logger.isEnabledFor(_INFO):
-        _log_answer(head.method, head.url, "HTTP/1.1", head.status_code, head.reason)
+        _log_answer(head.method, head.url, head.http_version, head.status_code, head.reason)
+
+
+def has_encoding(content_encoding: str | None) -> bool:
+    """Whether a ``Content-Encoding`` value means the body must be decoded (not ``identity``)."""
+    return content_encoding is not None and content_encoding.strip().lower() not in (
+        "",
+        "identity",
+    )
 
 
 class _RawRequest(httpx.Request):
@@ -497,7 +507,7 @@ def send_head(http: httpx.Client, pool: Any, request: httpx.Request) -> CoreHead
         _raise_mapped(error, request)
     head = CoreHead(http, request, answer, started)
     try:
-        _received_core_head(http, request, head)
+        received_head(http, head)
     except BaseException:
         head.close()
         raise
@@ -516,28 +526,11 @@ async def send_head_async(
         _raise_mapped(error, request)
     head = AsyncCoreHead(http, request, answer, started)
     try:
-        _received_core_head(http, request, head)
+        received_head(http, head)
     except BaseException:
         await head.aclose()
         raise
     return head
-
-
-def _received_core_head(
-    http: httpx.Client | httpx.AsyncClient, request: httpx.Request, head: _CoreHead
-) -> None:
-    """What :func:`_received` does, for an answer read without an ``httpx.Response``."""
-    if head.sets_cookie:
-        http.cookies.extract_cookies(head.response())
-    if _httpx_logger.isEnabledFor(_INFO):
-        response = head.response()
-        _log_answer(
-            request.method,
-            request.url,
-            response.http_version,
-            head.status_code,
-            response.reason_phrase,
-        )
 
 
 class _CoreHead:
@@ -587,15 +580,36 @@ class _CoreHead:
         #: Whether a ``Set-Cookie`` came (the pool's cookie jar takes it).
         self.sets_cookie = sets_cookie
         #: Whether the body has a ``Content-Encoding`` (then read through httpx's decoders).
-        self.encoded = bool(encodings) and b", ".join(encodings).strip().lower() not in (
-            b"",
-            b"identity",
-        )
+        self.encoded = bool(encodings) and has_encoding(b", ".join(encodings).decode("latin-1"))
 
     @property
     def request(self) -> httpx.Request:
         """The request this answers."""
         return self._request
+
+    @property
+    def method(self) -> str:
+        """The request's method."""
+        return self._request.method
+
+    @property
+    def url(self) -> httpx.URL:
+        """The request's URL."""
+        return self._request.url
+
+    @property
+    def http_version(self) -> str:
+        """The answer's HTTP version, as ``httpx.Response.http_version`` reads it."""
+        version: bytes = self._answer.extensions.get("http_version", b"HTTP/1.1")
+        return version.decode("ascii", errors="ignore")
+
+    @property
+    def reason(self) -> str:
+        """The reason phrase, as ``httpx.Response.reason_phrase`` reads it."""
+        phrase: bytes | None = self._answer.extensions.get("reason_phrase")
+        if phrase:
+            return phrase.decode("ascii", errors="ignore")
+        return httpx.codes.get_reason_phrase(self.status_code)
 
     @property
     def headers(self) -> httpx.Headers:
